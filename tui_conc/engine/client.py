@@ -1,0 +1,101 @@
+"""The parent's side of a runner process: start it, read its frames, stop it for good."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from tui_conc.engine import codec
+
+
+class RunnerProcess:
+    """A runner child in its own process group (so one kill ends all of it)."""
+
+    def __init__(self, scenario: str | Path, overrides: dict[str, Any] | None = None) -> None:
+        self.scenario = str(scenario)
+        self.overrides = dict(overrides or {})
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._stderr: IO[bytes] | None = None
+
+    def start(self) -> None:
+        self._stderr = tempfile.TemporaryFile()
+        cmd = [
+            sys.executable,
+            "-m",
+            "tui_conc.engine.runner",
+            self.scenario,
+            "--set-json",
+            json.dumps(self.overrides),
+            "--control",
+        ]
+        self.proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            start_new_session=True,
+            bufsize=0,
+        )
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    def frames(self) -> Iterator[tuple[bytes, Any]]:
+        """(raw bytes, decoded object) for every frame until the stream ends."""
+        assert self.proc is not None and self.proc.stdout is not None
+        stream = self.proc.stdout
+        while True:
+            try:
+                raw = codec.read_raw_frame(stream)
+            except (OSError, ValueError):
+                return
+            if raw is None:
+                return
+            yield raw, codec.decode_body(raw)
+
+    def send(self, command: str) -> None:
+        """Send a control line (pause, resume); ignored once the runner is gone."""
+        if self.proc is None or self.proc.stdin is None or self.proc.poll() is not None:
+            return
+        try:
+            self.proc.stdin.write(command.encode() + b"\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            pass
+
+    def kill(self) -> None:
+        """End the runner and every thread or child it has, then reap it."""
+        proc = self.proc
+        if proc is None:
+            return
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                proc.kill()
+        proc.wait()
+        for pipe in (proc.stdin, proc.stdout):
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
+
+    def wait(self) -> int:
+        assert self.proc is not None
+        return self.proc.wait()
+
+    def stderr_tail(self, lines: int = 3) -> str:
+        """The last lines the runner wrote to stderr (for an error line, not a traceback)."""
+        if self._stderr is None:
+            return ""
+        self._stderr.seek(0)
+        text = self._stderr.read().decode(errors="replace").strip().splitlines()
+        return " | ".join(text[-lines:])

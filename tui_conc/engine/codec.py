@@ -1,0 +1,91 @@
+"""Frames on the wire and in trace files.
+
+A stream is a sequence of frames, each a 4-byte big-endian length and a
+msgpack body. The first frame is the header (a mapping); every other frame
+is a list of events (see :mod:`tui_conc.engine.events`). A trace file is
+exactly this stream written to disk, so a recorded run replays through the
+same reader. msgpack (via msgspec) is fast and, unlike pickle, safe to read
+from a file someone sent you.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import msgspec
+
+FORMAT = "tui-conc-trace"
+VERSION = 1
+_LEN = struct.Struct(">I")
+_encoder = msgspec.msgpack.Encoder()
+_decoder = msgspec.msgpack.Decoder()
+
+
+class TraceError(ValueError):
+    """A stream or trace file that is not in our format."""
+
+
+def encode_frame(obj: Any) -> bytes:
+    """One frame: length prefix and msgpack body."""
+    body = _encoder.encode(obj)
+    return _LEN.pack(len(body)) + body
+
+
+def read_raw_frame(stream: IO[bytes]) -> bytes | None:
+    """The next whole frame (length prefix included), or None at a clean end."""
+    head = _read_exact(stream, 4)
+    if head is None:
+        return None
+    (size,) = _LEN.unpack(head)
+    body = _read_exact(stream, size) if size else b""
+    if body is None:
+        raise TraceError("stream ended inside a frame")
+    return head + body
+
+
+def decode_body(frame: bytes) -> Any:
+    """The object inside a raw frame."""
+    try:
+        return _decoder.decode(memoryview(frame)[4:])
+    except msgspec.DecodeError as exc:
+        raise TraceError(f"bad frame: {exc}") from None
+
+
+def read_frame(stream: IO[bytes]) -> Any | None:
+    """The next frame's object, or None at a clean end of stream."""
+    raw = read_raw_frame(stream)
+    return None if raw is None else decode_body(raw)
+
+
+def _read_exact(stream: IO[bytes], size: int) -> bytes | None:
+    data = stream.read(size)
+    if not data:
+        return None
+    while len(data) < size:
+        more = stream.read(size - len(data))
+        if not more:
+            raise TraceError("stream ended inside a frame")
+        data += more
+    return data
+
+
+def iter_frames(stream: IO[bytes]) -> Iterator[Any]:
+    """Every frame of a stream until its end."""
+    while (frame := read_frame(stream)) is not None:
+        yield frame
+
+
+def read_trace(path: str | Path) -> tuple[dict[str, Any], list[tuple[Any, ...]]]:
+    """A whole trace file: its header and all its events, in order."""
+    with open(path, "rb") as fh:
+        frames = iter_frames(fh)
+        header = next(frames, None)
+        if not isinstance(header, dict) or header.get("format") != FORMAT:
+            raise TraceError(f"{path}: not a tui-conc trace")
+        events: list[tuple[Any, ...]] = []
+        for batch in frames:
+            events.extend(batch)
+    return header, events

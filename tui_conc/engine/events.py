@@ -1,0 +1,53 @@
+"""The event vocabulary: the one contract between the runner and whatever shows a run.
+
+An event is a tuple whose first item is its kind. Fast-path events (an
+uncontended acquire, a put that did not wait) carry no clock reading:
+``(kind, actor, resource)``; they happened no earlier than the last timed
+event before them in the stream, and the runner adds a ``CLOCK`` event to
+every batch it sends. Timed events are ``(kind, actor, resource, t_ns, *args)``
+with ``t_ns`` from ``time.monotonic_ns()``; the header's ``t0`` is the start.
+The position in the stream is the sequence number.
+"""
+
+from __future__ import annotations
+
+# -- untimed (fast path): (kind, actor, res)
+ACQUIRED = 1  #: actor now holds res (lock, rlock, semaphore, condition's lock)
+RELEASED = 2  #: actor let go of one hold of res
+PUT = 3  #: actor put an item into queue res
+GOT = 4  #: actor took an item from queue res
+TASK_DONE = 5  #: actor called task_done on queue res
+
+# -- timed: (kind, actor, res, t, *args)
+CLOCK = 10  #: (CLOCK, -1, -1, t)
+ACTOR_NEW = 11  #: (.., actor, group, t, name, index_in_group, daemon)
+ACTOR_START = 12  #: (.., actor, -1, t, native_id)
+ACTOR_DONE = 13  #: (.., actor, -1, t)
+ACTOR_FAILED = 14  #: (.., actor, -1, t, message)
+ACTOR_KILLED = 15  #: (.., actor, -1, t, reason) — a daemon cut off at the end of the run
+WAIT = 20  #: (.., actor, res, t, step, how, timeout) — how: see WAIT_HOWS
+WAKE = 21  #: (.., actor, res, t, ok) — the wait ended; ok is False on a timeout
+SLEEP = 22  #: (.., actor, -1, t, step, seconds)
+COMPUTE = 23  #: (.., actor, -1, t, step, size)
+RUN = 24  #: (.., actor, -1, t) — back to running after a sleep or a compute
+FULL = 25  #: (.., actor, res, t) — a put gave up: queue.Full
+EMPTY = 26  #: (.., actor, res, t) — a get gave up: queue.Empty
+SET = 30  #: (.., actor, res, t)
+CLEAR = 31  #: (.., actor, res, t)
+NOTIFY = 32  #: (.., actor, res, t, n)
+READ = 33  #: (.., actor, res, t, value)
+WRITE = 34  #: (.., actor, res, t, value)
+LOG = 35  #: (.., actor, -1, t, text)
+PAUSED = 40  #: (.., -1, -1, t)
+RESUMED = 41  #: (.., -1, -1, t)
+END = 42  #: (.., -1, -1, t, reason) — every non-daemon actor has ended
+ERROR = 43  #: (.., -1, -1, t, message) — the runner itself failed
+
+#: What a WAIT waits for; "join" waits name an actor in the res slot.
+WAIT_HOWS = ("acquire", "put", "get", "event", "cond", "join", "qjoin")
+
+NAMES = {
+    value: name
+    for name, value in globals().items()
+    if name.isupper() and isinstance(value, int) and not name.startswith("_")
+}

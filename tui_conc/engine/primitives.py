@@ -1,0 +1,288 @@
+"""Instrumented primitives: real ``threading`` / ``queue`` objects that report events.
+
+Rules that keep the event stream causal (the fold relies on them):
+
+* a hold is reported *after* it is taken and its end *before* it is given up,
+  so "B acquired" can never precede "A released";
+* queue events are emitted under the queue's own mutex, so depth never goes
+  negative in the stream;
+* the uncontended path emits one prebuilt, untimed tuple; waiting emits
+  timed ``WAIT`` / ``WAKE`` events.
+
+Each primitive hands out per-actor *handles* (``bind(actor)``) whose fast
+path does no lookups at all.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from time import monotonic, monotonic_ns
+from typing import Any
+
+from tui_conc.engine import events as ev
+
+Emit = Callable[[tuple[Any, ...]], None]
+
+
+class LockLike:
+    """A lock, rlock, semaphore or bounded semaphore with instrumented handles."""
+
+    def __init__(self, index: int, emit: Emit, kind: str, value: int = 1) -> None:
+        self.index = index
+        self.kind = kind
+        self._emit = emit
+        self._bounded = kind == "bounded_semaphore"
+        self._initial = value
+        if kind == "lock":
+            self.raw: Any = threading.Lock()
+        elif kind == "rlock":
+            self.raw = threading.RLock()
+        else:
+            self.raw = threading.Semaphore(value)
+
+    def bind(self, actor: int) -> LockHandle:
+        """A handle for ``actor``: its events are prebuilt."""
+        return LockHandle(self, actor)
+
+    def locked(self) -> bool:
+        if self.kind == "lock":
+            return self.raw.locked()
+        if self.kind == "rlock":
+            return "unlocked" not in repr(self.raw)
+        return self.raw._value == 0
+
+    def acquire_slow(self, actor: int, step: int, timeout: float | None) -> bool:
+        """Wait for the primitive, reporting the wait; True once held."""
+        emit = self._emit
+        emit((ev.WAIT, actor, self.index, monotonic_ns(), step, "acquire", timeout))
+        ok = (
+            self.raw.acquire(True, -1 if timeout is None else timeout)
+            if self.kind
+            in (
+                "lock",
+                "rlock",
+            )
+            else self.raw.acquire(True, timeout)
+        )
+        emit((ev.WAKE, actor, self.index, monotonic_ns(), ok))
+        if ok:
+            emit((ev.ACQUIRED, actor, self.index))
+        return ok
+
+    def check_release(self) -> None:
+        """Raise as Python would before a release that must fail (bounded semaphore)."""
+        if self._bounded and self.raw._value >= self._initial:
+            raise ValueError("Semaphore released too many times")
+
+
+class LockHandle:
+    """One actor's view of a :class:`LockLike`."""
+
+    __slots__ = ("_emit", "_ev_acq", "_ev_rel", "_owner", "_release", "_try", "actor")
+
+    def __init__(self, owner: LockLike, actor: int) -> None:
+        self._owner = owner
+        self.actor = actor
+        self._try = owner.raw.acquire
+        self._release = owner.raw.release
+        self._emit = owner._emit
+        self._ev_acq = (ev.ACQUIRED, actor, owner.index)
+        self._ev_rel = (ev.RELEASED, actor, owner.index)
+
+    def acquire(self, step: int, blocking: bool = True, timeout: float | None = None) -> bool:
+        """Take the primitive; False when non-blocking or timed out and not taken."""
+        if self._try(False):
+            self._emit(self._ev_acq)
+            return True
+        if not blocking:
+            return False
+        return self._owner.acquire_slow(self.actor, step, timeout)
+
+    def release(self) -> None:
+        """Give up one hold (the event goes first, so the stream stays causal)."""
+        if self._owner._bounded:
+            self._owner.check_release()
+        self._emit(self._ev_rel)
+        self._release()
+
+
+class Condition:
+    """A condition variable over its own lock or a named lock / rlock resource."""
+
+    def __init__(self, index: int, emit: Emit, lock: LockLike) -> None:
+        self.index = index
+        self.lock = lock
+        self._emit = emit
+        self.raw = threading.Condition(lock.raw)
+
+    def bind(self, actor: int) -> LockHandle:
+        return self.lock.bind(actor)
+
+    def wait(self, actor: int, step: int, timeout: float | None) -> bool:
+        emit = self._emit
+        emit((ev.RELEASED, actor, self.lock.index))
+        emit((ev.WAIT, actor, self.index, monotonic_ns(), step, "cond", timeout))
+        try:
+            ok = self.raw.wait(timeout)
+        except RuntimeError:
+            emit((ev.WAKE, actor, self.index, monotonic_ns(), False))
+            raise
+        emit((ev.WAKE, actor, self.index, monotonic_ns(), ok))
+        emit((ev.ACQUIRED, actor, self.lock.index))
+        return ok
+
+    def notify(self, actor: int, n: int) -> None:
+        self._emit((ev.NOTIFY, actor, self.index, monotonic_ns(), n))
+        self.raw.notify(n)
+
+    def notify_all(self, actor: int) -> None:
+        self._emit((ev.NOTIFY, actor, self.index, monotonic_ns(), -1))
+        self.raw.notify_all()
+
+
+class Event:
+    """``threading.Event`` reporting set, clear and waits."""
+
+    def __init__(self, index: int, emit: Emit) -> None:
+        self.index = index
+        self._emit = emit
+        self.raw = threading.Event()
+
+    def is_set(self) -> bool:
+        return self.raw.is_set()
+
+    def set(self, actor: int) -> None:
+        self._emit((ev.SET, actor, self.index, monotonic_ns()))
+        self.raw.set()
+
+    def clear(self, actor: int) -> None:
+        self._emit((ev.CLEAR, actor, self.index, monotonic_ns()))
+        self.raw.clear()
+
+    def wait(self, actor: int, step: int, timeout: float | None) -> bool:
+        if self.raw.is_set():
+            return True
+        self._emit((ev.WAIT, actor, self.index, monotonic_ns(), step, "event", timeout))
+        ok = self.raw.wait(timeout)
+        self._emit((ev.WAKE, actor, self.index, monotonic_ns(), ok))
+        return ok
+
+
+_QUEUE_KINDS: dict[str, type[queue.Queue]] = {
+    "fifo": queue.Queue,
+    "lifo": queue.LifoQueue,
+    "priority": queue.PriorityQueue,
+}
+
+
+class Queue:
+    """A ``queue.Queue`` (FIFO, LIFO or priority) whose put / get / join report events.
+
+    The bodies follow CPython's ``Queue.put`` / ``Queue.get`` over the same
+    internals (``not_full``, ``not_empty``, ``_put``, ``_get``), with events
+    emitted while the queue's mutex is held.
+    """
+
+    def __init__(self, index: int, emit: Emit, kind: str, maxsize: int, items: list[Any]) -> None:
+        self.index = index
+        self._emit = emit
+        self.raw: queue.Queue = _QUEUE_KINDS[kind](maxsize)
+        for item in items:
+            self.raw.put_nowait(item)
+        self.raw.unfinished_tasks = 0
+
+    def put(self, actor: int, step: int, item: Any, block: bool, timeout: float | None) -> bool:
+        """Put ``item``; False (after an ``FULL`` event) when it gave up."""
+        q, emit, index = self.raw, self._emit, self.index
+        with q.not_full:
+            if q.maxsize > 0 and q._qsize() >= q.maxsize:
+                if not block:
+                    emit((ev.FULL, actor, index, monotonic_ns()))
+                    return False
+                emit((ev.WAIT, actor, index, monotonic_ns(), step, "put", timeout))
+                deadline = None if timeout is None else monotonic() + timeout
+                while q._qsize() >= q.maxsize:
+                    remaining = None if deadline is None else deadline - monotonic()
+                    if remaining is not None and remaining <= 0:
+                        emit((ev.WAKE, actor, index, monotonic_ns(), False))
+                        emit((ev.FULL, actor, index, monotonic_ns()))
+                        return False
+                    q.not_full.wait(remaining)
+                emit((ev.WAKE, actor, index, monotonic_ns(), True))
+            q._put(item)
+            q.unfinished_tasks += 1
+            emit((ev.PUT, actor, index))
+            q.not_empty.notify()
+        return True
+
+    def get(self, actor: int, step: int, block: bool, timeout: float | None) -> tuple[bool, Any]:
+        """Take an item: ``(True, item)``, or ``(False, None)`` after an ``EMPTY`` event."""
+        q, emit, index = self.raw, self._emit, self.index
+        with q.not_empty:
+            if not q._qsize():
+                if not block:
+                    emit((ev.EMPTY, actor, index, monotonic_ns()))
+                    return False, None
+                emit((ev.WAIT, actor, index, monotonic_ns(), step, "get", timeout))
+                deadline = None if timeout is None else monotonic() + timeout
+                while not q._qsize():
+                    remaining = None if deadline is None else deadline - monotonic()
+                    if remaining is not None and remaining <= 0:
+                        emit((ev.WAKE, actor, index, monotonic_ns(), False))
+                        emit((ev.EMPTY, actor, index, monotonic_ns()))
+                        return False, None
+                    q.not_empty.wait(remaining)
+                emit((ev.WAKE, actor, index, monotonic_ns(), True))
+            item = q._get()
+            emit((ev.GOT, actor, index))
+            q.not_full.notify()
+        return True, item
+
+    def task_done(self, actor: int) -> None:
+        q = self.raw
+        with q.all_tasks_done:
+            if q.unfinished_tasks <= 0:
+                raise ValueError("task_done() called too many times")
+            self._emit((ev.TASK_DONE, actor, self.index))
+            q.unfinished_tasks -= 1
+            if q.unfinished_tasks == 0:
+                q.all_tasks_done.notify_all()
+
+    def join(self, actor: int, step: int) -> None:
+        q = self.raw
+        with q.all_tasks_done:
+            if not q.unfinished_tasks:
+                return
+            self._emit((ev.WAIT, actor, self.index, monotonic_ns(), step, "qjoin", None))
+            while q.unfinished_tasks:
+                q.all_tasks_done.wait()
+            self._emit((ev.WAKE, actor, self.index, monotonic_ns(), True))
+
+    def qsize(self) -> int:
+        return self.raw.qsize()
+
+    def empty(self) -> bool:
+        return self.raw.empty()
+
+    def full(self) -> bool:
+        return self.raw.full()
+
+
+class Variable:
+    """A shared variable: reads and writes are reported with their values."""
+
+    def __init__(self, index: int, emit: Emit, value: Any) -> None:
+        self.index = index
+        self._emit = emit
+        self.value = value
+
+    def read(self, actor: int) -> Any:
+        value = self.value
+        self._emit((ev.READ, actor, self.index, monotonic_ns(), value))
+        return value
+
+    def write(self, actor: int, value: Any) -> None:
+        self.value = value
+        self._emit((ev.WRITE, actor, self.index, monotonic_ns(), value))

@@ -1,0 +1,143 @@
+"""The runner process: ``python -m tui_conc.engine.runner FILE [--set-json JSON] [--control]``.
+
+It runs one scenario on its backend and writes the event stream (see
+:mod:`tui_conc.engine.codec`) to stdout. With ``--control`` it reads
+``pause`` / ``resume`` lines on stdin and exits when stdin closes (so it never
+outlives its parent). The parent stops it by killing its
+process group, which ends every thread at once, deadlocked or not.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from time import monotonic_ns
+from typing import IO, Any
+
+from tui_conc.engine import codec
+from tui_conc.engine import events as ev
+
+#: How often buffered events are sent.
+FLUSH_INTERVAL_S = 0.005
+#: Past this many events waiting to be sent, actors are held at their next step.
+BACKLOG_LIMIT = 200_000
+
+
+class Sink:
+    """The run's event buffer: actors append, the flusher drains in batches."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[Any, ...]] = []
+        self.append = self.events.append
+
+    def drain(self) -> list[tuple[Any, ...]]:
+        """Take what is buffered; appends racing with this stay for the next drain."""
+        events = self.events
+        batch = events[:]
+        del events[: len(batch)]
+        return batch
+
+
+class Flusher(threading.Thread):
+    """Sends batches every few milliseconds; holds actors when the reader lags."""
+
+    def __init__(self, sink: Sink, out: IO[bytes], control: Any) -> None:
+        super().__init__(name="tui-conc-flusher", daemon=True)
+        self.sink = sink
+        self.out = out
+        self.control = control
+        self.lock = threading.Lock()
+
+    def run(self) -> None:
+        while True:
+            time.sleep(FLUSH_INTERVAL_S)
+            self.flush()
+
+    def flush(self) -> None:
+        with self.lock:
+            if not self.sink.events:
+                return
+            self.sink.append((ev.CLOCK, -1, -1, monotonic_ns()))
+            batch = self.sink.drain()
+            self.control.throttle(len(self.sink.events) > BACKLOG_LIMIT)
+            self.out.write(codec.encode_frame(batch))
+            self.out.flush()
+
+
+def _control_loop(control: Any, emit: Any, flusher: Flusher) -> None:
+    for raw in sys.stdin.buffer:
+        command = raw.decode(errors="replace").strip()
+        if command == "pause":
+            control.pause(True)
+            emit((ev.PAUSED, -1, -1, monotonic_ns()))
+        elif command == "resume":
+            control.pause(False)
+            emit((ev.RESUMED, -1, -1, monotonic_ns()))
+    os._exit(0)  # the parent went away: nothing is left to report to
+
+
+def run(path: str, overrides: dict[str, Any], out: IO[bytes], control: bool = False) -> int:
+    """Run the scenario at ``path``; returns the process exit status."""
+    from tui_conc.engine.thread_backend import ThreadRun
+    from tui_conc.scenario import ScenarioError, load_scenario, resolve_knobs
+
+    t0 = monotonic_ns()
+    header: dict[str, Any] = {"format": codec.FORMAT, "version": codec.VERSION, "t0": t0}
+    try:
+        scenario = load_scenario(path)
+        knobs = resolve_knobs(scenario, overrides)
+    except ScenarioError as exc:
+        out.write(codec.encode_frame({**header, "error": str(exc)}))
+        out.write(codec.encode_frame([(ev.ERROR, -1, -1, monotonic_ns(), str(exc))]))
+        out.flush()
+        return 2
+    sink = Sink()
+    try:
+        trun = ThreadRun(scenario, knobs, sink.append)
+    except Exception as exc:
+        out.write(codec.encode_frame({**header, "error": str(exc)}))
+        out.write(codec.encode_frame([(ev.ERROR, -1, -1, monotonic_ns(), f"cannot build: {exc}")]))
+        out.flush()
+        return 2
+    header.update(
+        title=scenario.title, file=path, backend=scenario.backend, knobs=knobs, **trun.header()
+    )
+    out.write(codec.encode_frame(header))
+    out.flush()
+    flusher = Flusher(sink, out, trun.control)
+    flusher.start()
+    if control:
+        threading.Thread(
+            target=_control_loop, args=(trun.control, sink.append, flusher), daemon=True
+        ).start()
+    try:
+        trun.start()
+        trun.wait_until_done()
+        trun.cut_off_daemons()
+        sink.append((ev.END, -1, -1, monotonic_ns(), "finished"))
+    except Exception as exc:
+        sink.append((ev.ERROR, -1, -1, monotonic_ns(), f"{type(exc).__name__}: {exc}"))
+    flusher.flush()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m tui_conc.engine.runner")
+    parser.add_argument("file")
+    parser.add_argument("--set-json", default="{}", help="knob overrides as a JSON object")
+    parser.add_argument("--control", action="store_true", help="obey stdin; exit when it closes")
+    args = parser.parse_args(argv)
+    out = sys.stdout.buffer
+    sys.stdout = sys.stderr  # nothing but frames may reach the stream
+    status = run(args.file, json.loads(args.set_json), out, control=args.control)
+    out.flush()
+    os._exit(status)  # daemon actors end here, as Python's own exit would end them
+
+
+if __name__ == "__main__":
+    main()

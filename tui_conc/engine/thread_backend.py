@@ -1,0 +1,194 @@
+"""The thread backend: a scenario's actors as real ``threading.Thread``s."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from time import monotonic_ns
+from typing import Any
+
+from tui_conc.engine import events as ev
+from tui_conc.engine.interpreter import Compiler, Frame, StepFailed, describe, expr
+from tui_conc.engine.primitives import Condition, Event, LockLike, Queue, Variable
+from tui_conc.scenario import model as m
+
+Emit = Callable[[tuple[Any, ...]], None]
+
+
+class Control:
+    """Pause and back-pressure: actors check ``hold`` at every step boundary."""
+
+    def __init__(self) -> None:
+        self.hold = False
+        self.paused = False
+        self.throttled = False
+        self._gate = threading.Event()
+        self._gate.set()
+
+    def _update(self) -> None:
+        self.hold = self.paused or self.throttled
+        if self.hold:
+            self._gate.clear()
+        else:
+            self._gate.set()
+
+    def pause(self, paused: bool) -> None:
+        self.paused = paused
+        self._update()
+
+    def throttle(self, throttled: bool) -> None:
+        if throttled != self.throttled:
+            self.throttled = throttled
+            self._update()
+
+    def wait(self) -> None:
+        self._gate.wait()
+
+
+@dataclass(eq=False)
+class ActorRuntime:
+    """One actor of the run: its thread and where it stands."""
+
+    index: int
+    name: str
+    group: str
+    index_in_group: int
+    daemon: bool
+    thread: threading.Thread | None = None
+    finished: bool = False
+
+
+@dataclass(eq=False)
+class ThreadRun:
+    """Everything a run on threads needs: resources, actors, the event sink."""
+
+    scenario: m.Scenario
+    knobs: dict[str, Any]
+    emit: Emit
+    control: Control = field(default_factory=Control)
+    by_name: dict[str, Any] = field(default_factory=dict)
+    resource_info: list[dict[str, Any]] = field(default_factory=list)
+    actors: list[ActorRuntime] = field(default_factory=list)
+    groups: dict[str, list[ActorRuntime]] = field(default_factory=dict)
+    steps: list[tuple[int, str]] = field(default_factory=list)
+    _step_ids: dict[int, int] = field(default_factory=dict)
+    _live: int = 0
+    _live_cond: threading.Condition = field(default_factory=threading.Condition)
+
+    def __post_init__(self) -> None:
+        env = dict(self.knobs)
+        self._build_resources(env)
+        for name, group in self.scenario.actors.items():
+            count = int(expr(group.count)(env))
+            members = []
+            for k in range(max(count, 0)):
+                label = f"{name}-{k}" if count > 1 else name
+                actor = ActorRuntime(len(self.actors), label, name, k, group.daemon)
+                self.actors.append(actor)
+                members.append(actor)
+            self.groups[name] = members
+            self._number_steps(group.steps)
+
+    def _build_resources(self, env: dict[str, Any]) -> None:
+        for name, res in self.scenario.resources.items():
+            index = len(self.resource_info)
+            info: dict[str, Any] = {"name": name, "type": res.type}
+            if res.type in ("lock", "rlock"):
+                obj: Any = LockLike(index, self.emit, res.type)
+            elif res.type in ("semaphore", "bounded_semaphore"):
+                value = int(expr(res.value if res.value is not None else 1)(env))
+                obj = LockLike(index, self.emit, res.type, value)
+                info["value"] = value
+            elif res.type == "condition":
+                base = self.by_name[res.lock] if res.lock else LockLike(index, self.emit, "lock")
+                obj = Condition(index, self.emit, base)
+                info["lock"] = res.lock
+            elif res.type == "event":
+                obj = Event(index, self.emit)
+            elif res.type == "queue":
+                maxsize = int(expr(res.maxsize)(env))
+                obj = Queue(index, self.emit, res.kind, maxsize, list(res.items))
+                info.update(kind=res.kind, maxsize=maxsize, initial=len(res.items))
+            else:
+                obj = Variable(index, self.emit, res.value)
+                info["value"] = res.value
+            self.by_name[name] = obj
+            self.resource_info.append(info)
+
+    def _number_steps(self, steps: list[m.Step]) -> None:
+        for s in steps:
+            self._step_ids[id(s)] = len(self.steps)
+            self.steps.append((s.line, describe(s)))
+            for key in m.NESTED.get(m.STEP_KIND[type(s)], ()):
+                self._number_steps(getattr(s, {"else": "else_"}.get(key, key)) or [])
+
+    def step_id(self, s: m.Step) -> int:
+        return self._step_ids[id(s)]
+
+    def header(self) -> dict[str, Any]:
+        """What the stream's header says about this run's actors, resources and steps."""
+        return {
+            "actors": [
+                {"name": a.name, "group": a.group, "index": a.index_in_group, "daemon": a.daemon}
+                for a in self.actors
+            ],
+            "resources": self.resource_info,
+            "steps": self.steps,
+        }
+
+    # -- lifecycle
+
+    def start(self) -> None:
+        """Start every autostart group."""
+        for name, group in self.scenario.actors.items():
+            if group.autostart:
+                self.start_group(name)
+
+    def start_group(self, group: str) -> None:
+        steps = self.scenario.actors[group].steps
+        for actor in self.groups[group]:
+            if actor.thread is not None:
+                raise RuntimeError(f"{actor.name} was already started")
+            body = Compiler(self, actor).block(steps)
+            frame = Frame(self, actor, self.knobs)
+            actor.thread = threading.Thread(
+                target=self._main, args=(actor, body, frame), name=actor.name, daemon=True
+            )
+            if not actor.daemon:
+                with self._live_cond:
+                    self._live += 1
+            actor.thread.start()
+
+    def _main(self, actor: ActorRuntime, body: Callable[[Frame], None], frame: Frame) -> None:
+        emit = self.emit
+        emit((ev.ACTOR_START, actor.index, -1, monotonic_ns(), threading.get_native_id()))
+        try:
+            body(frame)
+        except StepFailed as exc:
+            line = self.steps[exc.step][0]
+            emit((ev.ACTOR_FAILED, actor.index, -1, monotonic_ns(), f"line {line}: {exc}"))
+        except BaseException as exc:
+            emit((ev.ACTOR_FAILED, actor.index, -1, monotonic_ns(), f"{type(exc).__name__}: {exc}"))
+        else:
+            emit((ev.ACTOR_DONE, actor.index, -1, monotonic_ns()))
+        finally:
+            actor.finished = True
+            if not actor.daemon:
+                with self._live_cond:
+                    self._live -= 1
+                    self._live_cond.notify_all()
+
+    def wait_until_done(self) -> None:
+        """Block until every started non-daemon actor has ended (threads are the judge)."""
+        with self._live_cond:
+            while self._live > 0:
+                self._live_cond.wait()
+
+    def cut_off_daemons(self) -> None:
+        """Report the daemon actors still running: the run's end kills them."""
+        for actor in self.actors:
+            if actor.daemon and actor.thread is not None and not actor.finished:
+                self.emit(
+                    (ev.ACTOR_KILLED, actor.index, -1, monotonic_ns(), "daemon cut off at exit")
+                )

@@ -1,0 +1,53 @@
+"""The function names a scenario's expressions may call.
+
+The scenario layer checks names at load time; the engine (for steps) and the
+state (for expectations) provide the implementations, and a test keeps the
+three in step.
+"""
+
+from __future__ import annotations
+
+#: Callable inside steps: ``empty(q)``, ``uniform(0.1, 0.3)``, …
+STEP_FUNCTIONS: dict[str, str] = {
+    "empty": "empty(queue): true when the queue holds no item",
+    "full": "full(queue): true when the queue is at its maxsize",
+    "qsize": "qsize(queue): the number of items in the queue",
+    "is_set": "is_set(event): true when the event is set",
+    "locked": "locked(lock): true when someone holds the lock",
+    "randint": "randint(a, b): a seeded random whole number in [a, b]",
+    "uniform": "uniform(a, b): a seeded random number in [a, b]",
+    "len": "len(x)",
+    "min": "min(a, b, …)",
+    "max": "max(a, b, …)",
+    "abs": "abs(x)",
+    "int": "int(x)",
+    "float": "float(x)",
+    "str": "str(x)",
+    "round": "round(x, digits)",
+}
+
+#: Callable inside expectations, on the finished run's state.
+EXPECT_FUNCTIONS: dict[str, str] = {
+    "max_holders": "max_holders(r): most holders of a lock or semaphore at once",
+    "acquisitions": "acquisitions(r): how many times r was acquired",
+    "contended": "contended(r): how many acquires of r had to wait",
+    "waves": "waves(r): bursts of acquisitions of r separated by a pause of 100 ms or more",
+    "max_depth": "max_depth(q): the deepest the queue got",
+    "depth": "depth(q): items left in the queue at the end",
+    "puts": "puts(q): items put",
+    "gets": "gets(q): items taken",
+    "put_blocks": "put_blocks(q): puts that found the queue full",
+    "get_blocks": "get_blocks(q): gets that found the queue empty",
+    "log_count": "log_count(text): log lines containing text",
+    "state": "state(actor): the final state of an actor (done, failed, blocked, …)",
+    "count_state": "count_state(s): how many actors ended in state s",
+    "len": "len(x)",
+    "min": "min(a, b, …)",
+    "max": "max(a, b, …)",
+    "abs": "abs(x)",
+}
+
+#: Names every actor may read besides knobs, locals and shared variables.
+ACTOR_NAMES = frozenset({"i", "actor"})
+#: Names every expectation may read besides knobs, variables and resources.
+EXPECT_NAMES = frozenset({"outcome", "deadlock", "stall", "elapsed", "cycle"})

@@ -1,0 +1,408 @@
+"""Load a scenario file: YAML → typed models → checked references.
+
+Every problem becomes one :class:`ScenarioError` that prints as
+``file:line: message``; nothing here raises anything else for bad input.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path as FsPath
+from typing import Any
+
+import msgspec
+import yaml
+
+from tui_conc.scenario import model as m
+from tui_conc.scenario.expr import ExprError, compile_expr, compile_template
+from tui_conc.scenario.functions import ACTOR_NAMES, EXPECT_FUNCTIONS, EXPECT_NAMES, STEP_FUNCTIONS
+from tui_conc.scenario.yaml_source import Path, YamlDocument, YamlError, read_yaml
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_RESERVED = ACTOR_NAMES | EXPECT_NAMES | {"true", "false", "none", "True", "False", "None"}
+_AT = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+_PART = re.compile(r"\.(\w+)|\[(\d+)\]")
+_STEP_CHECK_FUNCS = {name: (lambda env, *a: None) for name in STEP_FUNCTIONS}
+_EXPECT_CHECK_FUNCS = {name: (lambda env, *a: None) for name in EXPECT_FUNCTIONS}
+
+
+class ScenarioError(Exception):
+    """A problem in a scenario file, at a line."""
+
+    def __init__(self, file: str, line: int, message: str) -> None:
+        super().__init__(f"{file}:{line}: {message}")
+        self.file = file
+        self.line = line
+        self.message = message
+
+
+class _Problem(Exception):
+    def __init__(self, path: Path, message: str, *, key: bool = False) -> None:
+        super().__init__(message)
+        self.path = path
+        self.message = message
+        self.key = key
+
+
+def load_scenario(path: str | FsPath) -> m.Scenario:
+    """Read, validate and check one scenario file."""
+    file = str(path)
+    try:
+        text = FsPath(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(file, 1, f"cannot read the file: {exc}") from None
+    return parse_scenario(text, file)
+
+
+def parse_scenario(text: str, file: str = "<text>") -> m.Scenario:
+    """Validate scenario ``text``; ``file`` names it in errors."""
+    try:
+        doc = read_yaml(text)
+    except YamlError as exc:
+        raise ScenarioError(file, exc.line, exc.message) from None
+    try:
+        scenario = _build(doc)
+        _check(scenario)
+    except _Problem as problem:
+        line = doc.key_line(problem.path) if problem.key else doc.line_of(problem.path)
+        raise ScenarioError(file, line, problem.message) from None
+    return scenario
+
+
+# ---------------------------------------------------------------- building
+
+
+def _convert(raw: Any, cls: type[Any], path: Path) -> Any:
+    try:
+        return m.convert(raw, cls)
+    except msgspec.ValidationError as exc:
+        raise _translate(str(exc), path) from None
+
+
+def _translate(message: str, base: Path) -> _Problem:
+    path = base
+    at = _AT.search(message)
+    if at:
+        message = message[: at.start()]
+        for key, index in _PART.findall(at.group("path")):
+            path = (*path, key if key else int(index))
+    unknown = re.match(r"Object contains unknown field `(.+)`", message)
+    if unknown:
+        return _Problem((*path, unknown.group(1)), f"unknown option {unknown.group(1)!r}", key=True)
+    missing = re.match(r"Object missing required field `(.+)`", message)
+    if missing:
+        return _Problem(path, f"missing {missing.group(1)!r}")
+    where = _dotted(path)
+    message = message.replace("`", "").replace("Expected", "expected")
+    message = message.replace("object", "mapping").replace("array", "list")
+    return _Problem(path, f"{where}: {message}" if where else message)
+
+
+def _dotted(path: Path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _build(doc: YamlDocument) -> m.Scenario:
+    data = doc.data
+    if not isinstance(data, dict):
+        raise _Problem((), "a scenario must be a mapping with title, chapter, actors, …")
+    top = dict(data)
+    knobs = _entries(top.pop("knobs", {}), ("knobs",), _knob)
+    resources = _entries(top.pop("resources", {}), ("resources",), _resource)
+    actors = _entries(top.pop("actors", None), ("actors",), lambda raw, p: _actor(raw, p, doc))
+    expect = top.pop("expect", [])
+    if not isinstance(expect, list):
+        raise _Problem(("expect",), "expect: expected a list of expectations")
+    expectations = [
+        _convert({"that": e} if isinstance(e, str | bool) else e, m.Expectation, ("expect", n))
+        for n, e in enumerate(expect)
+    ]
+    top["actors"] = {}
+    head = _convert(top, m.Scenario, ())
+    if not actors:
+        raise _Problem(("actors",), "a scenario needs at least one actor")
+    return msgspec.structs.replace(
+        head, knobs=knobs, resources=resources, actors=actors, expect=expectations
+    )
+
+
+def _entries(raw: Any, path: Path, build: Any) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise _Problem(path, f"{path[0]}: expected a mapping of names")
+    out: dict[str, Any] = {}
+    for name, value in raw.items():
+        if not isinstance(name, str) or not _IDENT.match(name):
+            raise _Problem((*path, name), f"bad name {name!r}: use letters, digits and _", key=True)
+        if name in _RESERVED:
+            raise _Problem((*path, name), f"{name!r} is a reserved name", key=True)
+        out[name] = build(value, (*path, name))
+    return out
+
+
+def _knob(raw: Any, path: Path) -> m.Knob:
+    return _convert(raw if isinstance(raw, dict) else {"default": raw}, m.Knob, path)
+
+
+def _resource(raw: Any, path: Path) -> m.Resource:
+    return _convert({"type": raw} if isinstance(raw, str) else raw, m.Resource, path)
+
+
+def _actor(raw: Any, path: Path, doc: YamlDocument) -> m.Actor:
+    actor = _convert(raw, m.Actor, path)
+    return msgspec.structs.replace(actor, steps=_steps(actor.steps, (*path, "steps"), doc))
+
+
+def _steps(raw: Any, path: Path, doc: YamlDocument) -> list[m.Step]:
+    if not isinstance(raw, list):
+        raise _Problem(path, f"{_dotted(path)}: expected a list of steps")
+    return [_step(item, (*path, n), doc) for n, item in enumerate(raw)]
+
+
+def _step(raw: Any, path: Path, doc: YamlDocument) -> m.Step:
+    if raw == "break":
+        raw = {"break": None}
+    if not isinstance(raw, dict):
+        raise _Problem(path, f"a step must be a mapping like 'sleep: 1', not {raw!r}")
+    kind = next((k for k in raw if k in m.STEP_TYPES), None)
+    if kind is None:
+        first = next(iter(raw), "")
+        known = ", ".join(m.STEP_TYPES)
+        raise _Problem((*path, first), f"unknown step {first!r} (steps: {known})", key=True)
+    raw = dict(raw)
+    for key in m.NESTED.get(kind, ()):
+        if raw.get(key) is not None:
+            raw[key] = _steps(raw[key], (*path, key), doc)
+    raw["__line__"] = doc.line_of(path)
+    return _convert(raw, m.STEP_TYPES[kind], path)
+
+
+# ---------------------------------------------------------------- checking
+
+
+def _check(sc: m.Scenario) -> None:
+    variables = {n for n, r in sc.resources.items() if r.type == "variable"}
+    knob_names = set(sc.knobs)
+    for name in sc.actors:
+        if name in sc.resources or name in sc.knobs:
+            raise _Problem(("actors", name), f"{name!r} names both an actor and a resource or knob")
+    for name in sc.resources:
+        if name in sc.knobs:
+            raise _Problem(("resources", name), f"{name!r} names both a resource and a knob")
+    for name, knob in sc.knobs.items():
+        _check_knob_range(name, knob, knob.default, ("knobs", name))
+    base = knob_names | set(sc.resources) | ACTOR_NAMES
+    for name, res in sc.resources.items():
+        path = ("resources", name)
+        if res.type == "condition" and res.lock is not None:
+            target = sc.resources.get(res.lock)
+            if target is None or target.type not in ("lock", "rlock"):
+                raise _Problem((*path, "lock"), f"condition {name!r}: {res.lock!r} is not a lock")
+        if res.type in ("semaphore", "bounded_semaphore"):
+            _expr(res.value if res.value is not None else 1, knob_names, (*path, "value"))
+        if res.type == "queue":
+            _expr(res.maxsize, knob_names, (*path, "maxsize"))
+    for name, actor in sc.actors.items():
+        path = ("actors", name)
+        _expr(actor.count, knob_names, (*path, "count"))
+        names = base | _bound_names(actor.steps)
+        _check_steps(sc, actor.steps, (*path, "steps"), names, in_loop=False)
+    started = _started(sc)
+    for name, actor in sc.actors.items():
+        if not actor.autostart and name not in started:
+            raise _Problem(
+                ("actors", name), f"actor {name!r} has autostart: false but no start step"
+            )
+    expect_names = knob_names | variables | set(sc.resources) | set(sc.actors) | EXPECT_NAMES
+    for n, exp in enumerate(sc.expect):
+        _expr(exp.that, expect_names, ("expect", n, "that"), _EXPECT_CHECK_FUNCS)
+
+
+def _check_knob_range(name: str, knob: m.Knob, value: Any, path: Path) -> None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if knob.min is not None and value < knob.min:
+            raise _Problem(path, f"knob {name!r}: {value} is below its minimum {knob.min:g}")
+        if knob.max is not None and value > knob.max:
+            raise _Problem(path, f"knob {name!r}: {value} is above its maximum {knob.max:g}")
+
+
+def _bound_names(steps: list[m.Step]) -> set[str]:
+    out: set[str] = set()
+    for step in steps:
+        name = getattr(step, "as_", None)
+        if name:
+            out.add(name)
+        if isinstance(step, m.Let):
+            out |= set(step.let)
+        for key in m.NESTED.get(m.STEP_KIND[type(step)], ()):
+            attr = {"do": "do", "then": "then", "else": "else_"}.get(key, key)
+            out |= _bound_names(getattr(step, attr) or [])
+    return out
+
+
+def _started(sc: m.Scenario) -> set[str]:
+    out: set[str] = set()
+
+    def walk(steps: list[m.Step]) -> None:
+        for step in steps:
+            if isinstance(step, m.Start):
+                out.add(step.start)
+            for key in m.NESTED.get(m.STEP_KIND[type(step)], ()):
+                walk(getattr(step, {"else": "else_"}.get(key, key)) or [])
+
+    for actor in sc.actors.values():
+        walk(actor.steps)
+    return out
+
+
+_NEEDS: dict[str, tuple[frozenset[str], str]] = {
+    "acquire": (m.LOCKLIKE, "a lock, rlock, semaphore or condition"),
+    "release": (m.LOCKLIKE, "a lock, rlock, semaphore or condition"),
+    "with": (m.LOCKLIKE, "a lock, rlock, semaphore or condition"),
+    "wait": (frozenset({"event", "condition"}), "an event or condition"),
+    "set": (frozenset({"event"}), "an event"),
+    "clear": (frozenset({"event"}), "an event"),
+    "notify": (frozenset({"condition"}), "a condition"),
+    "notify_all": (frozenset({"condition"}), "a condition"),
+    "put": (frozenset({"queue"}), "a queue"),
+    "get": (frozenset({"queue"}), "a queue"),
+    "task_done": (frozenset({"queue"}), "a queue"),
+    "read": (frozenset({"variable"}), "a shared variable"),
+    "write": (frozenset({"variable"}), "a shared variable"),
+}
+
+
+def _check_steps(
+    sc: m.Scenario, steps: list[m.Step], path: Path, names: set[str], *, in_loop: bool
+) -> None:
+    for n, step in enumerate(steps):
+        here = (*path, n)
+        kind = m.STEP_KIND[type(step)]
+        target = getattr(step, {"with": "with_"}.get(kind, kind), None)
+        if kind in _NEEDS:
+            allowed, what = _NEEDS[kind]
+            res = sc.resources.get(target)
+            if res is None:
+                raise _Problem((*here, kind), f"{kind}: unknown resource {target!r}{_known(sc)}")
+            if res.type not in allowed:
+                raise _Problem((*here, kind), f"{kind}: {target!r} is a {res.type}, not {what}")
+        elif kind == "join":
+            res = sc.resources.get(target)
+            if (res is None or res.type != "queue") and target not in sc.actors:
+                raise _Problem((*here, kind), f"join: {target!r} is neither an actor nor a queue")
+        elif kind == "start":
+            if target not in sc.actors:
+                raise _Problem((*here, kind), f"start: unknown actor {target!r}")
+            if sc.actors[target].autostart:
+                raise _Problem(
+                    (*here, kind),
+                    f"start: actor {target!r} starts by itself (set autostart: false)",
+                )
+        elif kind == "break" and not in_loop:
+            raise _Problem(here, "break outside a repeat or while loop")
+        for key in ("timeout", "n", "item", "value", "compute", "repeat", "while_", "if_"):
+            value = getattr(step, key, None)
+            if value is not None:
+                _expr(value, names, (*here, key.rstrip("_")))
+        if isinstance(step, m.Sleep):
+            parts = (
+                [step.sleep]
+                if not isinstance(step.sleep, m.RandomRange)
+                else [
+                    step.sleep.min,
+                    step.sleep.max,
+                ]
+            )
+            for part in parts:
+                _expr(part, names, (*here, "sleep"))
+        if isinstance(step, m.Let):
+            for key, value in step.let.items():
+                _expr(value, names, (*here, "let", key))
+        if isinstance(step, m.Log):
+            _template(step.log, names, (*here, "log"))
+        loop = in_loop or kind in ("repeat", "while")
+        for key in m.NESTED.get(kind, ()):
+            inner = getattr(step, {"else": "else_"}.get(key, key)) or []
+            nested_loop = loop if kind not in ("repeat", "while") else True
+            _check_steps(sc, inner, (*here, key), names, in_loop=nested_loop)
+
+
+def _known(sc: m.Scenario) -> str:
+    return (
+        f" (resources: {', '.join(sc.resources)})" if sc.resources else " (no resources declared)"
+    )
+
+
+def _expr(value: Any, names: set[str], path: Path, funcs: Mapping[str, Any] | None = None) -> None:
+    try:
+        expr = compile_expr(value, funcs if funcs is not None else _STEP_CHECK_FUNCS)
+    except ExprError as exc:
+        raise _Problem(path, str(exc)) from None
+    unknown = sorted(expr.names - names)
+    if unknown:
+        raise _Problem(path, f"unknown name {unknown[0]!r} in {expr.source!r}")
+
+
+def _template(text: str, names: set[str], path: Path) -> None:
+    try:
+        tpl = compile_template(text, _STEP_CHECK_FUNCS)
+    except ExprError as exc:
+        raise _Problem(path, str(exc)) from None
+    unknown = sorted(tpl.names - names)
+    if unknown:
+        raise _Problem(path, f"unknown name {unknown[0]!r} in template {text!r}")
+
+
+# ---------------------------------------------------------------- knobs
+
+
+def resolve_knobs(
+    scenario: m.Scenario, overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The knob values for a run: defaults, then ``overrides`` (strings are parsed as YAML).
+
+    Raises :class:`ScenarioError` (file ``--set``) for an unknown knob or a value
+    of the wrong type.
+    """
+    values = {name: knob.default for name, knob in scenario.knobs.items()}
+    for name, raw in (overrides or {}).items():
+        if name not in scenario.knobs:
+            known = ", ".join(scenario.knobs) or "none"
+            raise ScenarioError("--set", 1, f"unknown knob {name!r} (knobs: {known})")
+        knob = scenario.knobs[name]
+        value = _parse_scalar(raw) if isinstance(raw, str) else raw
+        want = type(knob.default)
+        if want is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if want is not str and type(value) is not want:
+            raise ScenarioError("--set", 1, f"knob {name!r} wants a {want.__name__}, got {raw!r}")
+        try:
+            _check_knob_range(name, knob, value, ())
+        except _Problem as problem:
+            raise ScenarioError("--set", 1, problem.message) from None
+        values[name] = value if want is not str else str(raw)
+    return values
+
+
+def _parse_scalar(text: str) -> Any:
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    return value if isinstance(value, bool | int | float | str) else text
+
+
+def parse_assignments(items: list[str]) -> dict[str, str]:
+    """``["workers=20", "hold=0.5"]`` → ``{"workers": "20", "hold": "0.5"}``."""
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ScenarioError("--set", 1, f"expected NAME=VALUE, got {item!r}")
+        out[name.strip()] = value.strip()
+    return out

@@ -1,0 +1,286 @@
+"""Typed models of the scenario YAML format.
+
+Validated with msgspec (fast to import, precise errors). A step is a one-key
+mapping naming what it does (``acquire: mutexA``) plus its options as
+sibling keys (``timeout: 2``). Numbers may be given as expressions over
+knobs and locals (``hold * 2``). Nested step lists (``do``, ``then``, …) are
+converted by the loader, step by step, so each error knows its path.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+from msgspec import Struct, field
+
+#: A number, a boolean, or an expression over knobs and locals.
+Value = bool | int | float | str
+
+BACKENDS: tuple[str, ...] = ("thread",)
+LOCKLIKE = frozenset({"lock", "rlock", "semaphore", "bounded_semaphore", "condition"})
+
+
+class _Strict(Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    pass
+
+
+class _Step(_Strict, kw_only=True):
+    #: The 1-based YAML line of the step, filled in by the loader.
+    line: int = field(default=0, name="__line__")
+
+
+class Knob(_Strict, kw_only=True):
+    """A named parameter: its default and a line of help."""
+
+    default: bool | int | float | str
+    help: str = ""
+    min: float | None = None
+    max: float | None = None
+
+
+class Resource(_Strict, kw_only=True):
+    """A shared primitive: lock, semaphore, event, condition, queue or variable."""
+
+    type: Literal[
+        "lock",
+        "rlock",
+        "semaphore",
+        "bounded_semaphore",
+        "event",
+        "condition",
+        "queue",
+        "variable",
+    ]
+    value: Any = None
+    lock: str | None = None
+    kind: Literal["fifo", "lifo", "priority"] = "fifo"
+    maxsize: Value = 0
+    items: list[Any] = []
+
+
+class RandomRange(_Strict, kw_only=True):
+    """A seeded random duration between ``min`` and ``max`` seconds."""
+
+    min: Value
+    max: Value
+
+
+# ---------------------------------------------------------------- steps
+# ``Steps`` fields hold lists the loader has already converted to steps.
+Steps = list[Any]
+
+
+class Acquire(_Step, kw_only=True):
+    acquire: str
+    blocking: bool = True
+    timeout: Value | None = None
+    as_: str | None = field(default=None, name="as")
+
+
+class Release(_Step, kw_only=True):
+    release: str
+
+
+class With(_Step, kw_only=True):
+    with_: str = field(name="with")
+    do: Steps
+
+
+class Wait(_Step, kw_only=True):
+    wait: str
+    timeout: Value | None = None
+    as_: str | None = field(default=None, name="as")
+
+
+class SetEvent(_Step, kw_only=True):
+    set: str
+
+
+class ClearEvent(_Step, kw_only=True):
+    clear: str
+
+
+class Notify(_Step, kw_only=True):
+    notify: str
+    n: Value = 1
+
+
+class NotifyAll(_Step, kw_only=True):
+    notify_all: str
+
+
+class Put(_Step, kw_only=True):
+    put: str
+    item: Value | None = None
+    block: bool = True
+    timeout: Value | None = None
+    on_full: Steps | None = None
+
+
+class Get(_Step, kw_only=True):
+    get: str
+    as_: str | None = field(default=None, name="as")
+    block: bool = True
+    timeout: Value | None = None
+    on_empty: Steps | None = None
+
+
+class TaskDone(_Step, kw_only=True):
+    task_done: str
+
+
+class Sleep(_Step, kw_only=True):
+    sleep: Value | RandomRange
+
+
+class Compute(_Step, kw_only=True):
+    compute: Value
+
+
+class Read(_Step, kw_only=True):
+    read: str
+    as_: str | None = field(default=None, name="as")
+
+
+class Write(_Step, kw_only=True):
+    write: str
+    value: Value
+
+
+class Log(_Step, kw_only=True):
+    log: str
+
+
+class Let(_Step, kw_only=True):
+    let: dict[str, Value]
+
+
+class Repeat(_Step, kw_only=True):
+    repeat: Value
+    as_: str | None = field(default=None, name="as")
+    do: Steps
+
+
+class While(_Step, kw_only=True):
+    while_: Value = field(name="while")
+    do: Steps
+
+
+class If(_Step, kw_only=True):
+    if_: Value = field(name="if")
+    then: Steps = []
+    else_: Steps = field(default_factory=list, name="else")
+
+
+class Break(_Step, kw_only=True):
+    break_: None = field(default=None, name="break")
+
+
+class Start(_Step, kw_only=True):
+    start: str
+
+
+class Join(_Step, kw_only=True):
+    join: str
+    timeout: Value | None = None
+
+
+Step = (
+    Acquire
+    | Release
+    | With
+    | Wait
+    | SetEvent
+    | ClearEvent
+    | Notify
+    | NotifyAll
+    | Put
+    | Get
+    | TaskDone
+    | Sleep
+    | Compute
+    | Read
+    | Write
+    | Log
+    | Let
+    | Repeat
+    | While
+    | If
+    | Break
+    | Start
+    | Join
+)
+
+#: Step kind (its key in YAML) → model.
+STEP_TYPES: dict[str, type[_Strict]] = {
+    "acquire": Acquire,
+    "release": Release,
+    "with": With,
+    "wait": Wait,
+    "set": SetEvent,
+    "clear": ClearEvent,
+    "notify": Notify,
+    "notify_all": NotifyAll,
+    "put": Put,
+    "get": Get,
+    "task_done": TaskDone,
+    "sleep": Sleep,
+    "compute": Compute,
+    "read": Read,
+    "write": Write,
+    "log": Log,
+    "let": Let,
+    "repeat": Repeat,
+    "while": While,
+    "if": If,
+    "break": Break,
+    "start": Start,
+    "join": Join,
+}
+#: Step model → its kind.
+STEP_KIND: dict[type, str] = {cls: kind for kind, cls in STEP_TYPES.items()}
+#: Which options of a step hold nested step lists.
+NESTED: dict[str, tuple[str, ...]] = {
+    "with": ("do",),
+    "repeat": ("do",),
+    "while": ("do",),
+    "if": ("then", "else"),
+    "put": ("on_full",),
+    "get": ("on_empty",),
+}
+
+
+class Actor(_Strict, kw_only=True):
+    """A group of identical actors (threads) running the same steps."""
+
+    steps: Steps
+    count: Value = 1
+    daemon: bool = False
+    autostart: bool = True
+
+
+class Expectation(_Strict, kw_only=True):
+    """A claim about the finished run: an expression and the sentence it proves."""
+
+    that: Value
+    text: str = ""
+
+
+class Scenario(_Strict, kw_only=True):
+    """One scenario file, validated."""
+
+    title: str
+    chapter: str
+    actors: dict[str, Actor]
+    order: int = 100
+    backend: Literal["thread"] = "thread"
+    explanation: str = ""
+    knobs: dict[str, Knob] = {}
+    resources: dict[str, Resource] = {}
+    expect: list[Expectation] = []
+
+
+def convert(raw: Any, cls: type[Any]) -> Any:
+    """Validate ``raw`` (plain YAML data) into ``cls``; raises msgspec.ValidationError."""
+    return msgspec.convert(raw, cls)

@@ -1,0 +1,273 @@
+"""A run as the CLI and the app see it: live from a runner, or replayed from a trace.
+
+Data flows one way: the runner's frames are read on a reader thread and
+folded into a :class:`StateFolder`; callers take immutable snapshots. Nothing
+here knows about Textual, and no thread here touches a widget.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from time import monotonic_ns
+from typing import IO, Any, Protocol
+
+from tui_conc.engine import codec
+from tui_conc.engine.client import RunnerProcess
+from tui_conc.state import analysis
+from tui_conc.state import model as sm
+from tui_conc.state.fold import StateFolder
+
+#: A run whose live actors are all blocked for good, with no event for this
+#: long, is reported as a global stall.
+STALL_QUIET_S = 0.3
+#: The deadlock analysis runs at most this often while events stream in.
+DEADLOCK_CHECK_S = 0.02
+
+
+class RunSource(Protocol):
+    """What the app needs of a run, live or replayed."""
+
+    def snapshot(self) -> sm.Snapshot: ...
+    def poll(self) -> None: ...
+    def pause(self) -> None: ...
+    def resume(self) -> None: ...
+    def stop(self) -> None: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def version(self) -> int: ...
+
+
+class _Judged:
+    """Status bookkeeping shared by live and replayed runs."""
+
+    folder: StateFolder | None
+    _status_override: str | None
+    _cycle: tuple[sm.CycleEdge, ...]
+    _stalled: bool
+
+    def _derive_status(self) -> str:
+        if self._status_override is not None:
+            return self._status_override
+        folder = self.folder
+        if folder is None:
+            return sm.STARTING
+        if folder.end_reason is not None:
+            return folder.end_reason
+        return sm.PAUSED if folder.paused else sm.RUN_RUNNING
+
+    def log_texts(self) -> list[str]:
+        """Every kept log line's text (for expectations such as log_count)."""
+        return [text for *_, text in self.folder.log] if self.folder else []
+
+
+class LiveRun(_Judged):
+    """A scenario running in a runner process, folded as its events arrive."""
+
+    def __init__(
+        self,
+        scenario: str | Path,
+        overrides: dict[str, Any] | None = None,
+        record: str | Path | None = None,
+    ) -> None:
+        self.runner = RunnerProcess(scenario, overrides)
+        self.folder: StateFolder | None = None
+        self._lock = threading.Lock()
+        self._record_path = record
+        self._record: IO[bytes] | None = None
+        self._reader: threading.Thread | None = None
+        self._status_override: str | None = None
+        self._cycle: tuple[sm.CycleEdge, ...] = ()
+        self._stalled = False
+        self._frozen_at: int | None = None
+        self._last_event = time.monotonic()
+        self._last_check = 0.0
+        self._done = threading.Event()
+        self._version = 0
+
+    # -- lifecycle
+
+    def start(self) -> LiveRun:
+        if self._record_path is not None:
+            self._record = open(self._record_path, "wb")
+        self.runner.start()
+        self._reader = threading.Thread(target=self._read, name="tui-conc-reader", daemon=True)
+        self._reader.start()
+        return self
+
+    def _read(self) -> None:
+        try:
+            for raw, frame in self.runner.frames():
+                if self._record is not None:
+                    self._record.write(raw)
+                if isinstance(frame, dict):
+                    with self._lock:
+                        self.folder = StateFolder(frame)
+                        self._version += 1
+                    continue
+                with self._lock:
+                    if self.folder is None:
+                        continue
+                    self.folder.fold(frame)
+                    self._version += 1
+                    self._last_event = time.monotonic()
+                    if self._last_event - self._last_check >= DEADLOCK_CHECK_S:
+                        self._judge_deadlock()
+        finally:
+            code = self.runner.wait()
+            with self._lock:
+                if self._record is not None:
+                    self._record.close()
+                    self._record = None
+                self._judge_deadlock()
+                status = self._derive_status()
+                if status not in sm.FINAL_STATUSES:
+                    tail = self.runner.stderr_tail()
+                    self.folder = self.folder or StateFolder({})
+                    self.folder.error = f"the runner exited ({code}) early" + (
+                        f": {tail}" if tail else ""
+                    )
+                    self._finalize(sm.ERROR)
+                elif self._frozen_at is None:
+                    self._frozen_at = monotonic_ns()
+                self._version += 1
+            self._done.set()
+
+    def _judge_deadlock(self) -> None:
+        self._last_check = time.monotonic()
+        if self.folder is None or self._status_override is not None:
+            return
+        cycle = analysis.find_cycle(self.folder)
+        if cycle:
+            self._cycle = cycle
+            self._finalize(sm.DEADLOCK)
+
+    def _finalize(self, status: str) -> None:
+        if self._status_override is None and self._derive_status() not in sm.FINAL_STATUSES:
+            self._status_override = status
+        if self._frozen_at is None:
+            self._frozen_at = monotonic_ns()
+
+    def poll(self) -> None:
+        """Judge what needs the wall clock: a stall is blocked *and* quiet."""
+        with self._lock:
+            folder = self.folder
+            if folder is None or self._status_override is not None or folder.paused:
+                return
+            if time.monotonic() - self._last_check >= DEADLOCK_CHECK_S:
+                self._judge_deadlock()
+            if (
+                self._status_override is None
+                and time.monotonic() - self._last_event >= STALL_QUIET_S
+                and analysis.is_stalled(folder)
+            ):
+                self._stalled = True
+                self._finalize(sm.STALL)
+                self._version += 1
+
+    def pause(self) -> None:
+        if self.status == sm.RUN_RUNNING:
+            self.runner.send("pause")
+
+    def resume(self) -> None:
+        if self.status == sm.PAUSED:
+            self.runner.send("resume")
+
+    def stop(self, status: str = sm.STOPPED) -> None:
+        """Kill the runner (instant, whatever it is doing) and keep the last state."""
+        with self._lock:
+            self._finalize(status)
+            self._version += 1
+        self.runner.kill()
+        if self._reader is not None and self._reader is not threading.current_thread():
+            self._reader.join(timeout=2)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Poll until the run reaches a final status; False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.status not in sm.FINAL_STATUSES:
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            self._done.wait(0.02)
+            self.poll()
+        return True
+
+    # -- views
+
+    @property
+    def status(self) -> str:
+        return self._derive_status()
+
+    @property
+    def version(self) -> int:
+        """Goes up whenever the state changed (the app redraws only then)."""
+        return self._version
+
+    def snapshot(self, log_tail: int = 200) -> sm.Snapshot:
+        with self._lock:
+            folder = self.folder
+            status = self._derive_status()
+            if folder is None:
+                return sm.Snapshot(title="", status=status, elapsed_s=0.0)
+            now = self._frozen_at if self._frozen_at is not None else monotonic_ns()
+            return folder.snapshot(
+                status, now=now, cycle=self._cycle, stalled=self._stalled, log_tail=log_tail
+            )
+
+
+class ReplayRun(_Judged):
+    """A recorded run folded from its trace file, optionally cut after ``upto`` events.
+
+    A cut replay reports the status the run had at that point, so a snapshot
+    of a recorded run in mid-flight looks exactly like the live one did.
+    """
+
+    def __init__(self, trace: str | Path, upto: int | None = None) -> None:
+        header, events = codec.read_trace(trace)
+        self.folder: StateFolder | None = StateFolder(header)
+        self._status_override: str | None = None
+        self._stalled = False
+        self._cycle: tuple[sm.CycleEdge, ...] = ()
+        self.feed(events if upto is None else events[:upto])
+
+    def feed(self, events: Sequence[Sequence[Any]]) -> None:
+        assert self.folder is not None
+        self.folder.fold(events)
+        self._cycle = analysis.find_cycle(self.folder)
+        if self._cycle:
+            self._status_override = sm.DEADLOCK
+        elif self.folder.end_reason is None and analysis.is_stalled(self.folder):
+            self._stalled = True
+            self._status_override = sm.STALL
+
+    @property
+    def status(self) -> str:
+        return self._derive_status()
+
+    @property
+    def version(self) -> int:
+        return 0
+
+    def snapshot(self, log_tail: int = 200) -> sm.Snapshot:
+        assert self.folder is not None
+        return self.folder.snapshot(
+            self.status, cycle=self._cycle, stalled=self._stalled, log_tail=log_tail
+        )
+
+    def poll(self) -> None:
+        return None
+
+    def pause(self) -> None:
+        return None
+
+    def resume(self) -> None:
+        return None
+
+    def stop(self) -> None:
+        if self.status not in sm.FINAL_STATUSES:
+            self._status_override = sm.STOPPED

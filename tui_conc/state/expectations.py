@@ -1,0 +1,132 @@
+"""Check a scenario's expectations against the final state of its run."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tui_conc.scenario.expr import ExprError, compile_expr
+from tui_conc.scenario.model import Scenario
+from tui_conc.state import model as sm
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectationResult:
+    """One expectation: its sentence, whether it held, and what was measured."""
+
+    text: str
+    that: str
+    passed: bool
+    detail: str = ""
+
+
+class _Env(dict):
+    """Names an expectation can read, plus the snapshot its functions look into."""
+
+    snapshot: sm.Snapshot
+    log_texts: Sequence[str]
+
+
+def _lock(env: _Env, name: str) -> sm.LockView:
+    for lock in env.snapshot.locks:
+        if lock.name == name:
+            return lock
+    raise ValueError(f"{name!r} is not a lock or semaphore")
+
+
+def _queue(env: _Env, name: str) -> sm.QueueView:
+    for q in env.snapshot.queues:
+        if q.name == name:
+            return q
+    raise ValueError(f"{name!r} is not a queue")
+
+
+def _state(env: _Env, name: str) -> str:
+    states = {a.state for a in env.snapshot.actors if a.name == name or a.group == name}
+    if not states:
+        raise ValueError(f"{name!r} is not an actor")
+    return states.pop() if len(states) == 1 else "mixed"
+
+
+EXPECT_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "max_holders": lambda env, r: _lock(env, r).max_holders,
+    "acquisitions": lambda env, r: _lock(env, r).acquisitions,
+    "contended": lambda env, r: _lock(env, r).contended,
+    "waves": lambda env, r: _lock(env, r).waves,
+    "max_depth": lambda env, q: _queue(env, q).max_depth,
+    "depth": lambda env, q: _queue(env, q).depth,
+    "puts": lambda env, q: _queue(env, q).puts,
+    "gets": lambda env, q: _queue(env, q).gets,
+    "put_blocks": lambda env, q: _queue(env, q).put_blocks,
+    "get_blocks": lambda env, q: _queue(env, q).get_blocks,
+    "log_count": lambda env, text: sum(text in line for line in env.log_texts),
+    "state": _state,
+    "count_state": lambda env, s: sum(a.state == s for a in env.snapshot.actors),
+    "len": lambda env, x: len(x),
+    "min": lambda env, *a: min(*a) if len(a) > 1 else min(a[0]),
+    "max": lambda env, *a: max(*a) if len(a) > 1 else max(a[0]),
+    "abs": lambda env, x: abs(x),
+}
+
+
+def outcome_of(snapshot: sm.Snapshot) -> str:
+    """The run's outcome word: finished, deadlock, stall, timeout, error or stopped."""
+    return snapshot.status
+
+
+def check(
+    scenario: Scenario, snapshot: sm.Snapshot, log_texts: Sequence[str]
+) -> list[ExpectationResult]:
+    """Evaluate every expectation; an expectation that cannot be evaluated fails."""
+    env = _Env(snapshot.knobs)
+    env.snapshot = snapshot
+    env.log_texts = log_texts
+    env.update({v.name: v.value for v in snapshot.variables})
+    for name in scenario.resources:
+        env.setdefault(name, name)
+    for name in scenario.actors:
+        env[name] = name
+    env.update(
+        outcome=outcome_of(snapshot),
+        deadlock=bool(snapshot.cycle),
+        stall=snapshot.stalled,
+        elapsed=snapshot.elapsed_s,
+        cycle=[edge.actor for edge in snapshot.cycle],
+    )
+    results = []
+    for exp in scenario.expect:
+        that = str(exp.that)
+        text = exp.text or that
+        try:
+            value = compile_expr(exp.that, EXPECT_FUNCTIONS)(env)
+            results.append(ExpectationResult(text, that, bool(value), _measured(that, env)))
+        except (ExprError, ValueError, TypeError, KeyError, ZeroDivisionError) as exc:
+            results.append(ExpectationResult(text, that, False, f"cannot evaluate: {exc}"))
+    return results
+
+
+def _measured(that: str, env: _Env) -> str:
+    """The measured values the expression used ("elapsed=8.02, max_holders(pool)=5")."""
+    try:
+        tree = ast.parse(that, mode="eval")
+    except SyntaxError:
+        return ""
+    parts: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            source = ast.get_source_segment(that, node) or ""
+        elif isinstance(node, ast.Name) and node.id in env:
+            value = env[node.id]
+            if node.id in env.snapshot.knobs or value == node.id:
+                continue  # knobs and names of things are not measurements
+            source = node.id
+        else:
+            continue
+        try:
+            value = compile_expr(source, EXPECT_FUNCTIONS)(env)
+        except (ExprError, ValueError, TypeError, KeyError):
+            continue
+        parts[source] = f"{value:.2f}" if isinstance(value, float) else repr(value)
+    return ", ".join(f"{k}={v}" for k, v in parts.items())

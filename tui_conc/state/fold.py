@@ -1,0 +1,458 @@
+"""Fold an event stream into the state of a run.
+
+The fold is deterministic: the same header and events give the same state,
+whether they come live from a runner, from a trace file or from a test. It
+keeps mutable working state for speed (a live run can send over a million
+events a second) and hands out immutable :class:`Snapshot`s. Memory stays
+bounded: the log and the depth histories keep only their latest entries.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from tui_conc.engine import events as ev
+from tui_conc.state import model as sm
+
+LOG_KEEP = 20_000  #: log lines kept (for the panel and for log_count)
+HISTORY_KEEP = 120  #: depth samples kept per queue
+HISTORY_BUCKET_NS = 100_000_000  #: one depth sample per 100 ms of run time
+WAVE_GAP_NS = 100_000_000  #: acquisitions this far apart start a new wave
+
+_WAITING_HOWS = frozenset({"event", "cond", "join", "qjoin"})
+
+
+class _Actor:
+    __slots__ = (
+        "daemon",
+        "detail",
+        "group",
+        "how",
+        "index",
+        "name",
+        "native_id",
+        "since",
+        "state",
+        "step",
+        "target",
+        "timeout",
+    )
+
+    def __init__(self, index: int, info: dict[str, Any], t0: int) -> None:
+        self.index = index
+        self.name: str = info["name"]
+        self.group: str = info.get("group", self.name)
+        self.daemon: bool = bool(info.get("daemon", False))
+        self.native_id: int | None = None
+        self.state = sm.NEW
+        self.target: int | None = None
+        self.how: str | None = None
+        self.timeout: float | None = None
+        self.since = t0
+        self.step = -1
+        self.detail = ""
+
+
+class _Resource:
+    __slots__ = (
+        "acquisitions",
+        "contended",
+        "depth",
+        "empties",
+        "fulls",
+        "get_blocks",
+        "gets",
+        "history",
+        "history_bucket",
+        "holders",
+        "index",
+        "initial",
+        "is_set",
+        "kind",
+        "last_acq",
+        "max_depth",
+        "max_holders",
+        "maxsize",
+        "name",
+        "put_blocks",
+        "puts",
+        "reads",
+        "sets",
+        "tasks_done",
+        "type",
+        "value",
+        "waiters",
+        "waves",
+        "writes",
+    )
+
+    def __init__(self, index: int, info: dict[str, Any]) -> None:
+        self.index = index
+        self.name: str = info["name"]
+        self.type: str = info["type"]
+        self.kind: str = info.get("kind", "")
+        self.holders: dict[int, int] = {}
+        self.waiters: dict[int, str] = {}
+        self.value: Any = info.get("value")
+        self.initial: Any = info.get("value")
+        self.acquisitions = self.contended = self.max_holders = self.waves = 0
+        self.last_acq = -(10**18)
+        self.maxsize = int(info.get("maxsize", 0) or 0)
+        self.depth = self.max_depth = int(info.get("initial", 0) or 0)
+        self.puts = self.gets = self.put_blocks = self.get_blocks = 0
+        self.fulls = self.empties = self.tasks_done = 0
+        self.history: deque[int] = deque([self.depth], maxlen=HISTORY_KEEP)
+        self.history_bucket = 0
+        self.is_set = False
+        self.sets = self.reads = self.writes = 0
+
+
+class StateFolder:
+    """Working state of one run; ``fold`` events in, take ``snapshot``s out."""
+
+    def __init__(self, header: dict[str, Any]) -> None:
+        self.header = header
+        self.title: str = header.get("title", "")
+        self.t0: int = int(header.get("t0", 0))
+        self.now: int = self.t0
+        self.knobs: dict[str, Any] = dict(header.get("knobs", {}))
+        self.steps: list[tuple[int, str]] = [tuple(s) for s in header.get("steps", [])]
+        self.actors = [_Actor(i, a, self.t0) for i, a in enumerate(header.get("actors", []))]
+        self.resources = [_Resource(i, r) for i, r in enumerate(header.get("resources", []))]
+        self.log: deque[tuple[int, int, int, str]] = deque(maxlen=LOG_KEEP)
+        self.log_total = 0
+        self.count = 0
+        self.paused = False
+        self.ended_at: int | None = None
+        self.end_reason: str | None = None
+        self.error: str | None = header.get("error")
+        self._handlers = {
+            ev.CLOCK: self._clock,
+            ev.ACTOR_START: self._actor_start,
+            ev.ACTOR_DONE: self._actor_end,
+            ev.ACTOR_FAILED: self._actor_end,
+            ev.ACTOR_KILLED: self._actor_end,
+            ev.WAIT: self._wait,
+            ev.WAKE: self._wake,
+            ev.SLEEP: self._sleep,
+            ev.COMPUTE: self._sleep,
+            ev.RUN: self._run,
+            ev.FULL: self._full,
+            ev.EMPTY: self._full,
+            ev.SET: self._set,
+            ev.CLEAR: self._set,
+            ev.NOTIFY: self._clock,
+            ev.READ: self._rw,
+            ev.WRITE: self._rw,
+            ev.LOG: self._log,
+            ev.PAUSED: self._pause,
+            ev.RESUMED: self._pause,
+            ev.END: self._end,
+            ev.ERROR: self._end,
+        }
+
+    # ------------------------------------------------------------ folding
+
+    def fold(self, events: Iterable[Sequence[Any]]) -> None:
+        """Apply events in stream order."""
+        res, actors, handlers = self.resources, self.actors, self._handlers
+        n = 0
+        for e in events:
+            n += 1
+            kind = e[0]
+            if kind == ev.ACQUIRED:
+                self._acquired(actors[e[1]], res[e[2]])
+            elif kind == ev.RELEASED:
+                r = res[e[2]]
+                holders = r.holders
+                a = e[1]
+                if r.type in ("semaphore", "bounded_semaphore"):
+                    r.value += 1
+                    if a in holders:
+                        if holders[a] > 1:
+                            holders[a] -= 1
+                        else:
+                            del holders[a]
+                elif a in holders:
+                    if holders[a] > 1:
+                        holders[a] -= 1
+                    else:
+                        del holders[a]
+                elif r.type == "lock":
+                    holders.clear()  # a plain Lock may be released by any thread
+            elif kind == ev.PUT:
+                r = res[e[2]]
+                r.puts += 1
+                r.depth += 1
+                if r.depth > r.max_depth:
+                    r.max_depth = r.depth
+                self._sample(r)
+            elif kind == ev.GOT:
+                r = res[e[2]]
+                r.gets += 1
+                r.depth -= 1
+                self._sample(r)
+            elif kind == ev.TASK_DONE:
+                res[e[2]].tasks_done += 1
+            else:
+                handlers[kind](e)
+        self.count += n
+
+    def _acquired(self, actor: _Actor, r: _Resource) -> None:
+        holders = r.holders
+        a = actor.index
+        holders[a] = holders.get(a, 0) + 1
+        r.acquisitions += 1
+        if r.type in ("semaphore", "bounded_semaphore"):
+            r.value -= 1
+            held = sum(holders.values())
+        else:
+            held = len(holders)
+        if held > r.max_holders:
+            r.max_holders = held
+        now = self.now
+        if now - r.last_acq >= WAVE_GAP_NS:
+            r.waves += 1
+        r.last_acq = now
+        if actor.target == r.index and actor.state == sm.BLOCKED:
+            self._to(actor, sm.RUNNING, now)
+        r.waiters.pop(a, None)
+
+    def _sample(self, r: _Resource) -> None:
+        bucket = (self.now - self.t0) // HISTORY_BUCKET_NS
+        if bucket == r.history_bucket:
+            if r.depth > r.history[-1]:
+                r.history[-1] = r.depth
+            return
+        last = r.history[-1]
+        gap = min(int(bucket - r.history_bucket) - 1, HISTORY_KEEP)
+        r.history.extend([last] * max(gap, 0))
+        r.history.append(r.depth)
+        r.history_bucket = bucket
+
+    @staticmethod
+    def _to(actor: _Actor, state: str, t: int) -> None:
+        actor.state = state
+        actor.since = t
+        actor.target = None
+        actor.how = None
+        actor.timeout = None
+
+    def _clock(self, e: Sequence[Any]) -> None:
+        self.now = e[3]
+
+    def _actor_start(self, e: Sequence[Any]) -> None:
+        self.now = e[3]
+        actor = self.actors[e[1]]
+        actor.native_id = e[4]
+        self._to(actor, sm.RUNNING, e[3])
+
+    def _actor_end(self, e: Sequence[Any]) -> None:
+        self.now = e[3]
+        actor = self.actors[e[1]]
+        state = {ev.ACTOR_DONE: sm.DONE, ev.ACTOR_FAILED: sm.FAILED}.get(e[0], sm.KILLED)
+        if actor.target is not None and actor.how != "join":
+            self.resources[actor.target].waiters.pop(actor.index, None)
+        self._to(actor, state, e[3])
+        if len(e) > 4:
+            actor.detail = str(e[4])
+
+    def _wait(self, e: Sequence[Any]) -> None:
+        self.now = t = e[3]
+        actor = self.actors[e[1]]
+        how = e[5]
+        actor.state = sm.WAITING if how in _WAITING_HOWS else sm.BLOCKED
+        actor.since = t
+        actor.target = e[2]
+        actor.how = how
+        actor.step = e[4]
+        actor.timeout = e[6]
+        if how == "join":
+            return
+        r = self.resources[e[2]]
+        r.waiters[actor.index] = how
+        if how == "acquire":
+            r.contended += 1
+        elif how == "put":
+            r.put_blocks += 1
+        elif how == "get":
+            r.get_blocks += 1
+
+    def _wake(self, e: Sequence[Any]) -> None:
+        self.now = e[3]
+        actor = self.actors[e[1]]
+        if actor.how != "join" and actor.target is not None:
+            self.resources[actor.target].waiters.pop(actor.index, None)
+        self._to(actor, sm.RUNNING, e[3])
+
+    def _sleep(self, e: Sequence[Any]) -> None:
+        self.now = e[3]
+        actor = self.actors[e[1]]
+        self._to(actor, sm.SLEEPING if e[0] == ev.SLEEP else sm.COMPUTING, e[3])
+        actor.step = e[4]
+        actor.detail = f"{e[5]:.2f}s" if e[0] == ev.SLEEP else f"{e[5]:,} iterations"
+
+    def _run(self, e: Sequence[Any]) -> None:
+        self.now = e[3]
+        self._to(self.actors[e[1]], sm.RUNNING, e[3])
+        self.actors[e[1]].detail = ""
+
+    def _full(self, e: Sequence[Any]) -> None:
+        self.now = e[3]
+        r = self.resources[e[2]]
+        if e[0] == ev.FULL:
+            r.fulls += 1
+        else:
+            r.empties += 1
+
+    def _set(self, e: Sequence[Any]) -> None:
+        self.now = e[3]
+        r = self.resources[e[2]]
+        r.is_set = e[0] == ev.SET
+        r.sets += e[0] == ev.SET
+
+    def _rw(self, e: Sequence[Any]) -> None:
+        self.now = e[3]
+        r = self.resources[e[2]]
+        if e[0] == ev.WRITE:
+            r.value = e[4]
+            r.writes += 1
+        else:
+            r.reads += 1
+
+    def _log(self, e: Sequence[Any]) -> None:
+        self.now = e[3]
+        self.log_total += 1
+        self.log.append((self.log_total, e[3], e[1], e[4]))
+
+    def _pause(self, e: Sequence[Any]) -> None:
+        self.now = e[3]
+        self.paused = e[0] == ev.PAUSED
+
+    def _end(self, e: Sequence[Any]) -> None:
+        self.now = e[3]
+        self.ended_at = e[3]
+        if e[0] == ev.ERROR:
+            self.error = str(e[4])
+            self.end_reason = sm.ERROR
+        else:
+            self.end_reason = sm.FINISHED
+
+    # ------------------------------------------------------------ snapshots
+
+    def actor_views(self, now: int) -> tuple[sm.ActorView, ...]:
+        out = []
+        for a in self.actors:
+            target = None
+            if a.target is not None:
+                target = (
+                    self.actors[a.target].name if a.how == "join" else self.resources[a.target].name
+                )
+            step = ""
+            if 0 <= a.step < len(self.steps):
+                line, text = self.steps[a.step]
+                step = f"L{line} {text}"
+            out.append(
+                sm.ActorView(
+                    index=a.index,
+                    name=a.name,
+                    group=a.group,
+                    native_id=a.native_id,
+                    daemon=a.daemon,
+                    state=a.state,
+                    target=target,
+                    how=a.how,
+                    step=step,
+                    since_s=max(now - a.since, 0) / 1e9,
+                    timeout=a.timeout,
+                    detail=a.detail,
+                )
+            )
+        return tuple(out)
+
+    def _names(self, ids: Iterable[int]) -> tuple[str, ...]:
+        return tuple(self.actors[i].name for i in ids)
+
+    def snapshot(
+        self,
+        status: str,
+        now: int | None = None,
+        cycle: tuple[sm.CycleEdge, ...] = (),
+        stalled: bool = False,
+        log_tail: int = 200,
+    ) -> sm.Snapshot:
+        """An immutable view; ``now`` (monotonic ns) dates "time in state" and elapsed."""
+        now = max(self.now if now is None else now, self.now)
+        locks, queues, events, variables = [], [], [], []
+        for r in self.resources:
+            if r.type in ("lock", "rlock", "semaphore", "bounded_semaphore", "condition"):
+                waiters = tuple(self.actors[i].name for i, h in r.waiters.items() if h == "acquire")
+                cond = tuple(self.actors[i].name for i, h in r.waiters.items() if h == "cond")
+                sem = r.type in ("semaphore", "bounded_semaphore")
+                locks.append(
+                    sm.LockView(
+                        name=r.name,
+                        kind=r.type,
+                        owners=tuple((self.actors[i].name, n) for i, n in r.holders.items()),
+                        waiters=waiters,
+                        cond_waiters=cond,
+                        value=r.value if sem else None,
+                        initial=r.initial if sem else None,
+                        acquisitions=r.acquisitions,
+                        contended=r.contended,
+                        max_holders=r.max_holders,
+                        waves=r.waves,
+                    )
+                )
+            elif r.type == "queue":
+                by_how = {"put": [], "get": [], "qjoin": []}
+                for i, how in r.waiters.items():
+                    by_how.setdefault(how, []).append(self.actors[i].name)
+                queues.append(
+                    sm.QueueView(
+                        name=r.name,
+                        kind=r.kind,
+                        maxsize=r.maxsize,
+                        depth=r.depth,
+                        max_depth=r.max_depth,
+                        puts=r.puts,
+                        gets=r.gets,
+                        put_blocks=r.put_blocks,
+                        get_blocks=r.get_blocks,
+                        fulls=r.fulls,
+                        empties=r.empties,
+                        tasks_done=r.tasks_done,
+                        blocked_put=tuple(by_how["put"]),
+                        blocked_get=tuple(by_how["get"]),
+                        joiners=tuple(by_how["qjoin"]),
+                        history=tuple(r.history),
+                    )
+                )
+            elif r.type == "event":
+                events.append(sm.EventView(r.name, r.is_set, self._names(r.waiters), r.sets))
+            elif r.type == "variable":
+                variables.append(sm.VariableView(r.name, r.value, r.reads, r.writes))
+        end = self.ended_at if self.ended_at is not None else now
+        log = [
+            sm.LogLine(seq, (t - self.t0) / 1e9, self.actors[a].name if a >= 0 else "run", text)
+            for seq, t, a, text in list(self.log)[-log_tail:]
+        ]
+        return sm.Snapshot(
+            title=self.title,
+            status=status,
+            elapsed_s=max(end - self.t0, 0) / 1e9,
+            actors=self.actor_views(now),
+            locks=tuple(locks),
+            queues=tuple(queues),
+            events=tuple(events),
+            variables=tuple(variables),
+            log=tuple(log),
+            log_total=self.log_total,
+            cycle=cycle,
+            stalled=stalled,
+            error=self.error,
+            events_folded=self.count,
+            knobs=dict(self.knobs),
+        )

@@ -1,0 +1,161 @@
+"""Immutable snapshots of a run: what the panels and reports read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Actor states, for every backend.
+NEW, RUNNING, BLOCKED, WAITING, SLEEPING, COMPUTING = (
+    "new",
+    "running",
+    "blocked",
+    "waiting",
+    "sleeping",
+    "computing",
+)
+DONE, FAILED, KILLED = "done", "failed", "killed"
+ENDED_STATES = frozenset({DONE, FAILED, KILLED})
+
+#: Run statuses.
+STARTING, RUN_RUNNING, PAUSED, FINISHED = "starting", "running", "paused", "finished"
+DEADLOCK, STALL, STOPPED, TIMEOUT, ERROR = "deadlock", "stall", "stopped", "timeout", "error"
+FINAL_STATUSES = frozenset({FINISHED, DEADLOCK, STALL, STOPPED, TIMEOUT, ERROR})
+
+
+@dataclass(frozen=True, slots=True)
+class ActorView:
+    """One actor: who it is and what it is doing."""
+
+    index: int
+    name: str
+    group: str
+    native_id: int | None
+    daemon: bool
+    state: str
+    target: str | None  #: the resource (or actor, for a join) it is blocked or waiting on
+    how: str | None  #: acquire, put, get, event, cond, join, qjoin
+    step: str  #: "L12 acquire mutexB"
+    since_s: float  #: seconds in this state
+    timeout: float | None = None
+    detail: str = ""  #: failure message, sleep length, compute size
+
+    @property
+    def label(self) -> str:
+        """ "blocked on mutexB", "sleeping", "done"…"""
+        if self.state == BLOCKED:
+            verb = {"put": "put to", "get": "get from"}.get(self.how or "", "on")
+            return f"blocked {verb} {self.target}" if verb != "on" else f"blocked on {self.target}"
+        if self.state == WAITING:
+            what = {"join": "join", "qjoin": "join", "cond": "notify"}.get(self.how or "")
+            return f"waiting on {self.target}" + (f" ({what})" if what else "")
+        return self.state
+
+
+@dataclass(frozen=True, slots=True)
+class LockView:
+    """A lock, rlock, semaphore or condition: owners, value, waiters."""
+
+    name: str
+    kind: str
+    owners: tuple[tuple[str, int], ...]  #: (actor, holds) — holds is the recursion count
+    waiters: tuple[str, ...]  #: actors blocked acquiring, in arrival order
+    cond_waiters: tuple[str, ...]  #: actors waiting for a notify (conditions)
+    value: int | None  #: a semaphore's value
+    initial: int | None
+    acquisitions: int
+    contended: int
+    max_holders: int
+    waves: int
+
+
+@dataclass(frozen=True, slots=True)
+class QueueView:
+    """A queue: depth, history, traffic and who is stuck on it."""
+
+    name: str
+    kind: str
+    maxsize: int
+    depth: int
+    max_depth: int
+    puts: int
+    gets: int
+    put_blocks: int
+    get_blocks: int
+    fulls: int
+    empties: int
+    tasks_done: int
+    blocked_put: tuple[str, ...]
+    blocked_get: tuple[str, ...]
+    joiners: tuple[str, ...]
+    history: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    """A ``threading.Event``: set or not, and who waits."""
+
+    name: str
+    is_set: bool
+    waiters: tuple[str, ...]
+    sets: int
+
+
+@dataclass(frozen=True, slots=True)
+class VariableView:
+    """A shared variable and its traffic."""
+
+    name: str
+    value: Any
+    reads: int
+    writes: int
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """One line an actor logged."""
+
+    seq: int
+    t_s: float
+    actor: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class CycleEdge:
+    """One link of a deadlock: ``actor`` holds ``holds`` and waits for ``waits_for``."""
+
+    actor: str
+    holds: tuple[str, ...]
+    waits_for: str
+    held_by: tuple[str, ...]
+
+    def sentence(self) -> str:
+        held = " and ".join(self.holds) or "nothing"
+        return f"{self.actor} holds {held} and waits for {self.waits_for}"
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The whole state of a run at one moment."""
+
+    title: str
+    status: str
+    elapsed_s: float
+    actors: tuple[ActorView, ...] = ()
+    locks: tuple[LockView, ...] = ()
+    queues: tuple[QueueView, ...] = ()
+    events: tuple[EventView, ...] = ()
+    variables: tuple[VariableView, ...] = ()
+    log: tuple[LogLine, ...] = ()
+    log_total: int = 0
+    cycle: tuple[CycleEdge, ...] = ()
+    stalled: bool = False
+    error: str | None = None
+    events_folded: int = 0
+    knobs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def deadlock_text(self) -> str:
+        """The jstack-style sentence naming the cycle ("" when there is none)."""
+        return "; ".join(edge.sentence() for edge in self.cycle)

@@ -1,0 +1,110 @@
+"""The end-of-run report: one dict (the ``--json`` contract) and its text form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tui_conc.state import model as sm
+from tui_conc.state.expectations import ExpectationResult
+
+
+def build_report(
+    file: str,
+    snapshot: sm.Snapshot,
+    expectations: list[ExpectationResult],
+) -> dict[str, Any]:
+    """The report: outcome, cycle, resources, variables, duration_s, expectations, …"""
+    resources: dict[str, dict[str, Any]] = {}
+    for lock in snapshot.locks:
+        resources[lock.name] = {
+            "type": lock.kind,
+            "max_holders": lock.max_holders,
+            "acquisitions": lock.acquisitions,
+            "contended": lock.contended,
+            "waves": lock.waves,
+            "holders": [name for name, _ in lock.owners],
+            "waiters": list(lock.waiters),
+        }
+    for q in snapshot.queues:
+        resources[q.name] = {
+            "type": "queue",
+            "kind": q.kind,
+            "maxsize": q.maxsize,
+            "max_depth": q.max_depth,
+            "depth": q.depth,
+            "puts": q.puts,
+            "gets": q.gets,
+            "put_blocks": q.put_blocks,
+            "get_blocks": q.get_blocks,
+        }
+    for e in snapshot.events:
+        resources[e.name] = {"type": "event", "is_set": e.is_set, "sets": e.sets}
+    return {
+        "title": snapshot.title,
+        "file": file,
+        "outcome": snapshot.status,
+        "duration_s": round(snapshot.elapsed_s, 4),
+        "cycle": [
+            {"actor": e.actor, "holds": list(e.holds), "waits_for": e.waits_for}
+            for e in snapshot.cycle
+        ],
+        "resources": resources,
+        "variables": {v.name: v.value for v in snapshot.variables},
+        "actors": {a.name: a.state for a in snapshot.actors},
+        "failures": {a.name: a.detail for a in snapshot.actors if a.state == sm.FAILED},
+        "knobs": snapshot.knobs,
+        "events": snapshot.events_folded,
+        "error": snapshot.error,
+        "expectations": [
+            {"text": r.text, "that": r.that, "passed": r.passed, "measured": r.detail}
+            for r in expectations
+        ],
+        "passed": all(r.passed for r in expectations),
+    }
+
+
+def render_text(report: dict[str, Any]) -> str:
+    """A plain-text report for the terminal."""
+    lines = [
+        f"{report['title']}  ({report['file']})",
+        f"outcome: {report['outcome']}   duration: {report['duration_s']:.2f}s"
+        f"   events: {report['events']:,}",
+    ]
+    if report["error"]:
+        lines.append(f"error: {report['error']}")
+    if report["cycle"]:
+        lines.append("deadlock cycle:")
+        for edge in report["cycle"]:
+            held = " and ".join(edge["holds"]) or "nothing"
+            lines.append(f"  {edge['actor']} holds {held} and waits for {edge['waits_for']}")
+    if report["resources"]:
+        lines.append("resources:")
+        for name, r in report["resources"].items():
+            if r["type"] == "queue":
+                lines.append(
+                    f"  {name} ({r['kind']} queue, maxsize {r['maxsize'] or '∞'}): "
+                    f"puts {r['puts']}, gets {r['gets']}, max depth {r['max_depth']}, "
+                    f"left {r['depth']}, blocked puts {r['put_blocks']}, "
+                    f"blocked gets {r['get_blocks']}"
+                )
+            elif r["type"] == "event":
+                lines.append(f"  {name} (event): {'set' if r['is_set'] else 'clear'}")
+            else:
+                lines.append(
+                    f"  {name} ({r['type']}): acquired {r['acquisitions']}×, "
+                    f"contended {r['contended']}×, max holders {r['max_holders']}"
+                    + (f", held by {', '.join(r['holders'])}" if r["holders"] else "")
+                )
+    if report["variables"]:
+        lines.append(
+            "variables: " + ", ".join(f"{k} = {v!r}" for k, v in report["variables"].items())
+        )
+    for name, message in report["failures"].items():
+        lines.append(f"failed: {name}: {message}")
+    if report["expectations"]:
+        lines.append("expectations:")
+        for e in report["expectations"]:
+            mark = "PASS" if e["passed"] else "FAIL"
+            measured = f"  [{e['measured']}]" if e["measured"] else ""
+            lines.append(f"  {mark}  {e['text']}{measured}")
+    return "\n".join(lines)
