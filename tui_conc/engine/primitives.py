@@ -196,7 +196,7 @@ class Queue:
     def put(self, actor: int, step: int, item: Any, block: bool, timeout: float | None) -> bool:
         """Put ``item``; False (after an ``FULL`` event) when it gave up."""
         q, emit, index = self.raw, self._emit, self.index
-        with q.not_full:
+        with q.mutex:  # the mutex under not_full / not_empty
             if q.maxsize > 0 and q._qsize() >= q.maxsize:
                 if not block:
                     emit((ev.FULL, actor, index, monotonic_ns()))
@@ -214,13 +214,14 @@ class Queue:
             q._put(item)
             q.unfinished_tasks += 1
             emit((ev.PUT, actor, index))
-            q.not_empty.notify()
+            if q.not_empty._waiters:  # notify() costs a lock probe even with no waiter
+                q.not_empty.notify()
         return True
 
     def get(self, actor: int, step: int, block: bool, timeout: float | None) -> tuple[bool, Any]:
         """Take an item: ``(True, item)``, or ``(False, None)`` after an ``EMPTY`` event."""
         q, emit, index = self.raw, self._emit, self.index
-        with q.not_empty:
+        with q.mutex:
             if not q._qsize():
                 if not block:
                     emit((ev.EMPTY, actor, index, monotonic_ns()))
@@ -237,7 +238,8 @@ class Queue:
                 emit((ev.WAKE, actor, index, monotonic_ns(), True))
             item = q._get()
             emit((ev.GOT, actor, index))
-            q.not_full.notify()
+            if q.not_full._waiters:
+                q.not_full.notify()
         return True, item
 
     def task_done(self, actor: int) -> None:

@@ -45,6 +45,9 @@ EXPECT_FUNCTIONS: dict[str, str] = {
     "min": "min(a, b, …)",
     "max": "max(a, b, …)",
     "abs": "abs(x)",
+    "int": "int(x)",
+    "float": "float(x)",
+    "round": "round(x, digits)",
 }
 
 #: Names every actor may read besides knobs, locals and shared variables.

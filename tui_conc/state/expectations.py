@@ -68,6 +68,9 @@ EXPECT_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "min": lambda env, *a: min(*a) if len(a) > 1 else min(a[0]),
     "max": lambda env, *a: max(*a) if len(a) > 1 else max(a[0]),
     "abs": lambda env, x: abs(x),
+    "int": lambda env, x: int(x),
+    "float": lambda env, x: float(x),
+    "round": lambda env, x, d=0: round(x, int(d)),
 }
 
 
