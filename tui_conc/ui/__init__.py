@@ -1,0 +1,1 @@
+"""The Textual app: screens, one widget per file, one stylesheet."""

@@ -1,0 +1,40 @@
+"""The Actors panel: one row per thread with its state in colour."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from tui_conc.state.model import ActorView, Snapshot
+from tui_conc.ui.widgets.live_table import LiveTable
+from tui_conc.ui.widgets.styles import STATE_STYLES, seconds
+
+
+class ActorsPanel(LiveTable):
+    """Actors: name, native id, state, the step it is on, time in that state."""
+
+    BORDER_TITLE = "Actors"
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(["Actor", "id", "State", "Step", "For"], **kwargs)
+
+    def show(self, snapshot: Snapshot) -> None:
+        self.sync([(str(a.index), self._row(a)) for a in snapshot.actors])
+        busy = sum(a.state not in ("new", "done", "failed", "killed") for a in snapshot.actors)
+        self.border_subtitle = f"{busy} live / {len(snapshot.actors)}"
+
+    @staticmethod
+    def _row(a: ActorView) -> tuple[str | Text, ...]:
+        label = a.label
+        if a.state == "failed" and a.detail:
+            label = f"failed: {a.detail}"
+        elif a.state in ("sleeping", "computing") and a.detail:
+            label = f"{a.state} {a.detail}"
+        elif a.timeout is not None:
+            label = f"{label} (≤{a.timeout:g}s)"
+        return (
+            Text(a.name, style="bold" if not a.daemon else "italic"),
+            Text(str(a.native_id) if a.native_id else "-", style="dim"),
+            Text(label, style=STATE_STYLES.get(a.state, "")),
+            Text(a.step, style="dim"),
+            seconds(a.since_s) if a.state not in ("new",) else "",
+        )

@@ -1,0 +1,40 @@
+"""The banner: a deadlock's cycle, a global stall, or a runner error."""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+from tui_conc.state.model import Snapshot
+
+
+class Banner(Static):
+    """Hidden unless the run deadlocked, stalled or failed to run."""
+
+    DEFAULT_CSS = """
+    Banner { display: none; padding: 0 1; height: auto; }
+    Banner.-deadlock { display: block; background: $error; color: $text; text-style: bold; }
+    Banner.-stall { display: block; background: $warning; color: $text; text-style: bold; }
+    Banner.-error { display: block; background: $error-darken-2; color: $text; }
+    """
+
+    def show(self, snapshot: Snapshot | None) -> None:
+        kind, message = "", ""
+        if snapshot is not None:
+            if snapshot.cycle:
+                kind = "deadlock"
+                message = f"DEADLOCK: {snapshot.deadlock_text}."
+            elif snapshot.stalled:
+                kind = "stall"
+                stuck = ", ".join(
+                    a.name for a in snapshot.actors if a.state in ("blocked", "waiting")
+                )
+                message = (
+                    "STALL: all live actors are blocked for good, nothing is sleeping "
+                    f"or pending a timeout ({stuck})."
+                )
+            elif snapshot.error:
+                kind = "error"
+                message = f"ERROR: {snapshot.error}"
+        for name in ("deadlock", "stall", "error"):
+            self.set_class(kind == name, f"-{name}")
+        self.update(message)

@@ -1,0 +1,40 @@
+"""The status line: run status, elapsed time, events, expectations."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from tui_conc.state.expectations import ExpectationResult
+from tui_conc.state.model import Snapshot
+from tui_conc.ui.widgets.styles import STATUS_STYLES
+
+
+class StatusBar(Static):
+    """``RUNNING  3.2s  1,234 events  expectations 2/3 ✓``"""
+
+    DEFAULT_CSS = """
+    StatusBar { height: 1; padding: 0 1; background: $boost; }
+    """
+
+    def show(
+        self,
+        title: str,
+        snapshot: Snapshot | None,
+        results: list[ExpectationResult] | None,
+    ) -> None:
+        text = Text()
+        status = snapshot.status if snapshot else "idle"
+        text.append(f" {status.upper()} ", STATUS_STYLES.get(status, ""))
+        if snapshot is not None:
+            text.append(f"  {snapshot.elapsed_s:6.2f}s", "bold")
+            text.append(f"  {snapshot.events_folded:,} events", "dim")
+        if results:
+            good = sum(r.passed for r in results)
+            style = "bold green" if good == len(results) else "bold red"
+            text.append(f"  expectations {good}/{len(results)} ", style)
+            text.append("✓" if good == len(results) else "✗", style)
+        elif snapshot is not None and snapshot.status not in ("finished", "deadlock", "stall"):
+            text.append("  expectations checked at the end", "dim")
+        text.append(f"  {title}", "italic")
+        self.update(text)

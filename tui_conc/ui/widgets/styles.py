@@ -1,0 +1,61 @@
+"""Colours and small renderings shared by the panels."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+STATE_STYLES = {
+    "new": "dim",
+    "running": "bold green",
+    "blocked": "bold red",
+    "waiting": "bold yellow",
+    "sleeping": "cyan",
+    "computing": "bold magenta",
+    "done": "dim green",
+    "failed": "bold white on red",
+    "killed": "bold white on dark_red",
+}
+
+STATUS_STYLES = {
+    "starting": "bold cyan",
+    "running": "bold green",
+    "paused": "bold yellow",
+    "finished": "bold blue",
+    "deadlock": "bold white on red",
+    "stall": "bold black on yellow",
+    "stopped": "bold white on grey37",
+    "timeout": "bold black on yellow",
+    "error": "bold white on red",
+    "idle": "dim",
+}
+
+_SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: tuple[int, ...], width: int, top: int | None = None) -> str:
+    """The last ``width`` values as block characters, scaled to ``top`` (or the max)."""
+    values = values[-width:]
+    if not values:
+        return ""
+    peak = max(top or 0, max(values), 1)
+    return "".join(_SPARKS[min(int(v / peak * (len(_SPARKS) - 1) + 0.5), 7)] for v in values)
+
+
+def bar(depth: int, maxsize: int, width: int = 8) -> Text:
+    """``███░░░ 3/5`` — a depth bar against maxsize (or the run's max when unbounded)."""
+    if maxsize > 0:
+        filled = min(round(depth / maxsize * width), width)
+        style = "bold red" if depth >= maxsize else "green"
+        return Text.assemble(
+            ("█" * filled, style), ("░" * (width - filled), "dim"), f" {depth}/{maxsize}"
+        )
+    return Text(f"{depth}/∞")
+
+
+def seconds(value: float) -> str:
+    """Compact seconds: 0.4s, 12s, 3m05s."""
+    if value < 10:
+        return f"{value:.1f}s"
+    if value < 60:
+        return f"{value:.0f}s"
+    return f"{int(value // 60)}m{int(value % 60):02d}s"
