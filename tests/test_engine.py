@@ -1,0 +1,170 @@
+"""The instrumented primitives and the runner process, on real threads."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import pytest
+
+from tui_conc.engine import events as ev
+from tui_conc.engine.primitives import LockLike, Queue
+from tui_conc.session import LiveRun
+
+from .conftest import SCENARIOS
+
+
+def test_uncontended_lock_emits_one_untimed_event_each_way() -> None:
+    out: list[tuple] = []
+    handle = LockLike(3, out.append, "lock").bind(5)
+    assert handle.acquire(0)
+    handle.release()
+    assert out == [(ev.ACQUIRED, 5, 3), (ev.RELEASED, 5, 3)]
+
+
+def test_contended_acquire_reports_wait_then_wake() -> None:
+    out: list[tuple] = []
+    lock = LockLike(0, out.append, "lock")
+    first, second = lock.bind(0), lock.bind(1)
+    first.acquire(0)
+    t = threading.Thread(target=second.acquire, args=(7,))
+    t.start()
+    time.sleep(0.05)
+    first.release()
+    t.join(2)
+    kinds = [(e[0], e[1]) for e in out]
+    assert kinds == [
+        (ev.ACQUIRED, 0),
+        (ev.WAIT, 1),
+        (ev.RELEASED, 0),
+        (ev.WAKE, 1),
+        (ev.ACQUIRED, 1),
+    ]
+    assert out[1][4:] == (7, "acquire", None)
+
+
+def test_non_blocking_and_timed_acquires_give_up() -> None:
+    out: list[tuple] = []
+    lock = LockLike(0, out.append, "lock")
+    lock.bind(0).acquire(0)
+    assert not lock.bind(1).acquire(0, blocking=False)
+    assert not lock.bind(1).acquire(0, timeout=0.01)
+    assert out[-1][0] == ev.WAKE and out[-1][4] is False
+
+
+def test_bounded_semaphore_refuses_an_extra_release_before_reporting() -> None:
+    out: list[tuple] = []
+    handle = LockLike(0, out.append, "bounded_semaphore", 1).bind(0)
+    with pytest.raises(ValueError):
+        handle.release()
+    assert out == []
+
+
+def test_queue_events_keep_depth_consistent_under_threads() -> None:
+    out: list[tuple] = []
+    q = Queue(0, out.append, "fifo", 2, [])
+
+    def producer() -> None:
+        for n in range(200):
+            q.put(0, 0, n, True, None)
+
+    def consumer() -> None:
+        for _ in range(200):
+            q.get(1, 0, True, None)
+
+    threads = [threading.Thread(target=producer), threading.Thread(target=consumer)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(5)
+    depth = 0
+    for e in out:
+        depth += {ev.PUT: 1, ev.GOT: -1}.get(e[0], 0)
+        assert 0 <= depth <= 2
+    assert depth == 0
+
+
+def test_full_and_empty_are_reported() -> None:
+    out: list[tuple] = []
+    q = Queue(0, out.append, "lifo", 1, [])
+    assert q.put(0, 0, "a", False, None)
+    assert not q.put(0, 0, "b", False, None)
+    assert q.get(0, 0, False, None) == (True, "a")
+    assert q.get(0, 0, True, 0.01) == (False, None)
+    assert [e[0] for e in out] == [ev.PUT, ev.FULL, ev.GOT, ev.WAIT, ev.WAKE, ev.EMPTY]
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_stopping_a_deadlocked_run_kills_its_process_at_once() -> None:
+    run = LiveRun(SCENARIOS / "deadlock_mutex.yaml").start()
+    assert run.wait(10)
+    assert run.status == "deadlock"
+    pid = run.runner.pid
+    assert pid is not None and not _gone(pid)
+    started = time.perf_counter()
+    run.stop()
+    assert time.perf_counter() - started < 0.5
+    assert _gone(pid)
+    assert run.status == "deadlock"  # stopping keeps the verdict
+
+
+def test_pause_holds_actors_and_resume_lets_them_go(tmp_path) -> None:
+    path = tmp_path / "loop.yaml"
+    path.write_text(
+        "title: loop\nchapter: t\nresources: {n: {type: variable, value: 0}}\n"
+        "actors:\n  w:\n    steps:\n      - repeat: 400\n        as: k\n        do:\n"
+        "          - write: n\n            value: k\n          - sleep: 0.005\n"
+    )
+    run = LiveRun(path).start()
+    deadline = time.monotonic() + 10
+    while run.status != "running" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    run.pause()
+    time.sleep(0.2)
+    assert run.status == "paused"
+    frozen = run.snapshot().variables[0].value
+    time.sleep(0.2)
+    assert run.snapshot().variables[0].value == frozen
+    run.resume()
+    time.sleep(0.2)
+    assert run.snapshot().variables[0].value > frozen
+    run.stop()
+
+
+def test_an_actor_failure_is_reported_and_the_run_goes_on(tmp_path) -> None:
+    path = tmp_path / "fail.yaml"
+    path.write_text(
+        "title: f\nchapter: t\nresources: {lock: lock}\nactors:\n"
+        "  bad:\n    steps:\n      - release: lock\n"
+        "  good:\n    steps:\n      - log: fine\n"
+    )
+    run = LiveRun(path).start()
+    assert run.wait(10)
+    snap = run.snapshot()
+    states = {a.name: (a.state, a.detail) for a in snap.actors}
+    assert states["good"] == ("done", "")
+    assert states["bad"][0] == "failed"
+    assert "line 7" in states["bad"][1] and "RuntimeError" in states["bad"][1]
+    assert snap.status == "finished"
+
+
+def test_a_global_stall_is_reported(tmp_path) -> None:
+    path = tmp_path / "stall.yaml"
+    path.write_text(
+        "title: s\nchapter: t\nresources: {q: queue, e: event}\nactors:\n"
+        "  taker:\n    steps:\n      - get: q\n"
+        "  waiter:\n    steps:\n      - wait: e\n"
+    )
+    run = LiveRun(path).start()
+    assert run.wait(10)
+    assert run.status == "stall"
+    assert run.snapshot().stalled
+    run.stop()

@@ -1,0 +1,158 @@
+"""The state fold and its analyses, on hand-written event streams."""
+
+from __future__ import annotations
+
+from tui_conc.engine import events as ev
+from tui_conc.session import ReplayRun
+from tui_conc.state import analysis
+from tui_conc.state.fold import StateFolder
+
+from .conftest import TRACES
+
+S = 1_000_000_000  # one second in ns
+
+
+def header(actors: int, resources: list[dict]) -> dict:
+    return {
+        "t0": 0,
+        "title": "t",
+        "actors": [{"name": f"w-{i}", "group": "w", "index": i} for i in range(actors)],
+        "resources": resources,
+        "steps": [[7, "acquire a"], [9, "acquire b"]],
+    }
+
+
+def started(n: int) -> list[tuple]:
+    return [(ev.ACTOR_START, i, -1, 1, 100 + i) for i in range(n)]
+
+
+def test_lock_owner_waiters_and_release() -> None:
+    f = StateFolder(header(2, [{"name": "a", "type": "lock"}]))
+    f.fold(started(2))
+    f.fold([(ev.ACQUIRED, 0, 0), (ev.WAIT, 1, 0, 2 * S, 0, "acquire", None)])
+    snap = f.snapshot("running")
+    (lock,) = snap.locks
+    assert lock.owners == (("w-0", 1),)
+    assert lock.waiters == ("w-1",)
+    assert snap.actors[1].label == "blocked on a"
+    assert snap.actors[1].step == "L7 acquire a"
+    assert snap.actors[0].native_id == 100
+    f.fold([(ev.RELEASED, 0, 0), (ev.WAKE, 1, 0, 3 * S, True), (ev.ACQUIRED, 1, 0)])
+    snap = f.snapshot("running", now=4 * S)
+    assert snap.locks[0].owners == (("w-1", 1),)
+    assert snap.locks[0].waiters == ()
+    assert snap.locks[0].contended == 1
+    assert snap.actors[1].state == "running"
+    assert snap.actors[1].since_s == 1.0
+
+
+def test_rlock_counts_recursion_and_semaphore_tracks_value() -> None:
+    f = StateFolder(
+        header(3, [{"name": "r", "type": "rlock"}, {"name": "s", "type": "semaphore", "value": 2}])
+    )
+    f.fold(started(3))
+    f.fold([(ev.ACQUIRED, 0, 0), (ev.ACQUIRED, 0, 0)])
+    f.fold([(ev.ACQUIRED, 0, 1), (ev.ACQUIRED, 1, 1), (ev.WAIT, 2, 1, S, 1, "acquire", None)])
+    snap = f.snapshot("running")
+    rlock, sem = snap.locks
+    assert rlock.owners == (("w-0", 2),)
+    assert (sem.value, sem.initial, sem.max_holders) == (0, 2, 2)
+    assert sem.waiters == ("w-2",)
+    f.fold([(ev.RELEASED, 1, 1)])
+    assert f.snapshot("running").locks[1].value == 1
+
+
+def test_queue_depth_history_and_blocked_sides() -> None:
+    f = StateFolder(header(2, [{"name": "q", "type": "queue", "kind": "fifo", "maxsize": 2}]))
+    f.fold(started(2))
+    f.fold([(ev.PUT, 0, 0), (ev.PUT, 0, 0), (ev.WAIT, 0, 0, S, 0, "put", None)])
+    q = f.snapshot("running").queues[0]
+    assert (q.depth, q.max_depth, q.puts, q.put_blocks) == (2, 2, 2, 1)
+    assert q.blocked_put == ("w-0",)
+    f.fold([(ev.GOT, 1, 0), (ev.WAKE, 0, 0, 2 * S, True), (ev.PUT, 0, 0), (ev.CLOCK, -1, -1, 3 * S)])
+    f.fold([(ev.GOT, 1, 0), (ev.GOT, 1, 0)])
+    q = f.snapshot("running").queues[0]
+    assert (q.depth, q.gets, q.blocked_put) == (0, 3, ())
+    assert q.history[0] == 2 and q.history[-1] == 1  # each 100 ms bucket keeps its deepest
+
+
+def test_log_variables_events_and_end() -> None:
+    f = StateFolder(header(1, [{"name": "e", "type": "event"}, {"name": "n", "type": "variable"}]))
+    f.fold(started(1))
+    f.fold([(ev.WRITE, 0, 1, S, 42), (ev.SET, 0, 0, S), (ev.LOG, 0, -1, 2 * S, "hello")])
+    f.fold([(ev.ACTOR_DONE, 0, -1, 3 * S), (ev.END, -1, -1, 3 * S, "finished")])
+    snap = f.snapshot("finished")
+    assert snap.variables[0].value == 42
+    assert snap.events[0].is_set
+    assert [(line.t_s, line.actor, line.text) for line in snap.log] == [(2.0, "w-0", "hello")]
+    assert snap.actors[0].state == "done"
+    assert snap.elapsed_s == 3.0
+    assert f.end_reason == "finished"
+
+
+def two_lock_deadlock() -> StateFolder:
+    f = StateFolder(header(3, [{"name": "a", "type": "lock"}, {"name": "b", "type": "lock"}]))
+    f.fold(started(3))
+    f.fold([(ev.ACQUIRED, 0, 0), (ev.ACQUIRED, 1, 1)])
+    f.fold([(ev.WAIT, 0, 1, S, 1, "acquire", None), (ev.WAIT, 1, 0, S, 0, "acquire", None)])
+    f.fold([(ev.WAIT, 2, 0, S, 0, "acquire", None)])
+    return f
+
+
+def test_cycle_is_found_and_reported_like_jstack() -> None:
+    f = two_lock_deadlock()
+    assert analysis.deadlocked(f) == {0, 1, 2}
+    cycle = analysis.find_cycle(f)
+    assert [e.sentence() for e in cycle] == [
+        "w-0 holds a and waits for b",
+        "w-1 holds b and waits for a",
+    ]
+
+
+def test_no_cycle_when_the_holder_can_still_run() -> None:
+    f = two_lock_deadlock()
+    f.fold([(ev.WAKE, 1, 0, 2 * S, False)])  # w-1's wait timed out: it can release b
+    assert analysis.find_cycle(f) == ()
+
+
+def test_timed_waits_are_not_deadlocks() -> None:
+    f = StateFolder(header(2, [{"name": "a", "type": "lock"}, {"name": "b", "type": "lock"}]))
+    f.fold(started(2))
+    f.fold([(ev.ACQUIRED, 0, 0), (ev.ACQUIRED, 1, 1)])
+    f.fold([(ev.WAIT, 0, 1, S, 1, "acquire", 2.0), (ev.WAIT, 1, 0, S, 0, "acquire", None)])
+    assert analysis.find_cycle(f) == ()
+
+
+def test_semaphore_wait_is_a_deadlock_only_if_every_holder_is_stuck() -> None:
+    f = StateFolder(
+        header(3, [{"name": "s", "type": "semaphore", "value": 2}, {"name": "a", "type": "lock"}])
+    )
+    f.fold(started(3))
+    f.fold([(ev.ACQUIRED, 0, 0), (ev.ACQUIRED, 1, 0), (ev.ACQUIRED, 2, 1)])
+    f.fold([(ev.WAIT, 2, 0, S, 0, "acquire", None), (ev.WAIT, 0, 1, S, 0, "acquire", None)])
+    assert analysis.find_cycle(f) == ()  # w-1 holds a permit and is running
+    f.fold([(ev.WAIT, 1, 1, S, 0, "acquire", None)])
+    assert {e.actor for e in analysis.find_cycle(f)} == {"w-0", "w-2"}
+
+
+def test_global_stall_means_everyone_live_waits_for_good() -> None:
+    f = StateFolder(header(2, [{"name": "q", "type": "queue"}, {"name": "e", "type": "event"}]))
+    f.fold(started(2))
+    f.fold([(ev.WAIT, 0, 0, S, 0, "get", None)])
+    assert not analysis.is_stalled(f)  # w-1 is still running
+    f.fold([(ev.WAIT, 1, 1, S, 0, "event", 5.0)])
+    assert not analysis.is_stalled(f)  # w-1's wait has a timeout
+    f.fold([(ev.WAKE, 1, 1, 2 * S, False), (ev.WAIT, 1, 1, 2 * S, 0, "event", None)])
+    assert analysis.is_stalled(f)
+    assert analysis.find_cycle(f) == ()
+
+
+def test_replaying_a_trace_is_deterministic() -> None:
+    a = ReplayRun(TRACES / "deadlock_mutex.trace").snapshot()
+    b = ReplayRun(TRACES / "deadlock_mutex.trace").snapshot()
+    assert a == b
+    assert a.status == "deadlock"
+    assert len(a.cycle) == 2
+    mid = ReplayRun(TRACES / "producer_consumer.trace", upto=60)
+    assert mid.status == "running"
+    assert mid.snapshot() == ReplayRun(TRACES / "producer_consumer.trace", upto=60).snapshot()

@@ -1,0 +1,14 @@
+"""The engine, the state and the scenario layer must not pull in Textual (or Rich)."""
+
+import subprocess
+import sys
+
+
+def test_core_layers_import_no_textual() -> None:
+    code = (
+        "import sys, tui_conc.engine.runner, tui_conc.engine.thread_backend, tui_conc.state.fold,"
+        " tui_conc.state.analysis, tui_conc.state.report, tui_conc.scenario, tui_conc.session;"
+        " print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -1,0 +1,160 @@
+"""Loading scenarios: every kind of bad input gets one clear file:line error."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from tui_conc.scenario import (
+    ScenarioError,
+    load_catalog,
+    load_scenario,
+    parse_assignments,
+    parse_scenario,
+    resolve_knobs,
+)
+from tui_conc.scenario import model as m
+
+from .conftest import SCENARIOS
+
+GOOD = textwrap.dedent(
+    """\
+    title: t
+    chapter: c
+    knobs:
+      workers: 3
+      hold: {default: 0.5, min: 0}
+    resources:
+      lock: lock
+      q: {type: queue, maxsize: 2}
+      num: {type: variable, value: 1}
+    actors:
+      worker:
+        count: workers
+        steps:
+          - with: lock
+            do:
+              - read: num
+                as: temp
+              - sleep: hold
+              - write: num
+                value: temp - 1
+          - put: q
+            item: i
+          - get: q
+            as: x
+            timeout: 1
+            on_empty: [{log: "empty"}]
+          - repeat: 2
+            do: [break]
+    expect:
+      - num < 1
+      - that: puts(q) == 3
+        text: three puts
+    """
+)
+
+
+def error(text: str) -> ScenarioError:
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(text, "bad.yaml")
+    return info.value
+
+
+def test_a_good_file_loads_into_typed_models() -> None:
+    sc = parse_scenario(GOOD, "good.yaml")
+    step = sc.actors["worker"].steps[0]
+    assert isinstance(step, m.With) and step.with_ == "lock" and step.line == 14
+    assert isinstance(step.do[2], m.Write) and step.do[2].value == "temp - 1"
+    assert sc.knobs["workers"].default == 3
+    assert sc.expect[1].text == "three puts"
+
+
+@pytest.mark.parametrize(
+    ("replace", "by", "line", "words"),
+    [
+        ("- with: lock", "- wiht: lock", 14, "unknown step 'wiht'"),
+        ("- with: lock", "- with: lokc", 14, "unknown resource 'lokc'"),
+        ("- put: q", "- put: lock", 21, "'lock' is a lock, not a queue"),
+        ("timeout: 1", "timeout: [1]", 25, "expected"),
+        ("timeout: 1", "timeuot: 1", 25, "unknown option 'timeuot'"),
+        ("value: temp - 1", "value: temp -", 20, "bad expression"),
+        ("value: temp - 1", "value: tmp - 1", 20, "unknown name 'tmp'"),
+        ("count: workers", "count: wrkers", 12, "unknown name 'wrkers'"),
+        ("do: [break]", "do: [{log: '{nope}'}]", 28, "unknown name 'nope'"),
+        ("  - num < 1", "  - num <", 30, "bad expression"),
+        ("  - num < 1", "  - unknown_fn(num)", 30, "unknown function 'unknown_fn'"),
+        ("  lock: lock", "  lock: mutex", 7, "Invalid enum value 'mutex'"),
+        ("title: t", "title: [t]", 1, "expected str"),
+        ("chapter: c\n", "", 1, "missing 'chapter'"),
+        ("hold: {default: 0.5, min: 0}", "hold: {default: -1, min: 0}", 5, "below its minimum"),
+        ("- repeat: 2\n        do: [break]", "- break", 27, "break outside"),
+    ],
+)
+def test_errors_name_the_line_and_the_problem(replace, by, line, words) -> None:
+    assert replace in GOOD, replace
+    exc = error(GOOD.replace(replace, by, 1))
+    assert exc.file == "bad.yaml"
+    assert exc.line == line, str(exc)
+    assert words in exc.message, str(exc)
+    assert str(exc).startswith(f"bad.yaml:{line}: ")
+    assert "\n" not in str(exc)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        ("title: [unclosed\n", 2, "bad YAML"),
+        ("title: a\ntitle: b\n", 2, "duplicate key 'title'"),
+        ("- just\n- a list\n", 1, "must be a mapping"),
+        ("", 1, "must be a mapping"),
+        ("title: t\nchapter: c\nactors: {}\n", 3, "at least one actor"),
+        ("title: t\nchapter: c\nactors:\n  a:\n    steps: sleep\n", 5, "expected list, got str"),
+        ("title: t\nchapter: c\nactors:\n  a:\n    steps: [3]\n", 5, "a step must be a mapping"),
+        (
+            "title: t\nchapter: c\nactors:\n  a:\n    steps: [{start: a}]\n",
+            5,
+            "starts by itself",
+        ),
+        ("title: t\nchapter: c\nactors:\n  bad-name:\n    steps: []\n", 4, "bad name"),
+    ],
+)
+def test_structural_errors(text, line, words) -> None:
+    exc = error(text)
+    assert exc.line == line, str(exc)
+    assert words in exc.message, str(exc)
+
+
+def test_unreadable_file(tmp_path) -> None:
+    with pytest.raises(ScenarioError, match="cannot read"):
+        load_scenario(tmp_path / "missing.yaml")
+
+
+def test_knob_overrides_are_typed_and_checked() -> None:
+    sc = parse_scenario(GOOD)
+    assert resolve_knobs(sc, {"workers": "20", "hold": "1"}) == {"workers": 20, "hold": 1.0}
+    with pytest.raises(ScenarioError, match="unknown knob 'wrkers'"):
+        resolve_knobs(sc, {"wrkers": "2"})
+    with pytest.raises(ScenarioError, match="wants a int"):
+        resolve_knobs(sc, {"workers": "many"})
+    with pytest.raises(ScenarioError, match="below its minimum"):
+        resolve_knobs(sc, {"hold": "-2"})
+    assert parse_assignments(["a=1", "b = x"]) == {"a": "1", "b": "x"}
+    with pytest.raises(ScenarioError, match="NAME=VALUE"):
+        parse_assignments(["oops"])
+
+
+def test_every_shipped_scenario_is_valid() -> None:
+    entries = load_catalog(SCENARIOS)
+    assert len(entries) >= 11
+    assert [str(e.error) for e in entries if not e.valid] == []
+
+
+def test_a_broken_file_does_not_hide_the_others(tmp_path) -> None:
+    (tmp_path / "good.yaml").write_text(GOOD)
+    (tmp_path / "bad.yaml").write_text("title: [oops\n")
+    entries = {e.path.name: e for e in load_catalog(tmp_path)}
+    assert entries["good.yaml"].valid
+    assert not entries["bad.yaml"].valid
+    assert str(entries["bad.yaml"].error).startswith(f"{tmp_path / 'bad.yaml'}:2: bad YAML")
