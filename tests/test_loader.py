@@ -136,7 +136,7 @@ def test_knob_overrides_are_typed_and_checked() -> None:
     assert resolve_knobs(sc, {"workers": "20", "hold": "1"}) == {"workers": 20, "hold": 1.0}
     with pytest.raises(ScenarioError, match="unknown knob 'wrkers'"):
         resolve_knobs(sc, {"wrkers": "2"})
-    with pytest.raises(ScenarioError, match="wants a int"):
+    with pytest.raises(ScenarioError, match="wants int"):
         resolve_knobs(sc, {"workers": "many"})
     with pytest.raises(ScenarioError, match="below its minimum"):
         resolve_knobs(sc, {"hold": "-2"})

@@ -380,7 +380,7 @@ def resolve_knobs(
         if want is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if want is not str and type(value) is not want:
-            raise ScenarioError("--set", 1, f"knob {name!r} wants a {want.__name__}, got {raw!r}")
+            raise ScenarioError("--set", 1, f"knob {name!r} wants {want.__name__}, got {raw!r}")
         try:
             _check_knob_range(name, knob, value, ())
         except _Problem as problem:

@@ -1,0 +1,90 @@
+"""The command line: list, check, run (text and --json), exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from .conftest import SCENARIOS
+
+DEADLOCK = str(SCENARIOS / "deadlock_mutex.yaml")
+
+
+def tui(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tui_conc", *args], capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_list_shows_every_scenario_with_chapter_backend_validity() -> None:
+    out = tui("list")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert len(lines) == len(list(SCENARIOS.glob("*.yaml")))
+    assert any("Locks & deadlock" in line and "thread" in line and "ok" in line for line in lines)
+
+
+def test_list_flags_a_broken_file_and_still_lists_the_rest(tmp_path) -> None:
+    (tmp_path / "a.yaml").write_text((SCENARIOS / "race_counter.yaml").read_text())
+    (tmp_path / "b.yaml").write_text("title: x\nchapter: y\nactors:\n  w:\n    steps: [{nap: 1}]\n")
+    out = tui("--scenarios", str(tmp_path), "list")
+    assert out.returncode == 2
+    assert "Race: lost updates" in out.stdout
+    assert f"INVALID  {tmp_path / 'b.yaml'}:5: unknown step 'nap'" in out.stdout
+    assert "Traceback" not in out.stdout + out.stderr
+
+
+def test_check_exit_codes_and_one_line_per_problem(tmp_path) -> None:
+    assert tui("check", DEADLOCK).returncode == 0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("title: t\nchapter: c\nactors:\n  w:\n    steps:\n      - acquire: nolock\n")
+    out = tui("check", DEADLOCK, str(bad))
+    assert out.returncode == 2
+    assert out.stderr.strip() == f"{bad}:6: acquire: unknown resource 'nolock' (no resources declared)"
+
+
+def test_run_json_report_has_the_contracted_keys() -> None:
+    out = tui("run", DEADLOCK, "--json", "--set", "workers=4")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert {"outcome", "cycle", "resources", "variables", "duration_s", "expectations"} <= set(
+        report
+    )
+    assert report["outcome"] == "deadlock"
+    assert {e["waits_for"] for e in report["cycle"]} == {"mutexA", "mutexB"}
+    assert all({"actor", "holds", "waits_for"} <= set(e) for e in report["cycle"])
+    assert report["resources"]["mutexA"]["max_holders"] == 1
+    assert report["knobs"]["workers"] == 4
+    assert all(e["passed"] for e in report["expectations"])
+
+
+def test_run_text_report_and_failing_expectation_exit_1(tmp_path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "title: t\nchapter: c\nresources: {n: {type: variable, value: 1}}\n"
+        "actors:\n  w:\n    steps: [{write: n, value: 2}]\nexpect:\n"
+        "  - that: n == 3\n    text: n ends at 3\n"
+    )
+    out = tui("run", str(path))
+    assert out.returncode == 1
+    assert "FAIL  n ends at 3  [n=2]" in out.stdout
+    assert "outcome: finished" in out.stdout
+
+
+def test_run_rejects_bad_knobs_and_bad_files_with_exit_2(tmp_path) -> None:
+    out = tui("run", DEADLOCK, "--set", "workers=lots")
+    assert out.returncode == 2
+    assert out.stderr.strip() == "--set:1: knob 'workers' wants int, got 'lots'"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("title: [\n")
+    out = tui("run", str(bad))
+    assert out.returncode == 2
+    assert out.stderr.startswith(f"{bad}:2: bad YAML")
+
+
+def test_run_timeout_stops_the_run(tmp_path) -> None:
+    path = tmp_path / "slow.yaml"
+    path.write_text("title: t\nchapter: c\nactors:\n  w:\n    steps: [{sleep: 30}]\n")
+    out = tui("run", str(path), "--timeout", "0.5", "--json")
+    assert json.loads(out.stdout)["outcome"] == "timeout"

@@ -1,0 +1,52 @@
+"""Every shipped scenario, run headless on real threads, shows what it teaches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tui_conc.scenario import load_scenario, resolve_knobs
+from tui_conc.session import LiveRun
+from tui_conc.state.expectations import check
+
+from .conftest import SCENARIOS
+
+#: Knobs that keep a load test short in the suite (its lesson stays the same).
+QUICK = {"stress_events": {"iterations": 20_000}}
+
+
+def run_scenario(path: Path, overrides: dict | None = None):
+    scenario = load_scenario(path)
+    resolve_knobs(scenario, overrides)
+    run = LiveRun(path, overrides).start()
+    try:
+        assert run.wait(60), f"{path.name} did not end"
+    finally:
+        run.stop()
+    snapshot = run.snapshot(log_tail=0)
+    return snapshot, check(scenario, snapshot, run.log_texts())
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_shipped_scenario_meets_its_expectations(path: Path) -> None:
+    snapshot, results = run_scenario(path, QUICK.get(path.stem))
+    assert results, f"{path.name} states no expectation"
+    failed = [f"{r.text} [{r.detail}]" for r in results if not r.passed]
+    assert not failed, f"{path.name} ({snapshot.status}): {failed}"
+    assert snapshot.error is None
+
+
+@pytest.mark.parametrize("attempt", range(5))
+def test_the_deadlock_is_detected_on_every_run(attempt: int) -> None:
+    snapshot, _ = run_scenario(SCENARIOS / "deadlock_mutex.yaml")
+    assert snapshot.status == "deadlock"
+    assert {tuple(sorted(e.holds)) for e in snapshot.cycle} == {("mutexA",), ("mutexB",)}
+    assert {e.waits_for for e in snapshot.cycle} == {"mutexA", "mutexB"}
+
+
+def test_the_race_loses_updates_and_the_lock_fixes_it() -> None:
+    racy, _ = run_scenario(SCENARIOS / "race_counter.yaml")
+    fixed, _ = run_scenario(SCENARIOS / "race_counter_lock.yaml", {"pause": 0.002})
+    assert racy.variables[0].value >= 50
+    assert {v.name: v.value for v in fixed.variables}["num"] == 0
