@@ -41,7 +41,9 @@ def test_check_exit_codes_and_one_line_per_problem(tmp_path) -> None:
     bad.write_text("title: t\nchapter: c\nactors:\n  w:\n    steps:\n      - acquire: nolock\n")
     out = tui("check", DEADLOCK, str(bad))
     assert out.returncode == 2
-    assert out.stderr.strip() == f"{bad}:6: acquire: unknown resource 'nolock' (no resources declared)"
+    assert (
+        out.stderr.strip() == f"{bad}:6: acquire: unknown resource 'nolock' (no resources declared)"
+    )
 
 
 def test_run_json_report_has_the_contracted_keys() -> None:

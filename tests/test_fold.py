@@ -69,7 +69,9 @@ def test_queue_depth_history_and_blocked_sides() -> None:
     q = f.snapshot("running").queues[0]
     assert (q.depth, q.max_depth, q.puts, q.put_blocks) == (2, 2, 2, 1)
     assert q.blocked_put == ("w-0",)
-    f.fold([(ev.GOT, 1, 0), (ev.WAKE, 0, 0, 2 * S, True), (ev.PUT, 0, 0), (ev.CLOCK, -1, -1, 3 * S)])
+    f.fold(
+        [(ev.GOT, 1, 0), (ev.WAKE, 0, 0, 2 * S, True), (ev.PUT, 0, 0), (ev.CLOCK, -1, -1, 3 * S)]
+    )
     f.fold([(ev.GOT, 1, 0), (ev.GOT, 1, 0)])
     q = f.snapshot("running").queues[0]
     assert (q.depth, q.gets, q.blocked_put) == (0, 3, ())

@@ -38,7 +38,7 @@ class ScenarioTree(Tree[Entry]):
     def on_mount(self) -> None:
         first = next((n for n in self._leaves()), None)
         if first is not None:
-            self.move_cursor(first)
+            self.call_after_refresh(self.move_cursor, first)
 
     def _leaves(self):  # type: ignore[no-untyped-def]
         for chapter in self.root.children:

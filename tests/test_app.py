@@ -1,0 +1,149 @@
+"""Pilot tests: the keys do what the footer says, on live runs."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from textual.widgets import Input, Markdown, TabbedContent
+
+from tui_conc.scenario import load_catalog
+from tui_conc.ui.app import TuiConcApp, make_app
+from tui_conc.ui.widgets.banner import Banner
+from tui_conc.ui.widgets.lesson_view import LessonView
+
+from .conftest import SCENARIOS
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+async def _until(pilot, condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting in the app"
+        await pilot.pause(0.05)
+
+
+def _open(app: TuiConcApp, stem: str):
+    return next(e for e in app.entries if e.path.stem == stem)
+
+
+async def test_arrow_keys_switch_the_lesson() -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        first = app.entry
+        assert first is not None and first.valid
+        await pilot.press("down")
+        await pilot.pause()
+        assert app.entry is not first
+        md = app.query_one("#explanation", Markdown)
+        assert app.entry.title in md.source
+        await pilot.press("enter")
+        assert app.query_one(TabbedContent).active == "lesson"
+
+
+async def test_run_shows_the_panels_and_the_run_finishes() -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.open_entry(_open(app, "redis_event"))
+        await pilot.press("r")
+        assert app.query_one(TabbedContent).active == "run"
+        await _until(pilot, lambda: app.source is not None and app.source.status == "running")
+        await _until(pilot, lambda: app.results is not None)
+        assert all(r.passed for r in app.results)
+        assert app.source.status == "finished"
+
+
+async def test_stop_then_restart() -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.open_entry(_open(app, "semaphore_pool"))
+        await pilot.press("r")
+        await _until(pilot, lambda: app.source.status == "running")
+        first = app.source
+        pid = first.runner.pid
+        await pilot.press("x")
+        await _until(pilot, lambda: first.status == "stopped")
+        assert _gone(pid)
+        await pilot.press("r")
+        await _until(pilot, lambda: app.source is not first and app.source.status == "running")
+        second_pid = app.source.runner.pid
+    assert _gone(second_pid)  # leaving the app ends the run
+
+
+async def test_space_pauses_and_resumes() -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.open_entry(_open(app, "semaphore_pool"))
+        await pilot.press("r")
+        await _until(pilot, lambda: app.source.status == "running")
+        await pilot.press("space")
+        await _until(pilot, lambda: app.source.status == "paused")
+        await pilot.press("space")
+        await _until(pilot, lambda: app.source.status == "running")
+        await pilot.press("x")
+
+
+async def test_deadlock_banner_and_quitting_a_deadlocked_run() -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.open_entry(_open(app, "deadlock_mutex"))
+        await pilot.press("r")
+        await _until(pilot, lambda: app.source.status == "deadlock")
+        await pilot.pause(0.1)
+        banner = app.query_one(Banner)
+        assert banner.has_class("-deadlock")
+        assert "holds mutexA and waits for mutexB" in str(banner.render())
+        pid = app.source.runner.pid
+        assert not _gone(pid)  # the deadlocked threads are still there to inspect
+        started = time.perf_counter()
+        await pilot.press("q")
+    assert time.perf_counter() - started < 2
+    assert _gone(pid)
+
+
+async def test_a_bad_knob_value_is_refused_with_a_message() -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.open_entry(_open(app, "deadlock_mutex"))
+        knob = app.query_one(LessonView).query(Input).first()
+        knob.value = "many"
+        await pilot.press("r")
+        await pilot.pause()
+        assert app.source is None
+        assert any("wants int" in str(n.message) for n in app._notifications)
+
+
+async def test_knob_edits_reach_the_run() -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.open_entry(_open(app, "deadlock_mutex"))
+        app.query_one(LessonView).query(Input).first().value = "3"
+        await pilot.press("r")
+        await _until(pilot, lambda: app.source.status == "deadlock")
+        assert len(app.source.snapshot().actors) == 3
+        await pilot.press("q")
+
+
+async def test_invalid_file_shows_its_error_and_the_others_still_work(tmp_path) -> None:
+    (tmp_path / "good.yaml").write_text((SCENARIOS / "redis_event.yaml").read_text())
+    (tmp_path / "bad.yaml").write_text("title: broken\nchapter: x\nactors: 3\n")
+    app = TuiConcApp(load_catalog(tmp_path))
+    async with app.run_test(size=(100, 30)) as pilot:
+        bad = next(e for e in app.entries if not e.valid)
+        await app.open_entry(bad)
+        await pilot.press("r")
+        await pilot.pause()
+        assert app.source is None
+        problem = str(app.query_one("#problem").render())
+        assert "bad.yaml:3:" in problem
+        await app.open_entry(next(e for e in app.entries if e.valid))
+        await pilot.press("r")
+        await _until(pilot, lambda: app.source is not None and app.source.status == "running")
+        await pilot.press("x")
