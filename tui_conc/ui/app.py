@@ -178,9 +178,7 @@ class TuiConcApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Space pauses, except while typing a knob value (the Input gets it)."""
-        if action == "pause" and isinstance(self.focused, Input):
-            return False
-        return True
+        return not (action == "pause" and isinstance(self.focused, Input))
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
