@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import time
 
-from textual.widgets import Input, Markdown, TabbedContent
+from textual.widgets import ContentSwitcher, Static
 
 from tui_conc.scenario import load_catalog
 from tui_conc.ui.app import TuiConcApp, make_app
 from tui_conc.ui.widgets.banner import Banner
-from tui_conc.ui.widgets.lesson_view import LessonView
+from tui_conc.ui.widgets.knobs_screen import KnobsScreen
 
 from .conftest import SCENARIOS
 
@@ -34,26 +34,39 @@ def _open(app: TuiConcApp, stem: str):
     return next(e for e in app.entries if e.path.stem == stem)
 
 
+def _plain(widget: Static) -> str:
+    from rich.console import Console
+
+    console = Console(width=200, record=True, file=open(os.devnull, "w"))
+    console.print(widget.content)
+    return console.export_text()
+
+
 async def test_arrow_keys_switch_the_lesson() -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        first = app.entry
-        assert first is not None and first.valid
+        assert app.entry is None
+        assert "Python concurrency" in _plain(app.query_one("#explanation", Static))
         await pilot.press("down")
         await pilot.pause()
-        assert app.entry is not first
-        md = app.query_one("#explanation", Markdown)
-        assert app.entry.title in md.source
+        first = app.entry
+        assert first is not None and first.title in _plain(app.query_one("#explanation", Static))
+        await pilot.press("down")
+        await pilot.pause()
+        assert app.entry is not None and app.entry is not first
+        assert app.entry.title in _plain(app.query_one("#explanation", Static))
+        await pilot.press("2")
+        assert app.query_one(ContentSwitcher).current == "run"
         await pilot.press("enter")
-        assert app.query_one(TabbedContent).active == "lesson"
+        assert app.query_one(ContentSwitcher).current == "lesson"
 
 
 async def test_run_shows_the_panels_and_the_run_finishes() -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await app.open_entry(_open(app, "redis_event"))
+        app.open_entry(_open(app, "redis_event"))
         await pilot.press("r")
-        assert app.query_one(TabbedContent).active == "run"
+        assert app.query_one(ContentSwitcher).current == "run"
         await _until(pilot, lambda: app.source is not None and app.source.status == "running")
         await _until(pilot, lambda: app.results is not None)
         assert all(r.passed for r in app.results)
@@ -63,7 +76,7 @@ async def test_run_shows_the_panels_and_the_run_finishes() -> None:
 async def test_stop_then_restart() -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await app.open_entry(_open(app, "semaphore_pool"))
+        app.open_entry(_open(app, "semaphore_pool"))
         await pilot.press("r")
         await _until(pilot, lambda: app.source.status == "running")
         first = app.source
@@ -80,7 +93,7 @@ async def test_stop_then_restart() -> None:
 async def test_space_pauses_and_resumes() -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await app.open_entry(_open(app, "semaphore_pool"))
+        app.open_entry(_open(app, "semaphore_pool"))
         await pilot.press("r")
         await _until(pilot, lambda: app.source.status == "running")
         await pilot.press("space")
@@ -93,7 +106,7 @@ async def test_space_pauses_and_resumes() -> None:
 async def test_deadlock_banner_and_quitting_a_deadlocked_run() -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await app.open_entry(_open(app, "deadlock_mutex"))
+        app.open_entry(_open(app, "deadlock_mutex"))
         await pilot.press("r")
         await _until(pilot, lambda: app.source.status == "deadlock")
         await pilot.pause(0.1)
@@ -111,20 +124,39 @@ async def test_deadlock_banner_and_quitting_a_deadlocked_run() -> None:
 async def test_a_bad_knob_value_is_refused_with_a_message() -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await app.open_entry(_open(app, "deadlock_mutex"))
-        knob = app.query_one(LessonView).query(Input).first()
-        knob.value = "many"
-        await pilot.press("r")
+        app.open_entry(_open(app, "deadlock_mutex"))
+        await pilot.press("k")
         await pilot.pause()
-        assert app.source is None
-        assert any("wants int" in str(n.message) for n in app._notifications)
+        screen = app.screen
+        assert isinstance(screen, KnobsScreen)
+        screen.inputs["workers"].value = "many"
+        screen.inputs["workers"].focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is screen  # still open, saying what is wrong
+        assert "wants int" in _plain(screen.query_one("#knob-error", Static))
+        screen.inputs["workers"].value = "500"
+        await pilot.press("enter")
+        assert "above its maximum" in _plain(screen.query_one("#knob-error", Static))
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, KnobsScreen)
+        assert app.knob_overrides == {}
 
 
 async def test_knob_edits_reach_the_run() -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await app.open_entry(_open(app, "deadlock_mutex"))
-        app.query_one(LessonView).query(Input).first().value = "3"
+        app.open_entry(_open(app, "deadlock_mutex"))
+        await pilot.press("k")
+        await pilot.pause()
+        inputs = app.screen.inputs
+        inputs["workers"].value = "3"
+        inputs["workers"].focus()
+        await pilot.press("end", "space")  # a space typed in a knob must not pause anything
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "3" in _plain(app.query_one("#knobs", Static))
         await pilot.press("r")
         await _until(pilot, lambda: app.source.status == "deadlock")
         assert len(app.source.snapshot().actors) == 3
@@ -137,13 +169,13 @@ async def test_invalid_file_shows_its_error_and_the_others_still_work(tmp_path) 
     app = TuiConcApp(load_catalog(tmp_path))
     async with app.run_test(size=(100, 30)) as pilot:
         bad = next(e for e in app.entries if not e.valid)
-        await app.open_entry(bad)
+        app.open_entry(bad)
         await pilot.press("r")
         await pilot.pause()
         assert app.source is None
-        problem = str(app.query_one("#problem").render())
+        problem = _plain(app.query_one("#problem", Static))
         assert "bad.yaml:3:" in problem
-        await app.open_entry(next(e for e in app.entries if e.valid))
+        app.open_entry(next(e for e in app.entries if e.valid))
         await pilot.press("r")
         await _until(pilot, lambda: app.source is not None and app.source.status == "running")
         await pilot.press("x")

@@ -6,12 +6,14 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from time import perf_counter
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Input, TabbedContent, TabPane
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import ContentSwitcher, Footer, Input, Static
 
 from tui_conc.scenario import (
     Entry,
@@ -20,25 +22,33 @@ from tui_conc.scenario import (
     resolve_knobs,
     shipped_scenarios_dir,
 )
-from tui_conc.session import LiveRun, RunSource
 from tui_conc.state import model as sm
 from tui_conc.state.expectations import ExpectationResult, check
 from tui_conc.ui.commands import ScenarioCommands
 from tui_conc.ui.widgets.actors_panel import ActorsPanel
 from tui_conc.ui.widgets.banner import Banner
-from tui_conc.ui.widgets.lesson_view import LessonView
+from tui_conc.ui.widgets.knobs_screen import KnobsScreen
+from tui_conc.ui.widgets.lesson_view import LessonView, prewarm
 from tui_conc.ui.widgets.locks_panel import LocksPanel
 from tui_conc.ui.widgets.log_panel import LogPanel
 from tui_conc.ui.widgets.queues_panel import QueuesPanel
 from tui_conc.ui.widgets.scenario_tree import ScenarioTree
 from tui_conc.ui.widgets.status_bar import StatusBar
+from tui_conc.ui.widgets.view_tabs import ViewTabs
+
+if TYPE_CHECKING:
+    from tui_conc.session import RunSource
+
+W = TypeVar("W", bound=Widget)
 
 #: Builds the run for a scenario and its knob overrides (live by default).
-SourceFactory = Callable[[Entry, dict[str, Any]], RunSource]
+SourceFactory = Callable[[Entry, dict[str, Any]], "RunSource"]
 
 
 def live_source(entry: Entry, overrides: dict[str, Any]) -> RunSource:
     """A real run in a runner process."""
+    from tui_conc.session import LiveRun  # imported on the first run, off the startup path
+
     return LiveRun(entry.path, overrides).start()
 
 
@@ -48,6 +58,7 @@ class TuiConcApp(App[None]):
     | Key | Action |
     | :- | :- |
     | r | run (or restart) the selected scenario |
+    | k | change the knobs for the next run |
     | x | stop the run (kills its process at once) |
     | space | pause / resume |
     | 1 / 2 | Lesson / Run tab |
@@ -55,11 +66,14 @@ class TuiConcApp(App[None]):
     """
 
     CSS_PATH = "app.tcss"
+    AUTO_FOCUS = "#scenarios"
     TITLE = "tui-conc"
     COMMANDS = App.COMMANDS | {ScenarioCommands}
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    #: Narrow (80 columns and up) is the default look; wide terminals get "-wide".
+    HORIZONTAL_BREAKPOINTS = [(120, "-wide")]
     BINDINGS = [
         Binding("r", "run", "Run/restart"),
+        Binding("k", "knobs", "Knobs"),
         Binding("x", "stop", "Stop"),
         Binding("space", "pause", "Pause", priority=True),
         Binding("1", "tab('lesson')", "Lesson"),
@@ -81,6 +95,8 @@ class TuiConcApp(App[None]):
         self.entry: Entry | None = None
         self.source: RunSource | None = None
         self.results: list[ExpectationResult] | None = None
+        #: Knob values changed in the app, per scenario file (as typed).
+        self.knob_overrides: dict[Path, dict[str, str]] = {}
         self.frame_times: deque[float] = deque(maxlen=2000)
         self._shown_version = -1
         self._shown_status = ""
@@ -91,22 +107,15 @@ class TuiConcApp(App[None]):
             with Vertical(id="main"):
                 yield StatusBar(id="status")
                 yield Banner(id="banner")
-                with TabbedContent(initial="lesson", id="tabs"):
-                    with TabPane("Lesson", id="lesson"):
-                        yield LessonView(id="lesson-view")
-                    with TabPane("Run", id="run"):
-                        yield ActorsPanel(id="actors")
-                        with Horizontal(id="resources"):
-                            yield LocksPanel(id="locks")
-                            yield QueuesPanel(id="queues")
-                        yield LogPanel(id="log")
+                yield ViewTabs(id="views")
+                with ContentSwitcher(initial="lesson", id="switcher"):
+                    yield LessonView(self.entries, id="lesson")
+                    with Vertical(id="run"):
+                        yield Static("No run yet: press r to run the scenario.", id="no-run")
         yield Footer()
 
-    async def on_mount(self) -> None:
-        self.query_one(ScenarioTree).focus()
-        first = next((e for e in self.entries if e.valid), None)
-        if first is not None:
-            await self.open_entry(first)
+    def on_mount(self) -> None:
+        self.set_timer(0.3, self._prewarm)  # once the first frame is out
         self.set_interval(self.refresh_interval, self._tick)
         bad = [e for e in self.entries if not e.valid]
         if bad:
@@ -117,29 +126,56 @@ class TuiConcApp(App[None]):
                 timeout=10,
             )
 
+    def _main_screen(self) -> Screen[object]:
+        """The app's own screen, even while a modal (the knobs form) is on top."""
+        return self.screen_stack[0]
+
+    def _main(self, selector: type[W] | str, expect_type: type[W] | None = None) -> W:
+        if expect_type is None:
+            return self._main_screen().query_one(selector)  # type: ignore[return-value]
+        return self._main_screen().query_one(selector, expect_type)  # type: ignore[arg-type]
+
+    def _prewarm(self) -> None:
+        self.run_worker(prewarm, name="prewarm markdown", thread=True, exit_on_error=False)
+
     # ------------------------------------------------------------ choosing
 
-    async def on_scenario_tree_picked(self, message: ScenarioTree.Picked) -> None:
+    def on_scenario_tree_picked(self, message: ScenarioTree.Picked) -> None:
         if message.entry is not self.entry:
-            await self.open_entry(message.entry)
+            self.open_entry(message.entry)
         elif message.chosen:
             self.action_tab("lesson")
+        self._main(ScenarioTree).focus()
 
-    async def open_entry(self, entry: Entry) -> None:
+    def open_entry(self, entry: Entry) -> None:
         """Show ``entry``'s lesson; a run of another scenario is stopped."""
         self._stop_source()
         self.source = None
         self.entry = entry
         self.results = None
-        await self.query_one(LessonView).show_entry(entry)
+        self._main(LessonView).show_entry(entry, self.knob_overrides.get(entry.path, {}))
         self._reset_panels()
-        self.query_one(StatusBar).show(entry.title, None, None)
-        self.query_one(Banner).show(None)
-        self.query_one(TabbedContent).active = "lesson"
+        self._main(StatusBar).show(entry.title, None, None)
+        self._main(Banner).show(None)
+        self.action_tab("lesson")
 
     # ------------------------------------------------------------ actions
 
-    def action_run(self) -> None:
+    async def _ensure_panels(self) -> None:
+        """Mount the live panels on the first run (keeps the first frame light)."""
+        if self._panels():
+            return
+        pane = self._main("#run", Vertical)
+        await pane.query("#no-run").remove()
+        await pane.mount_all(
+            [
+                ActorsPanel(id="actors"),
+                Horizontal(LocksPanel(id="locks"), QueuesPanel(id="queues"), id="resources"),
+                LogPanel(id="log"),
+            ]
+        )
+
+    async def action_run(self) -> None:
         """Run the selected scenario (a running one is stopped and started again)."""
         entry = self.entry
         if entry is None:
@@ -147,18 +183,19 @@ class TuiConcApp(App[None]):
         if entry.scenario is None:
             self.notify(str(entry.error), title="This scenario does not load", severity="error")
             return
-        raw = self.query_one(LessonView).knob_values()
+        raw = self.knob_overrides.get(entry.path, {})
         try:
             knobs = resolve_knobs(entry.scenario, raw)
         except ScenarioError as exc:
             self.notify(exc.message, title="Bad knob value", severity="error")
             return
         self._stop_source()
+        await self._ensure_panels()
         self._reset_panels()
         self.results = None
-        self.query_one(LessonView).show_results(None)
+        self._main(LessonView).show_results(None)
         self.source = self.source_factory(entry, {name: knobs[name] for name in raw})
-        self.query_one(TabbedContent).active = "run"
+        self.action_tab("run")
         self._tick()
 
     def action_stop(self) -> None:
@@ -180,11 +217,31 @@ class TuiConcApp(App[None]):
         """Space pauses, except while typing a knob value (the Input gets it)."""
         return not (action == "pause" and isinstance(self.focused, Input))
 
+    def action_knobs(self) -> None:
+        """Open the knobs form for the selected scenario."""
+        entry = self.entry
+        if entry is None or entry.scenario is None or not entry.scenario.knobs:
+            self.notify("This scenario has no knobs.")
+            return
+
+        def keep(values: dict[str, str] | None) -> None:
+            if values is not None and entry is self.entry:
+                self.knob_overrides[entry.path] = values
+                self._main(LessonView).show_knobs(values)
+                self.action_tab("lesson")
+
+        self.push_screen(KnobsScreen(entry.scenario, self.knob_overrides.get(entry.path, {})), keep)
+
     def action_tab(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = tab
+        """Show the Lesson or the Run view."""
+        self._main(ContentSwitcher).current = tab
+        self._main(ViewTabs).active = tab
+
+    def on_view_tabs_chosen(self, message: ViewTabs.Chosen) -> None:
+        self.action_tab(message.view)
 
     def action_focus_list(self) -> None:
-        self.query_one(ScenarioTree).focus()
+        self._main(ScenarioTree).focus()
 
     async def action_quit(self) -> None:
         self._stop_source()
@@ -199,11 +256,15 @@ class TuiConcApp(App[None]):
         if self.source is not None and self.source.status not in (sm.FINISHED, sm.ERROR):
             self.source.stop()
 
+    def _panels(self) -> list[ActorsPanel | LocksPanel | QueuesPanel | LogPanel]:
+        """The live panels that are mounted (they mount lazily, after the first frame)."""
+        return list(
+            self._main_screen().query("ActorsPanel, LocksPanel, QueuesPanel, LogPanel").results()
+        )
+
     def _reset_panels(self) -> None:
-        self.query_one(ActorsPanel).reset()
-        self.query_one(LocksPanel).reset()
-        self.query_one(QueuesPanel).reset()
-        self.query_one(LogPanel).reset()
+        for panel in self._panels():
+            panel.reset()
         self._shown_version = -1
         self._shown_status = ""
 
@@ -221,14 +282,12 @@ class TuiConcApp(App[None]):
         snapshot = source.snapshot()  # type: ignore[call-arg]
         if status in sm.FINAL_STATUSES and self.results is None and entry.scenario is not None:
             self.results = check(entry.scenario, snapshot, source.log_texts())  # type: ignore[attr-defined]
-            self.query_one(LessonView).show_results(self.results)
+            self._main(LessonView).show_results(self.results)
         with self.batch_update():
-            self.query_one(StatusBar).show(entry.title, snapshot, self.results)
-            self.query_one(Banner).show(snapshot)
-            self.query_one(ActorsPanel).show(snapshot)
-            self.query_one(LocksPanel).show(snapshot)
-            self.query_one(QueuesPanel).show(snapshot)
-            self.query_one(LogPanel).show(snapshot)
+            self._main(StatusBar).show(entry.title, snapshot, self.results)
+            self._main(Banner).show(snapshot)
+            for panel in self._panels():
+                panel.show(snapshot)
         self._shown_version, self._shown_status = version, status
         self.frame_times.append(perf_counter())
 

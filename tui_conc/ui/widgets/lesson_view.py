@@ -2,109 +2,148 @@
 
 from __future__ import annotations
 
+from rich.console import Group, RenderableType
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Input, Label, Markdown, Static
+from textual.containers import VerticalScroll
+from textual.widgets import Static
 
-from tui_conc.scenario import Entry
+from tui_conc.scenario import Entry, chapters
 from tui_conc.state.expectations import ExpectationResult
 
+WELCOME_KEYS = (
+    ("↑ ↓ enter", "choose a scenario (ctrl+p finds one by name)"),
+    ("r", "run it on real threads; r again restarts"),
+    ("k", "change its knobs (workers, sleep times, seed…)"),
+    ("space", "pause / resume"),
+    ("x", "stop: the run's process is killed at once"),
+    ("1 2", "lesson / live panels"),
+    ("q", "quit"),
+)
 
-class KnobRow(Horizontal):
-    """One knob: its name, an input holding its value, and its help."""
 
-    DEFAULT_CSS = """
-    KnobRow { height: 1; }
-    KnobRow Label.name { width: 14; text-style: bold; }
-    KnobRow Input { width: 12; height: 1; border: none; padding: 0 1; }
-    KnobRow Label.help { color: $text-muted; padding-left: 1; }
-    """
+def markdown(text: str) -> RenderableType:
+    """Render markdown with Rich (imported on first use, off the startup path)."""
+    from rich.markdown import Markdown
 
-    def __init__(self, name: str, value: object, help_text: str) -> None:
-        super().__init__()
-        self.knob = name
-        self.input = Input(str(value), compact=True, select_on_focus=True)
-        self._help = help_text
+    return Markdown(text)
 
-    def compose(self) -> ComposeResult:
-        yield Label(self.knob, classes="name")
-        yield self.input
-        yield Label(self._help, classes="help")
+
+def prewarm() -> None:
+    """Import the markdown and highlighting machinery ahead of the first lesson."""
+    from rich.syntax import Syntax
+
+    markdown("```python\nx = 1\n```")
+    Syntax("x = 1", "python").highlight("x = 1")
+
+
+def welcome(entries: list[Entry]) -> Text:
+    """The overview shown before a scenario is picked: chapters and keys."""
+    text = Text()
+    text.append("tui-conc", "bold")
+    text.append(" — Python concurrency, on real threads, with live panels\n\n")
+    for chapter, members in chapters(entries):
+        text.append(f"  {chapter}", "bold cyan")
+        text.append(f"  {len(members)} scenario{'s' if len(members) > 1 else ''}\n", "dim")
+    text.append("\n")
+    for keys, what in WELCOME_KEYS:
+        text.append(f"  {keys:<10}", "bold yellow")
+        text.append(f" {what}\n")
+    bad = sum(not e.valid for e in entries)
+    if bad:
+        text.append(f"\n  {bad} file(s) do not load: they are listed in red.", "bold red")
+    return text
 
 
 class LessonView(VerticalScroll):
-    """The explanation (markdown), the knobs to edit before a run, the expectations."""
+    """The explanation (markdown), the knobs for the next run, the expectations."""
 
     DEFAULT_CSS = """
-    LessonView #knobs { height: auto; padding: 0 1; }
-    LessonView #expectations { padding: 0 1; height: auto; }
-    LessonView .section { text-style: bold; color: $accent; padding: 1 1 0 1; }
-    LessonView #problem { color: $error; padding: 1; }
+    LessonView { scrollbar-gutter: stable; }
+    LessonView > Static { padding: 0 1; }
+    LessonView #problem { color: $error; padding: 1; display: none; }
+    LessonView #knobs, LessonView #expectations { padding: 1 1 0 1; }
     """
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, entries: list[Entry], **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.entry: Entry | None = None
-        self._rows: list[KnobRow] = []
+        self.entries = entries
 
     def compose(self) -> ComposeResult:
-        yield Markdown(id="explanation")
+        yield Static(welcome(self.entries), id="explanation")
         yield Static(id="problem")
-        yield Label("Knobs — edit, then press r", classes="section", id="knobs-title")
-        yield Vertical(id="knobs")
-        yield Label("Expectations — checked when the run ends", classes="section")
+        yield Static(id="knobs")
         yield Static(id="expectations")
 
-    async def show_entry(self, entry: Entry) -> None:
-        """Show ``entry``'s lesson and reset its knobs to their defaults."""
+    def show_welcome(self) -> None:
+        """Back to the overview shown before a scenario is picked."""
+        self.entry = None
+        self.query_one("#explanation", Static).update(welcome(self.entries))
+        self.query_one("#problem", Static).display = False
+        self.query_one("#knobs", Static).update("")
+        self.query_one("#expectations", Static).update("")
+
+    def show_entry(self, entry: Entry, knobs: dict[str, str]) -> None:
+        """Show ``entry``'s lesson with the knob values the next run will use."""
         self.entry = entry
         self.scroll_home(animate=False)
-        markdown = self.query_one("#explanation", Markdown)
+        explanation = self.query_one("#explanation", Static)
         problem = self.query_one("#problem", Static)
-        knobs = self.query_one("#knobs", Vertical)
-        await knobs.remove_children()
-        self._rows = []
         sc = entry.scenario
         if sc is None:
-            await markdown.update(f"## {entry.title}\n\nThis file does not load.")
+            explanation.update(markdown(f"## {entry.title}\n\nThis file does not load:"))
             problem.update(Text(str(entry.error), style="bold"))
             problem.display = True
-            self.query_one("#knobs-title").display = False
+            self.query_one("#knobs", Static).update("")
             self.show_results(None)
             return
         problem.display = False
-        await markdown.update(f"## {sc.title}\n\n*{sc.chapter} · {sc.backend}*\n\n{sc.explanation}")
-        self.query_one("#knobs-title").display = bool(sc.knobs)
-        self._rows = [KnobRow(n, k.default, k.help) for n, k in sc.knobs.items()]
-        await knobs.mount_all(self._rows)
+        explanation.update(
+            markdown(f"## {sc.title}\n\n*{sc.chapter} · {sc.backend}*\n\n{sc.explanation}")
+        )
+        self.show_knobs(knobs)
         self.show_results(None)
 
-    def knob_values(self) -> dict[str, str]:
-        """The knobs the learner changed, as typed (validated when the run starts)."""
-        if self.entry is None or self.entry.scenario is None:
-            return {}
-        defaults = self.entry.scenario.knobs
-        return {
-            row.knob: row.input.value.strip()
-            for row in self._rows
-            if row.input.value.strip() != str(defaults[row.knob].default)
-        }
+    def show_knobs(self, overrides: dict[str, str]) -> None:
+        """The knob table: name, the value the next run uses, help; changed values stand out."""
+        sc = self.entry.scenario if self.entry else None
+        widget = self.query_one("#knobs", Static)
+        if sc is None or not sc.knobs:
+            widget.update("")
+            return
+        table = Table(box=None, show_header=False, padding=(0, 1), pad_edge=False)
+        table.add_column(style="bold")
+        table.add_column()
+        table.add_column(style="dim")
+        for name, knob in sc.knobs.items():
+            value = overrides.get(name)
+            shown = (
+                Text(value, style="bold yellow") if value is not None else Text(str(knob.default))
+            )
+            table.add_row(name, shown, knob.help)
+        title = Text.assemble(("Knobs", "bold underline"), ("  press k to change them", "dim"))
+        widget.update(Group(title, table))
 
     def show_results(self, results: list[ExpectationResult] | None) -> None:
         """List the expectations, with ✓ / ✗ and what was measured once a run has ended."""
         sc = self.entry.scenario if self.entry else None
-        text = Text()
+        text = Text.assemble(("Expectations", "bold underline"))
         if sc is None or not sc.expect:
-            text.append("none", "dim")
+            text.append("\nnone", "dim")
         elif results is None:
+            text.append("  checked when the run ends", "dim")
             for exp in sc.expect:
-                text.append("  •  ", "dim")
+                text.append("\n •  ", "dim")
                 text.append(exp.text or str(exp.that))
-                text.append(f"   ({exp.that})\n", "dim")
+                text.append(f"   ({exp.that})", "dim")
         else:
             for r in results:
-                text.append(" ✓ " if r.passed else " ✗ ", "bold green" if r.passed else "bold red")
+                text.append(
+                    "\n ✓ " if r.passed else "\n ✗ ", "bold green" if r.passed else "bold red"
+                )
                 text.append(f" {r.text}")
-                text.append(f"   [{r.detail}]\n" if r.detail else "\n", "dim")
+                if r.detail:
+                    text.append(f"   [{r.detail}]", "dim")
         self.query_one("#expectations", Static).update(text)

@@ -36,9 +36,7 @@ class ScenarioTree(Tree[Entry]):
                 node.add_leaf(label, data=entry)
 
     def on_mount(self) -> None:
-        first = next((n for n in self._leaves()), None)
-        if first is not None:
-            self.call_after_refresh(self.move_cursor, first)
+        self.cursor_line = 0  # the first chapter: one "down" opens its first lesson
 
     def _leaves(self):  # type: ignore[no-untyped-def]
         for chapter in self.root.children:
