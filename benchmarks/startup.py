@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _pty import time_to_text  # noqa: E402
+from _pty import time_to_text
 
 BARE = """
 from textual.app import App
@@ -37,7 +37,7 @@ def main() -> None:
     app_cmd = [exe] if exe else [sys.executable, "-m", "tui_conc"]
     bare_cmd = [sys.executable, "-c", BARE]
     # the footer, the welcome text and the last chapter of the list: a full first frame
-    app_needles = [b"Run/restart", b"live panels", b"Benchmarks"]
+    app_needles = [b"Quit", b"live panels", b"Benchmarks"]
     bare_needles = [b"Quit", b"hello from a bare app"]
     time_to_text(app_cmd, app_needles)  # warm the file cache once
     time_to_text(bare_cmd, bare_needles)

@@ -61,7 +61,8 @@ class TuiConcApp(App[None]):
     | k | change the knobs for the next run |
     | x | stop the run (kills its process at once) |
     | space | pause / resume |
-    | 1 / 2 | Lesson / Run tab |
+    | 1 / 2 | Lesson / Run view |
+    | escape | back to the scenario list |
     | q | quit |
     """
 
@@ -72,12 +73,12 @@ class TuiConcApp(App[None]):
     #: Narrow (80 columns and up) is the default look; wide terminals get "-wide".
     HORIZONTAL_BREAKPOINTS = [(120, "-wide")]
     BINDINGS = [
-        Binding("r", "run", "Run/restart"),
+        Binding("r", "run", "Run"),
         Binding("k", "knobs", "Knobs"),
         Binding("x", "stop", "Stop"),
         Binding("space", "pause", "Pause", priority=True),
-        Binding("1", "tab('lesson')", "Lesson"),
-        Binding("2", "tab('run')", "Run"),
+        Binding("1", "tab('lesson')", "Lesson", show=False),
+        Binding("2", "tab('run')", "Run", show=False),
         Binding("q", "quit", "Quit"),
         Binding("escape", "focus_list", "Scenarios", show=False),
     ]
@@ -105,7 +106,7 @@ class TuiConcApp(App[None]):
         with Horizontal(id="body"):
             yield ScenarioTree(self.entries, id="scenarios")
             with Vertical(id="main"):
-                yield StatusBar(id="status")
+                yield StatusBar(" IDLE   pick a scenario with ↑ ↓, then press r", id="status")
                 yield Banner(id="banner")
                 yield ViewTabs(id="views")
                 with ContentSwitcher(initial="lesson", id="switcher"):
@@ -141,6 +142,9 @@ class TuiConcApp(App[None]):
     # ------------------------------------------------------------ choosing
 
     def on_scenario_tree_picked(self, message: ScenarioTree.Picked) -> None:
+        cursor = self._main(ScenarioTree).cursor_node
+        if cursor is None or cursor.data is not message.entry:
+            return  # stale: the cursor has moved on since this message was sent
         if message.entry is not self.entry:
             self.open_entry(message.entry)
         elif message.chosen:
@@ -177,6 +181,9 @@ class TuiConcApp(App[None]):
 
     async def action_run(self) -> None:
         """Run the selected scenario (a running one is stopped and started again)."""
+        cursor = self._main(ScenarioTree).cursor_node
+        if cursor is not None and cursor.data is not None and cursor.data is not self.entry:
+            self.open_entry(cursor.data)  # keys can arrive before the tree's highlight message
         entry = self.entry
         if entry is None:
             return
@@ -233,14 +240,23 @@ class TuiConcApp(App[None]):
         self.push_screen(KnobsScreen(entry.scenario, self.knob_overrides.get(entry.path, {})), keep)
 
     def action_tab(self, tab: str) -> None:
-        """Show the Lesson or the Run view."""
+        """Show the Lesson or the Run view (which takes the whole width on narrow terminals)."""
         self._main(ContentSwitcher).current = tab
         self._main(ViewTabs).active = tab
+        self._main_screen().set_class(tab == "run", "-run-view")
+        if tab == "lesson" or self.size.width >= 120:
+            self._main(ScenarioTree).focus()
+        else:
+            panels = self._panels()
+            if panels:
+                panels[0].focus()
 
     def on_view_tabs_chosen(self, message: ViewTabs.Chosen) -> None:
         self.action_tab(message.view)
 
     def action_focus_list(self) -> None:
+        if self._main_screen().has_class("-run-view") and self.size.width < 120:
+            self.action_tab("lesson")
         self._main(ScenarioTree).focus()
 
     async def action_quit(self) -> None:
