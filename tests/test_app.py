@@ -57,6 +57,10 @@ async def test_arrow_keys_switch_the_lesson() -> None:
         assert app.entry.title in _plain(app.query_one("#explanation", Static))
         await pilot.press("2")
         assert app.query_one(ContentSwitcher).current == "run"
+        assert not app.query_one("#scenarios").display  # narrow: the run view takes the width
+        await pilot.press("escape")
+        assert app.query_one(ContentSwitcher).current == "lesson"
+        assert app.query_one("#scenarios").has_focus
         await pilot.press("enter")
         assert app.query_one(ContentSwitcher).current == "lesson"
 
