@@ -12,6 +12,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer, Input, Static
 
@@ -101,6 +102,7 @@ class TuiConcApp(App[None]):
         self.frame_times: deque[float] = deque(maxlen=2000)
         self._shown_version = -1
         self._shown_status = ""
+        self._ticker: Timer | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
@@ -117,7 +119,7 @@ class TuiConcApp(App[None]):
 
     def on_mount(self) -> None:
         self.set_timer(0.3, self._prewarm)  # once the first frame is out
-        self.set_interval(self.refresh_interval, self._tick)
+        self._ticker = self.set_interval(self.refresh_interval, self._tick)
         bad = [e for e in self.entries if not e.valid]
         if bad:
             self.notify(
@@ -260,10 +262,14 @@ class TuiConcApp(App[None]):
         self._main(ScenarioTree).focus()
 
     async def action_quit(self) -> None:
+        if self._ticker is not None:
+            self._ticker.stop()
         self._stop_source()
         self.exit()
 
     def on_unmount(self) -> None:
+        if self._ticker is not None:
+            self._ticker.stop()
         self._stop_source()
 
     # ------------------------------------------------------------ rendering
@@ -286,7 +292,7 @@ class TuiConcApp(App[None]):
 
     def _tick(self) -> None:
         source, entry = self.source, self.entry
-        if source is None or entry is None:
+        if source is None or entry is None or not self._main_screen().is_attached:
             return
         source.poll()
         status, version = source.status, source.version
