@@ -91,11 +91,16 @@ def expr(value: Any) -> Expr:
     return compile_expr(value, STEP_FUNCTIONS)
 
 
-def _timeout(value: Any) -> Callable[[Frame], float | None]:
-    if value is None:
-        return lambda f: None
+def _timeout(value: Any) -> float | Callable[[Frame], float] | None:
+    """A timeout: None (wait for ever), a constant, or a function of the frame."""
+    if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
+        return None if value is None else float(value)
     e = expr(value)
     return lambda f: float(e(f))
+
+
+def _at(value: float | Callable[[Frame], float] | None, f: Frame) -> float | None:
+    return value(f) if callable(value) else value
 
 
 def _seconds(value: Any) -> Callable[[Frame], float]:
@@ -150,9 +155,12 @@ class Compiler:
 
     def _acquire(self, s: m.Acquire, sid: int) -> Block:
         h, blocking, timeout, name = self._handle(s.acquire), s.blocking, _timeout(s.timeout), s.as_
+        take = h.acquire
+        if blocking and timeout is None and not name:
+            return lambda f: take(sid)  # the common case, kept lean
 
         def acquire(f: Frame) -> None:
-            ok = h.acquire(sid, blocking, timeout(f))
+            ok = take(sid, blocking, _at(timeout, f))
             if name:
                 f.locals[name] = ok
 
@@ -179,7 +187,7 @@ class Compiler:
         res, timeout, name, a = self.run.by_name[s.wait], _timeout(s.timeout), s.as_, self.a
 
         def wait(f: Frame) -> None:
-            ok = res.wait(a, sid, timeout(f))
+            ok = res.wait(a, sid, _at(timeout, f))
             if name:
                 f.locals[name] = ok
 
@@ -209,9 +217,13 @@ class Compiler:
         block, timeout, a, name = s.block, _timeout(s.timeout), self.a, s.put
         on_full = self.block(s.on_full) if s.on_full is not None else None
 
+        const = item is None or (not item.names and not item.calls)
+        fixed = item({}) if item is not None and const else None
+        put_ = q.put
+
         def put(f: Frame) -> None:
-            value = item(f) if item is not None else None
-            if not q.put(a, sid, value, block, timeout(f)):
+            value = fixed if const else item(f)  # type: ignore[misc]
+            if not put_(a, sid, value, block, _at(timeout, f)):
                 if on_full is None:
                     raise queue.Full(f"queue {name!r} is full")
                 on_full(f)
@@ -223,8 +235,10 @@ class Compiler:
         block, timeout, a, name, qname = s.block, _timeout(s.timeout), self.a, s.as_, s.get
         on_empty = self.block(s.on_empty) if s.on_empty is not None else None
 
+        get_ = q.get
+
         def get(f: Frame) -> None:
-            ok, value = q.get(a, sid, block, timeout(f))
+            ok, value = get_(a, sid, block, _at(timeout, f))
             if ok:
                 if name:
                     f.locals[name] = value
@@ -250,7 +264,7 @@ class Compiler:
             for other in self.run.groups[group]:
                 if other.thread is None:
                     raise RuntimeError(f"cannot join {other.name}: it was never started")
-                limit = timeout(f)
+                limit = _at(timeout, f)
                 emit((ev.WAIT, a, other.index, monotonic_ns(), sid, "join", limit))
                 other.thread.join(limit)
                 emit((ev.WAKE, a, other.index, monotonic_ns(), not other.thread.is_alive()))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import sys
 import threading
 import time
@@ -22,7 +23,12 @@ from tui_conc.engine import events as ev
 
 #: How often buffered events are sent.
 FLUSH_INTERVAL_S = 0.005
-#: Past this many events waiting to be sent, actors are held at their next step.
+#: At most this many events go in one frame (keeps every decode short).
+FRAME_EVENTS = 20_000
+#: Frames waiting for the pipe; past this the flusher leaves events buffered.
+FRAMES_IN_FLIGHT = 4
+#: Past this many buffered events, actors are held at their next step until
+#: the reader catches up: memory stays bounded and the UI is never flooded.
 BACKLOG_LIMIT = 200_000
 
 
@@ -33,38 +39,59 @@ class Sink:
         self.events: list[tuple[Any, ...]] = []
         self.append = self.events.append
 
-    def drain(self) -> list[tuple[Any, ...]]:
-        """Take what is buffered; appends racing with this stay for the next drain."""
+    def drain(self, limit: int) -> list[tuple[Any, ...]]:
+        """Take up to ``limit`` buffered events; appends racing with this stay for later."""
         events = self.events
-        batch = events[:]
+        batch = events[:limit]
         del events[: len(batch)]
         return batch
 
 
-class Flusher(threading.Thread):
-    """Sends batches every few milliseconds; holds actors when the reader lags."""
+class Writer(threading.Thread):
+    """Writes encoded frames to the stream; the only thread that touches it."""
 
-    def __init__(self, sink: Sink, out: IO[bytes], control: Any) -> None:
+    def __init__(self, out: IO[bytes]) -> None:
+        super().__init__(name="tui-conc-writer", daemon=True)
+        self.out = out
+        self.frames: queue.Queue[bytes | None] = queue.Queue(FRAMES_IN_FLIGHT)
+
+    def run(self) -> None:
+        while (frame := self.frames.get()) is not None:
+            self.out.write(frame)
+            self.out.flush()
+            self.frames.task_done()
+        self.frames.task_done()
+
+
+class Flusher(threading.Thread):
+    """Every few ms: judge back-pressure, and hand full-enough batches to the writer."""
+
+    def __init__(self, sink: Sink, writer: Writer, control: Any) -> None:
         super().__init__(name="tui-conc-flusher", daemon=True)
         self.sink = sink
-        self.out = out
+        self.writer = writer
         self.control = control
         self.lock = threading.Lock()
 
     def run(self) -> None:
         while True:
             time.sleep(FLUSH_INTERVAL_S)
-            self.flush()
-
-    def flush(self) -> None:
-        with self.lock:
-            if not self.sink.events:
-                return
-            self.sink.append((ev.CLOCK, -1, -1, monotonic_ns()))
-            batch = self.sink.drain()
             self.control.throttle(len(self.sink.events) > BACKLOG_LIMIT)
-            self.out.write(codec.encode_frame(batch))
-            self.out.flush()
+            self.flush(wait=False)
+
+    def flush(self, wait: bool = True) -> None:
+        """Send what is buffered; with ``wait``, block until all of it is written."""
+        with self.lock:
+            while self.sink.events:
+                if not wait and self.writer.frames.full():
+                    return  # the reader is behind: keep buffering (bounded by throttle)
+                self.sink.append((ev.CLOCK, -1, -1, monotonic_ns()))
+                batch = self.sink.drain(FRAME_EVENTS)
+                self.writer.frames.put(codec.encode_frame(batch))
+                if not wait:
+                    return
+            if wait:
+                self.writer.frames.join()
 
 
 def _control_loop(control: Any, emit: Any, flusher: Flusher) -> None:
@@ -107,7 +134,9 @@ def run(path: str, overrides: dict[str, Any], out: IO[bytes], control: bool = Fa
     )
     out.write(codec.encode_frame(header))
     out.flush()
-    flusher = Flusher(sink, out, trun.control)
+    writer = Writer(out)
+    writer.start()
+    flusher = Flusher(sink, writer, trun.control)
     flusher.start()
     if control:
         threading.Thread(

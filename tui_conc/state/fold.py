@@ -58,6 +58,7 @@ class _Actor:
 class _Resource:
     __slots__ = (
         "acquisitions",
+        "bucket_end",
         "contended",
         "depth",
         "empties",
@@ -105,6 +106,7 @@ class _Resource:
         self.fulls = self.empties = self.tasks_done = 0
         self.history: deque[int] = deque([self.depth], maxlen=HISTORY_KEEP)
         self.history_bucket = 0
+        self.bucket_end = 0  #: run time (ns since t0) where the current depth bucket ends
         self.is_set = False
         self.sets = self.reads = self.writes = 0
 
@@ -163,7 +165,21 @@ class StateFolder:
             n += 1
             kind = e[0]
             if kind == ev.ACQUIRED:
-                self._acquired(actors[e[1]], res[e[2]])
+                r = res[e[2]]
+                holders = r.holders
+                if r.type == "lock" and not holders and r.last_acq + WAVE_GAP_NS > self.now:
+                    # the hot path: a free plain lock, taken again within a wave
+                    holders[e[1]] = 1
+                    r.acquisitions += 1
+                    r.last_acq = self.now
+                    if r.max_holders == 0:
+                        r.max_holders = 1
+                    actor = actors[e[1]]
+                    if actor.state == sm.BLOCKED and actor.target == r.index:
+                        self._to(actor, sm.RUNNING, self.now)
+                    r.waiters.pop(e[1], None)
+                else:
+                    self._acquired(actors[e[1]], r)
             elif kind == ev.RELEASED:
                 r = res[e[2]]
                 holders = r.holders
@@ -221,7 +237,12 @@ class StateFolder:
         r.waiters.pop(a, None)
 
     def _sample(self, r: _Resource) -> None:
+        if self.now - self.t0 < r.bucket_end:
+            if r.depth > r.history[-1]:
+                r.history[-1] = r.depth
+            return
         bucket = (self.now - self.t0) // HISTORY_BUCKET_NS
+        r.bucket_end = (bucket + 1) * HISTORY_BUCKET_NS
         if bucket == r.history_bucket:
             if r.depth > r.history[-1]:
                 r.history[-1] = r.depth
