@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import time
 from pathlib import Path
 
@@ -55,11 +56,11 @@ async def measure(iterations: int) -> None:
         await pilot.pause(0.2)
         count = source.folder.count
         frames = [t for t in app.frame_times if first and first <= t <= (last or first)]
-        gaps = [b - a for a, b in zip(frames, frames[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(frames)]
         rss_end = rss_mb()
     span = (last or 0) - (first or 0)
     print(f"events folded: {count:,} in {span:.2f} s -> {count / span:,.0f} events/s")
-    steady = [(b[1] - a[1]) / (b[0] - a[0]) for a, b in zip(samples, samples[1:], strict=False)]
+    steady = [(b[1] - a[1]) / (b[0] - a[0]) for a, b in itertools.pairwise(samples)]
     if steady:
         steady.sort()
         print(f"  per 50 ms sample: median {steady[len(steady) // 2]:,.0f} events/s")
@@ -67,7 +68,8 @@ async def measure(iterations: int) -> None:
     within = sum(g <= 0.05 for g in gaps) / len(gaps)
     print(
         f"panel redraws during the run: {len(frames)}; gap between redraws: "
-        f"median {gaps[len(gaps) // 2] * 1000:.0f} ms, p95 {gaps[int(len(gaps) * 0.95)] * 1000:.0f} ms, "
+        f"median {gaps[len(gaps) // 2] * 1000:.0f} ms, "
+        f"p95 {gaps[int(len(gaps) * 0.95)] * 1000:.0f} ms, "
         f"longest {gaps[-1] * 1000:.0f} ms; {within:.0%} of gaps <= 50 ms"
     )
     print(f"app RSS: start {rss_start:.0f} MB, peak {peak:.0f} MB, end {rss_end:.0f} MB")

@@ -183,3 +183,16 @@ async def test_invalid_file_shows_its_error_and_the_others_still_work(tmp_path) 
         await pilot.press("r")
         await _until(pilot, lambda: app.source is not None and app.source.status == "running")
         await pilot.press("x")
+
+
+async def test_stop_kills_a_deadlocked_run_and_keeps_its_verdict() -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.open_entry(_open(app, "deadlock_mutex"))
+        await pilot.press("r")
+        await _until(pilot, lambda: app.source.status == "deadlock")
+        pid = app.source.runner.pid
+        await pilot.press("x")
+        await _until(pilot, lambda: _gone(pid), timeout=2)
+        assert app.source.status == "deadlock"
+        assert app.query_one(Banner).has_class("-deadlock")

@@ -212,8 +212,11 @@ class TuiConcApp(App[None]):
         self._tick()
 
     def action_stop(self) -> None:
-        """Stop the run now: its process and every thread in it are killed."""
-        if self.source is not None and self.source.status not in sm.FINAL_STATUSES:
+        """Stop the run now: its process and every thread in it are killed.
+
+        A deadlocked or stalled run keeps its verdict, but its process goes too.
+        """
+        if self.source is not None:
             self.source.stop()
             self._tick()
 
