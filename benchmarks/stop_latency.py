@@ -34,7 +34,7 @@ def children() -> list[str]:
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                stat = open(f"/proc/{entry}/stat").read().split()  # noqa: SIM115
+                stat = open(f"/proc/{entry}/stat").read().split()
             except OSError:
                 continue
             if stat[3] == me:

@@ -100,9 +100,10 @@ def _child(node: yaml.Node, part: str | int) -> yaml.Node | None:
 
 def read_yaml(text: str) -> YamlDocument:
     """Parse ``text``; raise :class:`YamlError` with a line on bad YAML."""
+    loader = _UniqueKeyLoader(text)
     try:
-        root = yaml.compose(text, Loader=_BaseLoader)
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
+        root = loader.get_single_node()  # one parse: the nodes keep their lines…
+        data = loader.construct_document(root) if root is not None else None  # …and the data
     except YamlError:
         raise
     except yaml.MarkedYAMLError as exc:
@@ -112,4 +113,6 @@ def read_yaml(text: str) -> YamlDocument:
         raise YamlError(line, f"bad YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise YamlError(1, f"bad YAML: {exc}") from None
+    finally:
+        loader.dispose()
     return YamlDocument(data, root)
