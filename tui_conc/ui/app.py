@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections import deque
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -298,6 +300,10 @@ class TuiConcApp(App[None]):
         self._shown_status = ""
 
     def _tick(self) -> None:
+        with contextlib.suppress(NoMatches):  # during teardown widgets go one by one
+            self._render_tick()
+
+    def _render_tick(self) -> None:
         source, entry = self.source, self.entry
         if source is None or entry is None or not self._main_screen().is_attached:
             return
