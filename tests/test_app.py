@@ -196,3 +196,16 @@ async def test_stop_kills_a_deadlocked_run_and_keeps_its_verdict() -> None:
         await _until(pilot, lambda: _gone(pid), timeout=2)
         assert app.source.status == "deadlock"
         assert app.query_one(Banner).has_class("-deadlock")
+
+
+async def test_command_palette_opens_a_scenario_by_name() -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"semaphore pool")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await _until(pilot, lambda: app.entry is not None)
+        assert app.entry.path.stem == "semaphore_pool"
+        assert app.query_one("#scenarios").cursor_node.data is app.entry

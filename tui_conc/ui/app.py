@@ -159,6 +159,10 @@ class TuiConcApp(App[None]):
             self.action_tab("lesson")
         self._main(ScenarioTree).focus()
 
+    def choose_entry(self, entry: Entry) -> None:
+        """Move the list's cursor to ``entry`` and open it (the command palette does this)."""
+        self._main(ScenarioTree).select_entry(entry)
+
     def open_entry(self, entry: Entry) -> None:
         """Show ``entry``'s lesson; a run of another scenario is stopped."""
         self._stop_source()

@@ -17,7 +17,7 @@ class ScenarioCommands(Provider):
     def _items(self) -> list[tuple[str, str, object]]:
         app: TuiConcApp = self.app  # type: ignore[assignment]
         return [
-            (f"Open scenario: {e.title}", e.chapter, partial(app.open_entry, e))
+            (f"Open scenario: {e.title}", e.chapter, partial(app.choose_entry, e))
             for e in app.entries
         ]
 

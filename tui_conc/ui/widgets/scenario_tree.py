@@ -46,7 +46,7 @@ class ScenarioTree(Tree[Entry]):
         """Move the cursor to ``entry`` (from the command palette)."""
         for node in self._leaves():
             if node.data is entry:
-                self.move_cursor(node)
+                self.move_cursor(node, animate=False)
                 self.post_message(self.Picked(entry, chosen=True))
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[Entry]) -> None:
