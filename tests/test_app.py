@@ -12,15 +12,7 @@ from tui_conc.ui.app import TuiConcApp, make_app
 from tui_conc.ui.widgets.banner import Banner
 from tui_conc.ui.widgets.knobs_screen import KnobsScreen
 
-from .conftest import SCENARIOS
-
-
-def _gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
+from .conftest import SCENARIOS, gone
 
 
 async def _until(pilot, condition, timeout: float = 10.0) -> None:
@@ -87,11 +79,11 @@ async def test_stop_then_restart() -> None:
         pid = first.runner.pid
         await pilot.press("x")
         await _until(pilot, lambda: first.status == "stopped")
-        assert _gone(pid)
+        assert gone(pid)
         await pilot.press("r")
         await _until(pilot, lambda: app.source is not first and app.source.status == "running")
         second_pid = app.source.runner.pid
-    assert _gone(second_pid)  # leaving the app ends the run
+    assert gone(second_pid)  # leaving the app ends the run
 
 
 async def test_space_pauses_and_resumes() -> None:
@@ -118,11 +110,11 @@ async def test_deadlock_banner_and_quitting_a_deadlocked_run() -> None:
         assert banner.has_class("-deadlock")
         assert "holds mutexA and waits for mutexB" in str(banner.render())
         pid = app.source.runner.pid
-        assert not _gone(pid)  # the deadlocked threads are still there to inspect
+        assert not gone(pid)  # the deadlocked threads are still there to inspect
         started = time.perf_counter()
         await pilot.press("q")
     assert time.perf_counter() - started < 2
-    assert _gone(pid)
+    assert gone(pid)
 
 
 async def test_a_bad_knob_value_is_refused_with_a_message() -> None:
@@ -193,7 +185,7 @@ async def test_stop_kills_a_deadlocked_run_and_keeps_its_verdict() -> None:
         await _until(pilot, lambda: app.source.status == "deadlock")
         pid = app.source.runner.pid
         await pilot.press("x")
-        await _until(pilot, lambda: _gone(pid), timeout=2)
+        await _until(pilot, lambda: gone(pid), timeout=2)
         assert app.source.status == "deadlock"
         assert app.query_one(Banner).has_class("-deadlock")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 
@@ -12,7 +11,7 @@ from tui_conc.engine import events as ev
 from tui_conc.engine.primitives import LockLike, Queue
 from tui_conc.session import LiveRun
 
-from .conftest import SCENARIOS
+from .conftest import SCENARIOS, gone
 
 
 def test_uncontended_lock_emits_one_untimed_event_each_way() -> None:
@@ -95,24 +94,16 @@ def test_full_and_empty_are_reported() -> None:
     assert [e[0] for e in out] == [ev.PUT, ev.FULL, ev.GOT, ev.WAIT, ev.WAKE, ev.EMPTY]
 
 
-def _gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
-
-
 def test_stopping_a_deadlocked_run_kills_its_process_at_once() -> None:
     run = LiveRun(SCENARIOS / "deadlock_mutex.yaml").start()
     assert run.wait(10)
     assert run.status == "deadlock"
     pid = run.runner.pid
-    assert pid is not None and not _gone(pid)
+    assert pid is not None and not gone(pid)
     started = time.perf_counter()
     run.stop()
     assert time.perf_counter() - started < 0.5
-    assert _gone(pid)
+    assert gone(pid)
     assert run.status == "deadlock"  # stopping keeps the verdict
 
 

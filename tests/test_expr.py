@@ -42,3 +42,13 @@ def test_templates_format_fields() -> None:
     assert tpl.names == {"actor", "n"}
     with pytest.raises(ExprError):
         compile_template("{}", FUNCS)
+
+
+def test_function_tables_match_what_the_loader_accepts() -> None:
+    from tui_conc.engine.interpreter import STEP_FUNCTIONS
+    from tui_conc.scenario.functions import EXPECT_FUNCTIONS as EXPECT_NAMES
+    from tui_conc.scenario.functions import STEP_FUNCTIONS as STEP_NAMES
+    from tui_conc.state.expectations import EXPECT_FUNCTIONS
+
+    assert set(STEP_FUNCTIONS) == set(STEP_NAMES)
+    assert set(EXPECT_FUNCTIONS) == set(EXPECT_NAMES)

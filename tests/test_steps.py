@@ -24,7 +24,7 @@ def run(tmp_path, body: str, overrides: dict | None = None):
 
 
 def test_condition_wait_and_notify(tmp_path) -> None:
-    snap, results, log = run(
+    snap, results, _ = run(
         tmp_path,
         """
         resources:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from tui_conc.engine import events as ev
 from tui_conc.engine.primitives import Condition, Event, LockLike, Queue, Variable
 from tui_conc.scenario import model as m
-from tui_conc.scenario.expr import Expr, compile_expr, compile_template
+from tui_conc.scenario.expr import COMMON_FUNCTIONS, Expr, compile_expr, compile_template
 
 if TYPE_CHECKING:
     from tui_conc.engine.thread_backend import ActorRuntime, ThreadRun
@@ -75,14 +75,8 @@ STEP_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "locked": lambda env, lk: lk.locked(),
     "randint": lambda env, a, b: env.rng.randint(int(a), int(b)),
     "uniform": lambda env, a, b: env.rng.uniform(a, b),
-    "len": lambda env, x: len(x),
-    "min": lambda env, *a: min(*a) if len(a) > 1 else min(a[0]),
-    "max": lambda env, *a: max(*a) if len(a) > 1 else max(a[0]),
-    "abs": lambda env, x: abs(x),
-    "int": lambda env, x: int(x),
-    "float": lambda env, x: float(x),
     "str": lambda env, x: str(x),
-    "round": lambda env, x, d=0: round(x, int(d)),
+    **COMMON_FUNCTIONS,
 }
 
 

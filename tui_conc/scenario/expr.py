@@ -23,6 +23,18 @@ class ExprError(ValueError):
     """An expression or template that cannot be compiled."""
 
 
+#: Plain functions every kind of expression may call (steps and expectations).
+COMMON_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "len": lambda env, x: len(x),
+    "min": lambda env, *a: min(*a) if len(a) > 1 else min(a[0]),
+    "max": lambda env, *a: max(*a) if len(a) > 1 else max(a[0]),
+    "abs": lambda env, x: abs(x),
+    "int": lambda env, x: int(x),
+    "float": lambda env, x: float(x),
+    "round": lambda env, x, d=0: round(x, int(d)),
+}
+
+
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,

@@ -7,6 +7,17 @@ three in step.
 
 from __future__ import annotations
 
+#: Plain functions both kinds of expression may call.
+COMMON: dict[str, str] = {
+    "len": "len(x)",
+    "min": "min(a, b, …)",
+    "max": "max(a, b, …)",
+    "abs": "abs(x)",
+    "int": "int(x)",
+    "float": "float(x)",
+    "round": "round(x, digits)",
+}
+
 #: Callable inside steps: ``empty(q)``, ``uniform(0.1, 0.3)``, …
 STEP_FUNCTIONS: dict[str, str] = {
     "empty": "empty(queue): true when the queue holds no item",
@@ -16,14 +27,8 @@ STEP_FUNCTIONS: dict[str, str] = {
     "locked": "locked(lock): true when someone holds the lock",
     "randint": "randint(a, b): a seeded random whole number in [a, b]",
     "uniform": "uniform(a, b): a seeded random number in [a, b]",
-    "len": "len(x)",
-    "min": "min(a, b, …)",
-    "max": "max(a, b, …)",
-    "abs": "abs(x)",
-    "int": "int(x)",
-    "float": "float(x)",
     "str": "str(x)",
-    "round": "round(x, digits)",
+    **COMMON,
 }
 
 #: Callable inside expectations, on the finished run's state.
@@ -41,13 +46,7 @@ EXPECT_FUNCTIONS: dict[str, str] = {
     "log_count": "log_count(text): log lines containing text",
     "state": "state(actor): the final state of an actor (done, failed, blocked, …)",
     "count_state": "count_state(s): how many actors ended in state s",
-    "len": "len(x)",
-    "min": "min(a, b, …)",
-    "max": "max(a, b, …)",
-    "abs": "abs(x)",
-    "int": "int(x)",
-    "float": "float(x)",
-    "round": "round(x, digits)",
+    **COMMON,
 }
 
 #: Names every actor may read besides knobs, locals and shared variables.

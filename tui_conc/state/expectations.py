@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tui_conc.scenario.expr import ExprError, compile_expr
+from tui_conc.scenario.expr import COMMON_FUNCTIONS, ExprError, compile_expr
 from tui_conc.scenario.model import Scenario
 from tui_conc.state import model as sm
 
@@ -64,13 +64,7 @@ EXPECT_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "log_count": lambda env, text: sum(text in line for line in env.log_texts),
     "state": _state,
     "count_state": lambda env, s: sum(a.state == s for a in env.snapshot.actors),
-    "len": lambda env, x: len(x),
-    "min": lambda env, *a: min(*a) if len(a) > 1 else min(a[0]),
-    "max": lambda env, *a: max(*a) if len(a) > 1 else max(a[0]),
-    "abs": lambda env, x: abs(x),
-    "int": lambda env, x: int(x),
-    "float": lambda env, x: float(x),
-    "round": lambda env, x, d=0: round(x, int(d)),
+    **COMMON_FUNCTIONS,
 }
 
 

@@ -185,13 +185,8 @@ class StateFolder:
                 holders = r.holders
                 a = e[1]
                 if r.type in ("semaphore", "bounded_semaphore"):
-                    r.value += 1
-                    if a in holders:
-                        if holders[a] > 1:
-                            holders[a] -= 1
-                        else:
-                            del holders[a]
-                elif a in holders:
+                    r.value += 1  # any thread may release a semaphore
+                if a in holders:
                     if holders[a] > 1:
                         holders[a] -= 1
                     else:
