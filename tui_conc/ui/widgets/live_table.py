@@ -11,6 +11,10 @@ Cell = str | Text
 Row = tuple[str, Sequence[Cell]]
 
 
+def _width(cell: Cell) -> int:
+    return cell.cell_len if isinstance(cell, Text) else len(cell)
+
+
 class LiveTable(DataTable):
     """A read-only table whose rows are synced by key, diffing cell by cell.
 
@@ -45,7 +49,9 @@ class LiveTable(DataTable):
             elif old != cells:
                 for name, before, after in zip(self._live_columns, old, cells, strict=True):
                     if before != after:
-                        self.update_cell(key, name, after, update_width=True)
+                        # relayout only when the column must grow: a cheaper frame
+                        wider = _width(after) > self.columns[name].content_width
+                        self.update_cell(key, name, after, update_width=wider)
             self._live_cells[key] = cells
 
     def reset(self) -> None:
