@@ -50,3 +50,16 @@ def test_the_race_loses_updates_and_the_lock_fixes_it() -> None:
     fixed, _ = run_scenario(SCENARIOS / "race_counter_lock.yaml", {"pause": 0.002})
     assert racy.variables[0].value >= 50
     assert {v.name: v.value for v in fixed.variables}["num"] == 0
+
+
+@pytest.mark.parametrize("join", ["none", "each", "both"])
+@pytest.mark.parametrize("daemon", [False, True])
+def test_join_and_daemon_placements_each_show_their_lesson(join: str, daemon: bool) -> None:
+    snapshot, results = run_scenario(
+        SCENARIOS / "join_daemon.yaml", {"join": join, "daemon": daemon, "song": 0.3}
+    )
+    failed = [f"{r.text} [{r.detail}]" for r in results if not r.passed]
+    assert not failed, failed
+    states = {a.name: a.state for a in snapshot.actors}
+    cut_off = daemon and join == "none"
+    assert states["music"] == ("killed" if cut_off else "done")

@@ -75,6 +75,9 @@ STEP_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "locked": lambda env, lk: lk.locked(),
     "randint": lambda env, a, b: env.rng.randint(int(a), int(b)),
     "uniform": lambda env, a, b: env.rng.uniform(a, b),
+    "alive": lambda env, name: env.run.alive(str(name)),
+    "alive_count": lambda env: len(env.run.alive_names()),
+    "alive_names": lambda env: env.run.alive_names(),
     "str": lambda env, x: str(x),
     **COMMON_FUNCTIONS,
 }

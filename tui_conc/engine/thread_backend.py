@@ -81,10 +81,11 @@ class ThreadRun:
         self._build_resources(env)
         for name, group in self.scenario.actors.items():
             count = int(expr(group.count)(env))
+            daemon = bool(expr(group.daemon)(env))
             members = []
             for k in range(max(count, 0)):
                 label = f"{name}-{k}" if count > 1 else name
-                actor = ActorRuntime(len(self.actors), label, name, k, group.daemon)
+                actor = ActorRuntime(len(self.actors), label, name, k, daemon)
                 self.actors.append(actor)
                 members.append(actor)
             self.groups[name] = members
@@ -178,6 +179,17 @@ class ThreadRun:
                 with self._live_cond:
                     self._live -= 1
                     self._live_cond.notify_all()
+
+    def alive_names(self) -> list[str]:
+        """The actors whose threads are running now (``threading.enumerate``, ours only)."""
+        return [a.name for a in self.actors if a.thread is not None and a.thread.is_alive()]
+
+    def alive(self, name: str) -> bool:
+        """``is_alive()`` of an actor, or of any copy when ``name`` is a group."""
+        members = self.groups.get(name) or [a for a in self.actors if a.name == name]
+        if not members:
+            raise NameError(f"no actor named {name!r}")
+        return any(a.thread is not None and a.thread.is_alive() for a in members)
 
     def wait_until_done(self) -> None:
         """Block until every started non-daemon actor has ended (threads are the judge)."""

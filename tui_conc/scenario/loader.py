@@ -210,6 +210,7 @@ def _check(sc: m.Scenario) -> None:
     for name, actor in sc.actors.items():
         path = ("actors", name)
         _expr(actor.count, knob_names, (*path, "count"))
+        _expr(actor.daemon, knob_names, (*path, "daemon"))
         names = base | _bound_names(actor.steps)
         _check_steps(sc, actor.steps, (*path, "steps"), names, in_loop=False)
     started = _started(sc)

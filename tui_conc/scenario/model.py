@@ -256,7 +256,7 @@ class Actor(_Strict, kw_only=True):
 
     steps: Steps
     count: Value = 1
-    daemon: bool = False
+    daemon: Value = False
     autostart: bool = True
 
 

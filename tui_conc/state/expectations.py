@@ -43,6 +43,19 @@ def _queue(env: _Env, name: str) -> sm.QueueView:
     raise ValueError(f"{name!r} is not a queue")
 
 
+def _log_index(env: _Env, text: str, last: bool = False) -> int:
+    hits = [n for n, line in enumerate(env.log_texts) if text in line]
+    if not hits:
+        raise ValueError(f"no log line contains {text!r}")
+    return hits[-1] if last else hits[0]
+
+
+def _log_order(env: _Env, *texts: str) -> bool:
+    """True when the first line with each text comes in the order given."""
+    firsts = [_log_index(env, t) for t in texts]
+    return firsts == sorted(firsts) and len(set(firsts)) == len(firsts)
+
+
 def _state(env: _Env, name: str) -> str:
     states = {a.state for a in env.snapshot.actors if a.name == name or a.group == name}
     if not states:
@@ -63,6 +76,9 @@ EXPECT_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "get_blocks": lambda env, q: _queue(env, q).get_blocks,
     "log_count": lambda env, text: sum(text in line for line in env.log_texts),
     "state": _state,
+    "log_index": lambda env, text: _log_index(env, text),
+    "log_last": lambda env, text: _log_index(env, text, last=True),
+    "log_order": _log_order,
     "count_state": lambda env, s: sum(a.state == s for a in env.snapshot.actors),
     **COMMON_FUNCTIONS,
 }

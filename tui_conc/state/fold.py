@@ -18,6 +18,7 @@ from tui_conc.state import model as sm
 
 LOG_KEEP = 20_000  #: log lines kept (for the panel and for log_count)
 HISTORY_KEEP = 120  #: depth samples kept per queue
+STATES_KEEP = 64  #: state changes kept per actor, for its timeline
 HISTORY_BUCKET_NS = 100_000_000  #: one depth sample per 100 ms of run time
 WAVE_GAP_NS = 100_000_000  #: acquisitions this far apart start a new wave
 
@@ -29,6 +30,7 @@ class _Actor:
         "daemon",
         "detail",
         "group",
+        "history",
         "how",
         "index",
         "name",
@@ -53,6 +55,7 @@ class _Actor:
         self.since = t0
         self.step = -1
         self.detail = ""
+        self.history: deque[tuple[int, str]] = deque(maxlen=STATES_KEEP)
 
 
 class _Resource:
@@ -250,6 +253,8 @@ class StateFolder:
 
     @staticmethod
     def _to(actor: _Actor, state: str, t: int) -> None:
+        if state != actor.state:
+            actor.history.append((t, state))
         actor.state = state
         actor.since = t
         actor.target = None
@@ -279,7 +284,10 @@ class StateFolder:
         self.now = t = e[3]
         actor = self.actors[e[1]]
         how = e[5]
-        actor.state = sm.WAITING if how in _WAITING_HOWS else sm.BLOCKED
+        state = sm.WAITING if how in _WAITING_HOWS else sm.BLOCKED
+        if state != actor.state:
+            actor.history.append((t, state))
+        actor.state = state
         actor.since = t
         actor.target = e[2]
         actor.how = how
@@ -384,6 +392,7 @@ class StateFolder:
                     since_s=max(now - a.since, 0) / 1e9,
                     timeout=a.timeout,
                     detail=a.detail,
+                    history=tuple(a.history),
                 )
             )
         return tuple(out)
@@ -457,6 +466,8 @@ class StateFolder:
         ]
         return sm.Snapshot(
             title=self.title,
+            t0=self.t0,
+            now=now if self.ended_at is None else self.ended_at,
             status=status,
             elapsed_s=max(end - self.t0, 0) / 1e9,
             actors=self.actor_views(now),

@@ -39,6 +39,7 @@ class ActorView:
     since_s: float  #: seconds in this state
     timeout: float | None = None
     detail: str = ""  #: failure message, sleep length, compute size
+    history: tuple[tuple[int, str], ...] = ()  #: (monotonic ns, state) at each change, latest kept
 
     @property
     def label(self) -> str:
@@ -142,6 +143,8 @@ class Snapshot:
     title: str
     status: str
     elapsed_s: float
+    t0: int = 0  #: monotonic ns when the run began
+    now: int = 0  #: monotonic ns this snapshot describes
     actors: tuple[ActorView, ...] = ()
     locks: tuple[LockView, ...] = ()
     queues: tuple[QueueView, ...] = ()

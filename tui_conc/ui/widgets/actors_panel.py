@@ -7,6 +7,7 @@ from rich.text import Text
 from tui_conc.state.model import ActorView, Snapshot
 from tui_conc.ui.widgets.live_table import LiveTable
 from tui_conc.ui.widgets.styles import STATE_STYLES, seconds
+from tui_conc.ui.widgets.timeline import timeline
 
 
 class ActorsPanel(LiveTable):
@@ -14,16 +15,19 @@ class ActorsPanel(LiveTable):
 
     BORDER_TITLE = "Actors"
 
+    #: Cells in the timeline column.
+    TIMELINE_WIDTH = 20
+
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(["Actor", "id", "State", "Step", "For"], **kwargs)
+        super().__init__(["Actor", "id", "State", "For", "Timeline", "Step"], **kwargs)
 
     def show(self, snapshot: Snapshot) -> None:
-        self.sync([(str(a.index), self._row(a)) for a in snapshot.actors])
+        self.sync([(str(a.index), self._row(a, snapshot)) for a in snapshot.actors])
         busy = sum(a.state not in ("new", "done", "failed", "killed") for a in snapshot.actors)
         self.border_subtitle = f"{busy} live / {len(snapshot.actors)}"
 
-    @staticmethod
-    def _row(a: ActorView) -> tuple[str | Text, ...]:
+    @classmethod
+    def _row(cls, a: ActorView, snapshot: Snapshot) -> tuple[str | Text, ...]:
         label = a.label
         if a.state == "failed" and a.detail:
             label = f"failed: {a.detail}"
@@ -35,6 +39,7 @@ class ActorsPanel(LiveTable):
             Text(a.name, style="bold" if not a.daemon else "italic"),
             Text(str(a.native_id) if a.native_id else "-", style="dim"),
             Text(label, style=STATE_STYLES.get(a.state, "")),
-            Text(a.step, style="dim"),
             seconds(a.since_s) if a.state not in ("new",) else "",
+            timeline(a.history, snapshot.t0, snapshot.now, cls.TIMELINE_WIDTH),
+            Text(a.step, style="dim"),
         )

@@ -27,7 +27,8 @@ class LiveTable(DataTable):
     """
 
     def __init__(self, columns: Sequence[str], **kwargs: object) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
+        # no row cursor: a highlighted row would hide the state colours; arrows still scroll
+        super().__init__(cursor_type="none", zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
         self._live_columns = list(columns)
         self._live_cells: dict[str, tuple[Cell, ...]] = {}
 

@@ -33,7 +33,7 @@ class StatusBar(Static):
             good = sum(r.passed for r in results)
             style = "bold green" if good == len(results) else "bold red"
             text.append(f"  expectations {good}/{len(results)} ", style)
-            text.append("✓" if good == len(results) else "✗", style)
+            text.append("✓ " if good == len(results) else "✗ ", style)
         elif snapshot is not None and snapshot.status not in ("finished", "deadlock", "stall"):
             text.append("  expectations checked at the end", "dim")
         text.append(f"  {title}", "italic")

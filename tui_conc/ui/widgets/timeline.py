@@ -1,0 +1,33 @@
+"""A one-line timeline of an actor's states over the whole run."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+
+from rich.text import Text
+
+from tui_conc.ui.widgets.styles import STATE_STYLES
+
+#: The block drawn for each state (colour does most of the work).
+_GLYPHS = {"new": " ", "done": "▁", "failed": "✗", "killed": "✗"}
+
+
+def timeline(history: tuple[tuple[int, str], ...], t0: int, now: int, width: int) -> Text:
+    """``width`` cells from the run's start to ``now``, each coloured by the state then.
+
+    Time before the oldest kept change shows as ``·`` (the history is bounded).
+    """
+    text = Text()
+    if now <= t0 or not history:
+        return Text("·" * width, style="dim")
+    times = [t for t, _ in history]
+    span = now - t0
+    for cell in range(width):
+        at = t0 + span * (cell + 0.5) / width
+        i = bisect_right(times, at) - 1
+        if i < 0:
+            text.append("·" if history[0][0] > t0 + span / width else " ", "dim")
+            continue
+        state = history[i][1]
+        text.append(_GLYPHS.get(state, "█"), STATE_STYLES.get(state, ""))
+    return text
