@@ -57,3 +57,13 @@ class TestMainScreen:
             press=["r"],
             terminal_size=(140, 36),
         )
+
+
+class TestSocketsPanel:
+    def test_select_server_mid_run(self, snap_compare) -> None:
+        assert snap_compare(
+            replaying("io_select", upto=300),
+            run_before=choose("io_select"),
+            press=["r"],
+            terminal_size=(120, 44),
+        )

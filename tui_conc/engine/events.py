@@ -38,13 +38,23 @@ NOTIFY = 32  #: (.., actor, res, t, n)
 READ = 33  #: (.., actor, res, t, value)
 WRITE = 34  #: (.., actor, res, t, value)
 LOG = 35  #: (.., actor, -1, t, text)
+SOCK_OPEN = 50  #: (.., actor, sock, t, label, role, parent) — role: listen, client, conn
+SOCK_CLOSE = 51  #: (.., actor, sock, t)
+SENT = 52  #: (.., actor, sock, t, nbytes)
+RECEIVED = 53  #: (.., actor, sock, t, nbytes) — 0 bytes: the peer closed
+IO_MISS = 54  #: (.., actor, sock, t) — a non-blocking accept / recv found nothing
+SELECTED = 55  #: (.., actor, selector or -1, t, ready ids, watched ids, waited ns)
+REGISTER = 56  #: (.., actor, selector, t, sock)
+UNREGISTER = 57  #: (.., actor, selector, t, sock)
 PAUSED = 40  #: (.., -1, -1, t)
 RESUMED = 41  #: (.., -1, -1, t)
 END = 42  #: (.., -1, -1, t, reason) — every non-daemon actor has ended
 ERROR = 43  #: (.., -1, -1, t, message) — the runner itself failed
 
-#: What a WAIT waits for; "join" waits name an actor in the res slot.
-WAIT_HOWS = ("acquire", "put", "get", "event", "cond", "join", "qjoin")
+#: What a WAIT waits for; "join" waits name an actor in the res slot, IO waits
+#: a socket ("accept", "recv") or a selector (-1 for a plain select).
+WAIT_HOWS = ("acquire", "put", "get", "event", "cond", "join", "qjoin", "accept", "recv", "select")
+IO_HOWS = frozenset({"accept", "recv", "select"})
 
 NAMES = {
     value: name

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui_conc.engine import events as ev
 from tui_conc.engine.primitives import Condition, Event, LockLike, Queue, Variable
+from tui_conc.engine.sockets import Listener, Selector, Sock, select_readable
 from tui_conc.scenario import model as m
 from tui_conc.scenario.expr import COMMON_FUNCTIONS, Expr, compile_expr, compile_template
 
@@ -61,6 +62,14 @@ class Frame:
         return res.value if isinstance(res, Variable) else res
 
 
+def _sock(value: Any) -> Sock:
+    if isinstance(value, Listener):
+        return value.sock
+    if not isinstance(value, Sock):
+        raise TypeError(f"expected a socket, got {value!r}")
+    return value
+
+
 def _q(res: Any) -> Queue:
     if not isinstance(res, Queue):
         raise TypeError("expected a queue")
@@ -78,6 +87,7 @@ STEP_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "alive": lambda env, name: env.run.alive(str(name)),
     "alive_count": lambda env: len(env.run.alive_names()),
     "alive_names": lambda env: env.run.alive_names(),
+    "without": lambda env, items, x: [item for item in items if item is not x],
     "str": lambda env, x: str(x),
     **COMMON_FUNCTIONS,
 }
@@ -269,8 +279,109 @@ class Compiler:
         return join
 
     def _start(self, s: m.Start, sid: int) -> Block:
-        group = s.start
-        return lambda f: self.run.start_group(group)
+        group, run = s.start, self.run
+        if not s.args:
+            return lambda f: run.start_group(group)
+        args = [(k, expr(v)) for k, v in s.args.items()]
+        return lambda f: run.start_one(group, {k: e(f) for k, e in args})
+
+    # -- sockets
+
+    def _accept(self, s: m.Accept, sid: int) -> Block:
+        listener: Listener = self.run.by_name[s.accept]
+        block, name, a = s.block, s.as_, self.a
+        on_empty = self.block(s.on_empty) if s.on_empty is not None else None
+
+        def accept(f: Frame) -> None:
+            conn = listener.accept(a, sid, block, "client")
+            if conn is not None:
+                if name:
+                    f.locals[name] = conn
+            elif on_empty is None:
+                raise BlockingIOError(f"no connection waiting on {listener.name!r}")
+            else:
+                on_empty(f)
+
+        return accept
+
+    def _connect(self, s: m.Connect, sid: int) -> Block:
+        listener: Listener = self.run.by_name[s.connect]
+        name, a, me = s.as_, self.a, self.actor.name
+
+        def connect(f: Frame) -> None:
+            conn = listener.connect(a, me)
+            if name:
+                f.locals[name] = conn
+
+        return connect
+
+    def _send(self, s: m.Send, sid: int) -> Block:
+        target, data, a = expr(s.send), expr(s.data), self.a
+        return lambda f: _sock(target(f)).send(a, str(data(f)))
+
+    def _recv(self, s: m.Recv, sid: int) -> Block:
+        target, size, block, name, a = expr(s.recv), expr(s.size), s.block, s.as_, self.a
+        on_empty = self.block(s.on_empty) if s.on_empty is not None else None
+
+        def recv(f: Frame) -> None:
+            ok, text = _sock(target(f)).recv(a, sid, int(size(f)), block)
+            if ok:
+                if name:
+                    f.locals[name] = text
+            elif on_empty is None:
+                raise BlockingIOError("nothing to read yet")
+            else:
+                on_empty(f)
+
+        return recv
+
+    def _close(self, s: m.Close, sid: int) -> Block:
+        target, a = expr(s.close), self.a
+        return lambda f: _sock(target(f)).close(a)
+
+    def _select(self, s: m.Select, sid: int) -> Block:
+        name, a, timeout, emit = s.as_, self.a, _timeout(s.timeout), self.emit
+        selector = self.run.by_name.get(s.select) if isinstance(s.select, str) else None
+        if isinstance(selector, Selector):
+
+            def select_on(f: Frame) -> None:
+                ready = selector.select(a, sid, _at(timeout, f))
+                if name:
+                    f.locals[name] = ready
+
+            return select_on
+        items = expr(s.select)
+
+        def select_(f: Frame) -> None:
+            ready = select_readable(emit, a, sid, items(f), _at(timeout, f))
+            if name:
+                f.locals[name] = ready
+
+        return select_
+
+    def _register(self, s: m.Register, sid: int) -> Block:
+        selector: Selector = self.run.by_name[s.register]
+        sock, a = expr(s.sock), self.a
+        return lambda f: selector.register(a, sock(f))
+
+    def _unregister(self, s: m.Unregister, sid: int) -> Block:
+        selector: Selector = self.run.by_name[s.unregister]
+        sock, a = expr(s.sock), self.a
+        return lambda f: selector.unregister(a, sock(f))
+
+    def _each(self, s: m.Each, sid: int) -> Block:
+        items, body, name = expr(s.each), self.block(s.do), s.as_
+
+        def each(f: Frame) -> None:
+            try:
+                for item in list(items(f)):
+                    if name:
+                        f.locals[name] = item
+                    body(f)
+            except BreakLoop:
+                pass
+
+        return each
 
     # -- time
 

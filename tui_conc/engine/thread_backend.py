@@ -11,6 +11,7 @@ from typing import Any
 from tui_conc.engine import events as ev
 from tui_conc.engine.interpreter import Compiler, Frame, StepFailed, describe, expr
 from tui_conc.engine.primitives import Condition, Event, LockLike, Queue, Variable
+from tui_conc.engine.sockets import Listener, Selector, SocketTable
 from tui_conc.scenario import model as m
 
 Emit = Callable[[tuple[Any, ...]], None]
@@ -78,6 +79,7 @@ class ThreadRun:
 
     def __post_init__(self) -> None:
         env = dict(self.knobs)
+        self.sockets = SocketTable(self.emit)
         self._build_resources(env)
         for name, group in self.scenario.actors.items():
             count = int(expr(group.count)(env))
@@ -107,6 +109,11 @@ class ThreadRun:
                 info["lock"] = res.lock
             elif res.type == "event":
                 obj = Event(index, self.emit)
+            elif res.type == "listener":
+                obj = Listener(index, self.sockets, name, int(expr(res.backlog)(env)))
+                info.update(port=obj.port, sock=obj.id)
+            elif res.type == "selector":
+                obj = Selector(index, self.emit)
             elif res.type == "queue":
                 maxsize = int(expr(res.maxsize)(env))
                 obj = Queue(index, self.emit, res.kind, maxsize, list(res.items))
@@ -147,19 +154,32 @@ class ThreadRun:
                 self.start_group(name)
 
     def start_group(self, group: str) -> None:
-        steps = self.scenario.actors[group].steps
+        """Start every copy of ``group``."""
         for actor in self.groups[group]:
             if actor.thread is not None:
                 raise RuntimeError(f"{actor.name} was already started")
-            body = Compiler(self, actor).block(steps)
-            frame = Frame(self, actor, self.knobs)
-            actor.thread = threading.Thread(
-                target=self._main, args=(actor, body, frame), name=actor.name, daemon=True
-            )
-            if not actor.daemon:
-                with self._live_cond:
-                    self._live += 1
-            actor.thread.start()
+            self._start(actor, {})
+
+    def start_one(self, group: str, args: dict[str, Any]) -> None:
+        """Start the next copy of ``group`` not yet started, with ``args`` as its locals."""
+        with self._live_cond:
+            actor = next((a for a in self.groups[group] if a.thread is None), None)
+            if actor is None:
+                raise RuntimeError(f"every copy of {group!r} is already started")
+            actor.thread = threading.Thread()  # claimed; replaced below
+        self._start(actor, args)
+
+    def _start(self, actor: ActorRuntime, args: dict[str, Any]) -> None:
+        body = Compiler(self, actor).block(self.scenario.actors[actor.group].steps)
+        frame = Frame(self, actor, self.knobs)
+        frame.locals.update(args)
+        actor.thread = threading.Thread(
+            target=self._main, args=(actor, body, frame), name=actor.name, daemon=True
+        )
+        if not actor.daemon:
+            with self._live_cond:
+                self._live += 1
+        actor.thread.start()
 
     def _main(self, actor: ActorRuntime, body: Callable[[Frame], None], frame: Frame) -> None:
         emit = self.emit

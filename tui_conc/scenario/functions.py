@@ -30,6 +30,7 @@ STEP_FUNCTIONS: dict[str, str] = {
     "alive": "alive(name): is the actor (or any copy of the group) running now",
     "alive_count": "alive_count(): how many of the run's actors are running now",
     "alive_names": "alive_names(): the names of the actors running now",
+    "without": "without(items, x): the list without x (e.g. a closed socket)",
     "str": "str(x)",
     **COMMON,
 }
@@ -51,6 +52,14 @@ EXPECT_FUNCTIONS: dict[str, str] = {
     "log_last": "log_last(text): position of the last log line containing text",
     "log_order": "log_order(a, b, …): the first lines containing a, b, … come in that order",
     "state": "state(actor): the final state of an actor (done, failed, blocked, …)",
+    "accepted": "accepted(listener): connections it accepted",
+    "max_open": "max_open(listener): the most of its connections open at once",
+    "misses": "misses(listener): non-blocking accepts / receives on it that found nothing",
+    "found": "found(listener): accepts and receives on it that got something",
+    "echoed": "echoed(listener): bytes its connections sent back",
+    "received": "received(listener): bytes its connections received",
+    "select_calls": "select_calls(): select calls made",
+    "select_blocked": "select_blocked(): seconds spent blocked in select",
     "count_state": "count_state(s): how many actors ended in state s",
     **COMMON,
 }

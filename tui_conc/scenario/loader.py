@@ -199,6 +199,8 @@ def _check(sc: m.Scenario) -> None:
     base = knob_names | set(sc.resources) | ACTOR_NAMES
     for name, res in sc.resources.items():
         path = ("resources", name)
+        if res.type == "listener":
+            _expr(res.backlog, knob_names, (*path, "backlog"))
         if res.type == "condition" and res.lock is not None:
             target = sc.resources.get(res.lock)
             if target is None or target.type not in ("lock", "rlock"):
@@ -207,11 +209,12 @@ def _check(sc: m.Scenario) -> None:
             _expr(res.value if res.value is not None else 1, knob_names, (*path, "value"))
         if res.type == "queue":
             _expr(res.maxsize, knob_names, (*path, "maxsize"))
+    passed = _start_args(sc)
     for name, actor in sc.actors.items():
         path = ("actors", name)
         _expr(actor.count, knob_names, (*path, "count"))
         _expr(actor.daemon, knob_names, (*path, "daemon"))
-        names = base | _bound_names(actor.steps)
+        names = base | _bound_names(actor.steps) | passed.get(name, set())
         _check_steps(sc, actor.steps, (*path, "steps"), names, in_loop=False)
     started = _started(sc)
     for name, actor in sc.actors.items():
@@ -246,6 +249,22 @@ def _bound_names(steps: list[m.Step]) -> set[str]:
     return out
 
 
+def _start_args(sc: m.Scenario) -> dict[str, set[str]]:
+    """Group → the names its copies receive from ``start: group, args: {…}`` steps."""
+    out: dict[str, set[str]] = {}
+
+    def walk(steps: list[m.Step]) -> None:
+        for step in steps:
+            if isinstance(step, m.Start) and step.args:
+                out.setdefault(step.start, set()).update(step.args)
+            for key in m.NESTED.get(m.STEP_KIND[type(step)], ()):
+                walk(getattr(step, {"else": "else_"}.get(key, key)) or [])
+
+    for actor in sc.actors.values():
+        walk(actor.steps)
+    return out
+
+
 def _started(sc: m.Scenario) -> set[str]:
     out: set[str] = set()
 
@@ -261,6 +280,26 @@ def _started(sc: m.Scenario) -> set[str]:
     return out
 
 
+#: Step options whose values are expressions.
+_EXPR_OPTIONS = (
+    "timeout",
+    "n",
+    "item",
+    "value",
+    "compute",
+    "repeat",
+    "while_",
+    "if_",
+    "send",
+    "data",
+    "recv",
+    "size",
+    "close",
+    "select",
+    "sock",
+    "each",
+)
+
 _NEEDS: dict[str, tuple[frozenset[str], str]] = {
     "acquire": (m.LOCKLIKE, "a lock, rlock, semaphore or condition"),
     "release": (m.LOCKLIKE, "a lock, rlock, semaphore or condition"),
@@ -275,6 +314,10 @@ _NEEDS: dict[str, tuple[frozenset[str], str]] = {
     "task_done": (frozenset({"queue"}), "a queue"),
     "read": (frozenset({"variable"}), "a shared variable"),
     "write": (frozenset({"variable"}), "a shared variable"),
+    "accept": (frozenset({"listener"}), "a listener"),
+    "connect": (frozenset({"listener"}), "a listener"),
+    "register": (frozenset({"selector"}), "a selector"),
+    "unregister": (frozenset({"selector"}), "a selector"),
 }
 
 
@@ -306,10 +349,20 @@ def _check_steps(
                 )
         elif kind == "break" and not in_loop:
             raise _Problem(here, "break outside a repeat or while loop")
-        for key in ("timeout", "n", "item", "value", "compute", "repeat", "while_", "if_"):
+        for key in _EXPR_OPTIONS:
             value = getattr(step, key, None)
-            if value is not None:
-                _expr(value, names, (*here, key.rstrip("_")))
+            if value is None:
+                continue
+            if key == "select" and isinstance(value, str):
+                res = sc.resources.get(value)
+                if res is not None and res.type == "selector":
+                    continue  # select on a selector resource
+            _expr(value, names, (*here, key.rstrip("_")))
+        if isinstance(step, m.Start) and step.args:
+            for key, value in step.args.items():
+                if not _IDENT.match(key):
+                    raise _Problem((*here, "args", key), f"bad name {key!r}", key=True)
+                _expr(value, names, (*here, "args", key))
         if isinstance(step, m.Sleep):
             parts = (
                 [step.sleep]
@@ -326,10 +379,10 @@ def _check_steps(
                 _expr(value, names, (*here, "let", key))
         if isinstance(step, m.Log):
             _template(step.log, names, (*here, "log"))
-        loop = in_loop or kind in ("repeat", "while")
+        loop = in_loop or kind in ("repeat", "while", "each")
         for key in m.NESTED.get(kind, ()):
             inner = getattr(step, {"else": "else_"}.get(key, key)) or []
-            nested_loop = loop if kind not in ("repeat", "while") else True
+            nested_loop = loop if kind not in ("repeat", "while", "each") else True
             _check_steps(sc, inner, (*here, key), names, in_loop=nested_loop)
 
 

@@ -51,12 +51,15 @@ class Resource(_Strict, kw_only=True):
         "condition",
         "queue",
         "variable",
+        "listener",
+        "selector",
     ]
     value: Any = None
     lock: str | None = None
     kind: Literal["fifo", "lifo", "priority"] = "fifo"
     maxsize: Value = 0
     items: list[Any] = []
+    backlog: Value = 128
 
 
 class RandomRange(_Strict, kw_only=True):
@@ -179,6 +182,58 @@ class Break(_Step, kw_only=True):
 
 class Start(_Step, kw_only=True):
     start: str
+    args: dict[str, Value] | None = None
+
+
+class Accept(_Step, kw_only=True):
+    accept: str
+    as_: str | None = field(default=None, name="as")
+    block: bool = True
+    on_empty: Steps | None = None
+
+
+class Connect(_Step, kw_only=True):
+    connect: str
+    as_: str | None = field(default=None, name="as")
+
+
+class Send(_Step, kw_only=True):
+    send: Value
+    data: Value
+
+
+class Recv(_Step, kw_only=True):
+    recv: Value
+    as_: str | None = field(default=None, name="as")
+    size: Value = 1024
+    block: bool = True
+    on_empty: Steps | None = None
+
+
+class Close(_Step, kw_only=True):
+    close: Value
+
+
+class Select(_Step, kw_only=True):
+    select: Value
+    as_: str | None = field(default=None, name="as")
+    timeout: Value | None = None
+
+
+class Register(_Step, kw_only=True):
+    register: str
+    sock: Value
+
+
+class Unregister(_Step, kw_only=True):
+    unregister: str
+    sock: Value
+
+
+class Each(_Step, kw_only=True):
+    each: Value
+    as_: str | None = field(default=None, name="as")
+    do: Steps
 
 
 class Join(_Step, kw_only=True):
@@ -210,6 +265,15 @@ Step = (
     | Break
     | Start
     | Join
+    | Accept
+    | Connect
+    | Send
+    | Recv
+    | Close
+    | Select
+    | Register
+    | Unregister
+    | Each
 )
 
 #: Step kind (its key in YAML) → model.
@@ -237,6 +301,15 @@ STEP_TYPES: dict[str, type[_Strict]] = {
     "break": Break,
     "start": Start,
     "join": Join,
+    "accept": Accept,
+    "connect": Connect,
+    "send": Send,
+    "recv": Recv,
+    "close": Close,
+    "select": Select,
+    "register": Register,
+    "unregister": Unregister,
+    "each": Each,
 }
 #: Step model → its kind.
 STEP_KIND: dict[type, str] = {cls: kind for kind, cls in STEP_TYPES.items()}
@@ -248,6 +321,9 @@ NESTED: dict[str, tuple[str, ...]] = {
     "if": ("then", "else"),
     "put": ("on_full",),
     "get": ("on_empty",),
+    "accept": ("on_empty",),
+    "recv": ("on_empty",),
+    "each": ("do",),
 }
 
 

@@ -87,4 +87,4 @@ def is_stalled(folder: StateFolder) -> bool:
     live = [a for a in folder.actors if a.state not in sm.ENDED_STATES and a.state != sm.NEW]
     if not live or folder.ended_at is not None:
         return False
-    return all(a.state in (sm.BLOCKED, sm.WAITING) and a.timeout is None for a in live)
+    return all(a.state in (sm.BLOCKED, sm.WAITING, sm.IN_IO) and a.timeout is None for a in live)

@@ -56,6 +56,25 @@ def _log_order(env: _Env, *texts: str) -> bool:
     return firsts == sorted(firsts) and len(set(firsts)) == len(firsts)
 
 
+def _listener(env: _Env, name: str) -> tuple[sm.SocketView, list[sm.SocketView]]:
+    """A listener and the server-side connections it accepted."""
+    for sock in env.snapshot.sockets:
+        if sock.role == "listen" and sock.label == name:
+            conns = [s for s in env.snapshot.sockets if s.label.startswith(f"{name}←")]
+            return sock, conns
+    raise ValueError(f"{name!r} is not a listener")
+
+
+def _misses(env: _Env, name: str) -> int:
+    listener, conns = _listener(env, name)
+    return listener.misses + sum(s.misses for s in conns)
+
+
+def _found(env: _Env, name: str) -> int:
+    listener, conns = _listener(env, name)
+    return listener.accepted + sum(s.reads for s in conns)
+
+
 def _state(env: _Env, name: str) -> str:
     states = {a.state for a in env.snapshot.actors if a.name == name or a.group == name}
     if not states:
@@ -79,6 +98,14 @@ EXPECT_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "log_index": lambda env, text: _log_index(env, text),
     "log_last": lambda env, text: _log_index(env, text, last=True),
     "log_order": _log_order,
+    "accepted": lambda env, name: _listener(env, name)[0].accepted,
+    "max_open": lambda env, name: _listener(env, name)[0].max_open,
+    "misses": _misses,
+    "found": _found,
+    "echoed": lambda env, name: sum(s.bytes_out for s in _listener(env, name)[1]),
+    "received": lambda env, name: sum(s.bytes_in for s in _listener(env, name)[1]),
+    "select_calls": lambda env: sum(s.calls for s in env.snapshot.selects),
+    "select_blocked": lambda env: sum(s.blocked_s for s in env.snapshot.selects),
     "count_state": lambda env, s: sum(a.state == s for a in env.snapshot.actors),
     **COMMON_FUNCTIONS,
 }

@@ -23,6 +23,41 @@ HISTORY_BUCKET_NS = 100_000_000  #: one depth sample per 100 ms of run time
 WAVE_GAP_NS = 100_000_000  #: acquisitions this far apart start a new wave
 
 _WAITING_HOWS = frozenset({"event", "cond", "join", "qjoin"})
+_IO_HOWS = ev.IO_HOWS
+
+
+class _Socket:
+    __slots__ = (
+        "accepted",
+        "bytes_in",
+        "bytes_out",
+        "id",
+        "label",
+        "max_open",
+        "misses",
+        "open",
+        "open_conns",
+        "owner",
+        "parent",
+        "reads",
+        "role",
+    )
+
+    def __init__(self, sid: int, label: str, role: str, owner: int, parent: int) -> None:
+        self.id, self.label, self.role, self.owner, self.parent = sid, label, role, owner, parent
+        self.open = True
+        self.bytes_in = self.bytes_out = self.misses = self.reads = 0
+        self.accepted = self.open_conns = self.max_open = 0
+
+
+class _Select:
+    __slots__ = ("blocked_ns", "calls", "last_ready", "name", "watched")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.calls = self.blocked_ns = 0
+        self.last_ready: list[int] = []
+        self.watched: list[int] = []
 
 
 class _Actor:
@@ -126,6 +161,9 @@ class StateFolder:
         self.steps: list[tuple[int, str]] = [tuple(s) for s in header.get("steps", [])]
         self.actors = [_Actor(i, a, self.t0) for i, a in enumerate(header.get("actors", []))]
         self.resources = [_Resource(i, r) for i, r in enumerate(header.get("resources", []))]
+        self.sockets: dict[int, _Socket] = {}
+        self.selects: dict[int, _Select] = {}  #: selector resource index (-1: plain select)
+        self.registered: dict[int, list[int]] = {}
         self.log: deque[tuple[int, int, int, str]] = deque(maxlen=LOG_KEEP)
         self.log_total = 0
         self.count = 0
@@ -156,6 +194,14 @@ class StateFolder:
             ev.RESUMED: self._pause,
             ev.END: self._end,
             ev.ERROR: self._end,
+            ev.SOCK_OPEN: self._sock_open,
+            ev.SOCK_CLOSE: self._sock_close,
+            ev.SENT: self._traffic,
+            ev.RECEIVED: self._traffic,
+            ev.IO_MISS: self._io_miss,
+            ev.SELECTED: self._selected,
+            ev.REGISTER: self._register,
+            ev.UNREGISTER: self._register,
         }
 
     # ------------------------------------------------------------ folding
@@ -274,8 +320,8 @@ class StateFolder:
         self.now = e[3]
         actor = self.actors[e[1]]
         state = {ev.ACTOR_DONE: sm.DONE, ev.ACTOR_FAILED: sm.FAILED}.get(e[0], sm.KILLED)
-        if actor.target is not None and actor.how != "join":
-            self.resources[actor.target].waiters.pop(actor.index, None)
+        if self._waits_on_resource(actor):
+            self.resources[actor.target].waiters.pop(actor.index, None)  # type: ignore[index]
         self._to(actor, state, e[3])
         if len(e) > 4:
             actor.detail = str(e[4])
@@ -284,7 +330,12 @@ class StateFolder:
         self.now = t = e[3]
         actor = self.actors[e[1]]
         how = e[5]
-        state = sm.WAITING if how in _WAITING_HOWS else sm.BLOCKED
+        if how in _IO_HOWS:
+            state = sm.IN_IO
+        elif how in _WAITING_HOWS:
+            state = sm.WAITING
+        else:
+            state = sm.BLOCKED
         if state != actor.state:
             actor.history.append((t, state))
         actor.state = state
@@ -293,7 +344,7 @@ class StateFolder:
         actor.how = how
         actor.step = e[4]
         actor.timeout = e[6]
-        if how == "join":
+        if how == "join" or how in _IO_HOWS:
             return
         r = self.resources[e[2]]
         r.waiters[actor.index] = how
@@ -307,9 +358,76 @@ class StateFolder:
     def _wake(self, e: Sequence[Any]) -> None:
         self.now = e[3]
         actor = self.actors[e[1]]
-        if actor.how != "join" and actor.target is not None:
-            self.resources[actor.target].waiters.pop(actor.index, None)
+        if self._waits_on_resource(actor):
+            self.resources[actor.target].waiters.pop(actor.index, None)  # type: ignore[index]
         self._to(actor, sm.RUNNING, e[3])
+
+    @staticmethod
+    def _waits_on_resource(actor: _Actor) -> bool:
+        return actor.target is not None and actor.how != "join" and actor.how not in _IO_HOWS
+
+    def _sock_open(self, e: Sequence[Any]) -> None:
+        self.now = e[3]
+        sock = _Socket(e[2], e[4], e[5], e[1], e[6])
+        self.sockets[e[2]] = sock
+        parent = self.sockets.get(e[6]) if sock.role == "conn" else None
+        if parent is not None:
+            parent.accepted += 1
+            parent.open_conns += 1
+            parent.max_open = max(parent.max_open, parent.open_conns)
+
+    def _sock_close(self, e: Sequence[Any]) -> None:
+        self.now = e[3]
+        sock = self.sockets[e[2]]
+        sock.open = False
+        parent = self.sockets.get(sock.parent) if sock.role == "conn" else None
+        if parent is not None:
+            parent.open_conns -= 1
+
+    def _traffic(self, e: Sequence[Any]) -> None:
+        self.now = e[3]
+        sock = self.sockets[e[2]]
+        if e[0] == ev.SENT:
+            sock.bytes_out += e[4]
+        else:
+            sock.bytes_in += e[4]
+            sock.reads += e[4] > 0
+
+    def _io_miss(self, e: Sequence[Any]) -> None:
+        self.now = e[3]
+        self.sockets[e[2]].misses += 1
+
+    def _selected(self, e: Sequence[Any]) -> None:
+        self.now = e[3]
+        key = e[2]
+        sel = self.selects.get(key)
+        if sel is None:
+            name = "select.select" if key < 0 else self.resources[key].name
+            sel = self.selects[key] = _Select(name)
+        sel.calls += 1
+        sel.blocked_ns += e[6]
+        sel.last_ready = list(e[4])
+        sel.watched = list(e[5])
+
+    def _register(self, e: Sequence[Any]) -> None:
+        self.now = e[3]
+        watched = self.registered.setdefault(e[2], [])
+        if e[0] == ev.REGISTER:
+            watched.append(e[4])
+        elif e[4] in watched:
+            watched.remove(e[4])
+
+    def _target_name(self, a: _Actor) -> str | None:
+        if a.target is None:
+            return None
+        if a.how == "join":
+            return self.actors[a.target].name
+        if a.how == "select":
+            return "select.select" if a.target < 0 else self.resources[a.target].name
+        if a.how in _IO_HOWS:
+            sock = self.sockets.get(a.target)
+            return sock.label if sock else f"socket {a.target}"
+        return self.resources[a.target].name
 
     def _sleep(self, e: Sequence[Any]) -> None:
         self.now = e[3]
@@ -369,11 +487,7 @@ class StateFolder:
     def actor_views(self, now: int) -> tuple[sm.ActorView, ...]:
         out = []
         for a in self.actors:
-            target = None
-            if a.target is not None:
-                target = (
-                    self.actors[a.target].name if a.how == "join" else self.resources[a.target].name
-                )
+            target = self._target_name(a)
             step = ""
             if 0 <= a.step < len(self.steps):
                 line, text = self.steps[a.step]
@@ -459,6 +573,34 @@ class StateFolder:
                 events.append(sm.EventView(r.name, r.is_set, self._names(r.waiters), r.sets))
             elif r.type == "variable":
                 variables.append(sm.VariableView(r.name, r.value, r.reads, r.writes))
+        names = {s.id: s.label for s in self.sockets.values()}
+        sockets = tuple(
+            sm.SocketView(
+                id=s.id,
+                label=s.label,
+                role=s.role,
+                owner=self.actors[s.owner].name if s.owner >= 0 else "run",
+                open=s.open,
+                bytes_in=s.bytes_in,
+                bytes_out=s.bytes_out,
+                misses=s.misses,
+                reads=s.reads,
+                accepted=s.accepted,
+                open_conns=s.open_conns,
+                max_open=s.max_open,
+            )
+            for s in self.sockets.values()
+        )
+        selects = tuple(
+            sm.SelectView(
+                name=sel.name,
+                calls=sel.calls,
+                blocked_s=sel.blocked_ns / 1e9,
+                last_ready=tuple(names.get(i, str(i)) for i in sel.last_ready),
+                watched=tuple(names.get(i, str(i)) for i in sel.watched),
+            )
+            for sel in self.selects.values()
+        )
         end = self.ended_at if self.ended_at is not None else now
         log = [
             sm.LogLine(seq, (t - self.t0) / 1e9, self.actors[a].name if a >= 0 else "run", text)
@@ -475,6 +617,8 @@ class StateFolder:
             queues=tuple(queues),
             events=tuple(events),
             variables=tuple(variables),
+            sockets=sockets,
+            selects=selects,
             log=tuple(log),
             log_total=self.log_total,
             cycle=cycle,

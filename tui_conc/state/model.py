@@ -6,13 +6,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 #: Actor states, for every backend.
-NEW, RUNNING, BLOCKED, WAITING, SLEEPING, COMPUTING = (
+NEW, RUNNING, BLOCKED, WAITING, SLEEPING, COMPUTING, IN_IO = (
     "new",
     "running",
     "blocked",
     "waiting",
     "sleeping",
     "computing",
+    "io",
 )
 DONE, FAILED, KILLED = "done", "failed", "killed"
 ENDED_STATES = frozenset({DONE, FAILED, KILLED})
@@ -47,6 +48,8 @@ class ActorView:
         if self.state == BLOCKED:
             verb = {"put": "put to", "get": "get from"}.get(self.how or "", "on")
             return f"blocked {verb} {self.target}" if verb != "on" else f"blocked on {self.target}"
+        if self.state == IN_IO:
+            return f"in IO on {self.target}" + (f" ({self.how})" if self.how != "select" else "")
         if self.state == WAITING:
             what = {"join": "join", "qjoin": "join", "cond": "notify"}.get(self.how or "")
             return f"waiting on {self.target}" + (f" ({what})" if what else "")
@@ -113,6 +116,35 @@ class VariableView:
 
 
 @dataclass(frozen=True, slots=True)
+class SocketView:
+    """A socket: who made it, its traffic, and the polls that found nothing."""
+
+    id: int
+    label: str
+    role: str  #: listen, client or conn (a server-side connection)
+    owner: str
+    open: bool
+    bytes_in: int
+    bytes_out: int
+    misses: int
+    reads: int  #: receives that got data
+    accepted: int  #: listeners: connections accepted so far
+    open_conns: int  #: listeners: connections open now
+    max_open: int  #: listeners: the most open at once
+
+
+@dataclass(frozen=True, slots=True)
+class SelectView:
+    """select calls of a selector (or of plain ``select.select``)."""
+
+    name: str
+    calls: int
+    blocked_s: float
+    last_ready: tuple[str, ...]
+    watched: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class LogLine:
     """One line an actor logged."""
 
@@ -150,6 +182,8 @@ class Snapshot:
     queues: tuple[QueueView, ...] = ()
     events: tuple[EventView, ...] = ()
     variables: tuple[VariableView, ...] = ()
+    sockets: tuple[SocketView, ...] = ()
+    selects: tuple[SelectView, ...] = ()
     log: tuple[LogLine, ...] = ()
     log_total: int = 0
     cycle: tuple[CycleEdge, ...] = ()

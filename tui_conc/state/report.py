@@ -39,8 +39,25 @@ def build_report(
         }
     for e in snapshot.events:
         resources[e.name] = {"type": "event", "is_set": e.is_set, "sets": e.sets}
+    sockets = {
+        s.label: {
+            "accepted": s.accepted,
+            "max_open": s.max_open,
+            "empty_polls": s.misses,
+            "bytes_in": s.bytes_in,
+            "bytes_out": s.bytes_out,
+        }
+        for s in snapshot.sockets
+        if s.role == "listen"
+    }
+    selects = {
+        sel.name: {"calls": sel.calls, "blocked_s": round(sel.blocked_s, 4)}
+        for sel in snapshot.selects
+    }
     return {
         "title": snapshot.title,
+        "sockets": sockets,
+        "selects": selects,
         "file": file,
         "outcome": snapshot.status,
         "duration_s": round(snapshot.elapsed_s, 4),
@@ -95,6 +112,13 @@ def render_text(report: dict[str, Any]) -> str:
                     f"contended {r['contended']}×, max holders {r['max_holders']}"
                     + (f", held by {', '.join(r['holders'])}" if r["holders"] else "")
                 )
+    for name, s in report["sockets"].items():
+        lines.append(
+            f"listener {name}: accepted {s['accepted']}, at most {s['max_open']} open at once, "
+            f"{s['empty_polls']} empty polls"
+        )
+    for name, sel in report["selects"].items():
+        lines.append(f"{name}: {sel['calls']} calls, {sel['blocked_s']:.3f}s blocked")
     if report["variables"]:
         lines.append(
             "variables: " + ", ".join(f"{k} = {v!r}" for k, v in report["variables"].items())

@@ -37,6 +37,7 @@ from tui_conc.ui.widgets.locks_panel import LocksPanel
 from tui_conc.ui.widgets.log_panel import LogPanel
 from tui_conc.ui.widgets.queues_panel import QueuesPanel
 from tui_conc.ui.widgets.scenario_tree import ScenarioTree
+from tui_conc.ui.widgets.sockets_panel import SocketsPanel
 from tui_conc.ui.widgets.status_bar import StatusBar
 from tui_conc.ui.widgets.view_tabs import ViewTabs
 
@@ -187,6 +188,7 @@ class TuiConcApp(App[None]):
             [
                 ActorsPanel(id="actors"),
                 Horizontal(LocksPanel(id="locks"), QueuesPanel(id="queues"), id="resources"),
+                SocketsPanel(id="sockets"),
                 LogPanel(id="log"),
             ]
         )
@@ -291,10 +293,12 @@ class TuiConcApp(App[None]):
         if self.source is not None and self.source.status not in (sm.FINISHED, sm.ERROR):
             self.source.stop()
 
-    def _panels(self) -> list[ActorsPanel | LocksPanel | QueuesPanel | LogPanel]:
+    def _panels(self) -> list[ActorsPanel | LocksPanel | QueuesPanel | SocketsPanel | LogPanel]:
         """The live panels that are mounted (they mount lazily, after the first frame)."""
         return list(
-            self._main_screen().query("ActorsPanel, LocksPanel, QueuesPanel, LogPanel").results()
+            self._main_screen()
+            .query("ActorsPanel, LocksPanel, QueuesPanel, SocketsPanel, LogPanel")
+            .results()
         )
 
     def _reset_panels(self) -> None:

@@ -27,7 +27,7 @@ class LogPanel(RichLog):
                 )
             )
             self._shown = line.seq
-        self.border_subtitle = f"{snapshot.log_total} lines"
+        self.border_title = f"Log · {snapshot.log_total} lines"
 
     def reset(self) -> None:
         self.clear()

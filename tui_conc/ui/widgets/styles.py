@@ -11,6 +11,7 @@ STATE_STYLES = {
     "waiting": "bold yellow",
     "sleeping": "cyan",
     "computing": "bold magenta",
+    "io": "bold blue",
     "done": "dim green",
     "failed": "bold white on red",
     "killed": "bold white on dark_red",
