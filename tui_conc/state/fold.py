@@ -51,13 +51,14 @@ class _Socket:
 
 
 class _Select:
-    __slots__ = ("blocked_ns", "calls", "last_ready", "name", "watched")
+    __slots__ = ("blocked_ns", "calls", "last_ready", "name", "ready_sizes", "watched")
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.calls = self.blocked_ns = 0
         self.last_ready: list[int] = []
         self.watched: list[int] = []
+        self.ready_sizes: deque[int] = deque(maxlen=HISTORY_KEEP)
 
 
 class _Actor:
@@ -408,6 +409,7 @@ class StateFolder:
         sel.blocked_ns += e[6]
         sel.last_ready = list(e[4])
         sel.watched = list(e[5])
+        sel.ready_sizes.append(len(e[4]))
 
     def _register(self, e: Sequence[Any]) -> None:
         self.now = e[3]
@@ -598,6 +600,7 @@ class StateFolder:
                 blocked_s=sel.blocked_ns / 1e9,
                 last_ready=tuple(names.get(i, str(i)) for i in sel.last_ready),
                 watched=tuple(names.get(i, str(i)) for i in sel.watched),
+                ready_sizes=tuple(sel.ready_sizes),
             )
             for sel in self.selects.values()
         )

@@ -142,6 +142,7 @@ class SelectView:
     blocked_s: float
     last_ready: tuple[str, ...]
     watched: tuple[str, ...]
+    ready_sizes: tuple[int, ...] = ()  #: how many sockets each recent call found ready
 
 
 @dataclass(frozen=True, slots=True)

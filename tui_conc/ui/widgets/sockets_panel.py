@@ -3,45 +3,67 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
 
-from tui_conc.state.model import Snapshot, SocketView
+from tui_conc.state.model import SelectView, Snapshot, SocketView
 from tui_conc.ui.widgets.live_table import LiveTable
+from tui_conc.ui.widgets.styles import sparkline
 
 
-class SocketsPanel(LiveTable):
-    """One row per socket; the subtitle sums up the select calls."""
+class SocketsPanel(Vertical):
+    """A line per selector summing up its select calls, then a row per socket."""
 
     BORDER_TITLE = "Sockets"
+    DEFAULT_CSS = """
+    SocketsPanel { height: auto; }
+    SocketsPanel > #select-summary { height: auto; padding: 0 1; color: $text-muted; }
+    SocketsPanel > LiveTable { height: auto; max-height: 8; }
+    """
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(["Socket", "Owner", "State", "In/Out bytes", "Empty polls"], **kwargs)
+    def compose(self) -> ComposeResult:
+        yield Static(id="select-summary")
+        yield LiveTable(["Socket", "State", "In/Out bytes", "Polls empty/found", "Owner"])
 
     def show(self, snapshot: Snapshot) -> None:
-        self.sync([(str(s.id), self._row(s)) for s in snapshot.sockets])
         self.display = bool(snapshot.sockets)
-        parts = []
-        for sel in snapshot.selects:
-            ready = ", ".join(sel.last_ready[:3]) + ("…" if len(sel.last_ready) > 3 else "")
-            parts.append(
-                f"{sel.name}: {sel.calls} calls, {sel.blocked_s:.2f}s blocked, "
-                f"{len(sel.watched)} watched, ready: {ready or '-'}"
-            )
-        self.border_title = " · ".join(["Sockets", *parts])
+        self.query_one(LiveTable).sync([(str(s.id), self._row(s)) for s in snapshot.sockets])
+        summary = self.query_one("#select-summary", Static)
+        summary.display = bool(snapshot.selects)
+        summary.update(Text("\n").join(self._select_line(sel) for sel in snapshot.selects))
+
+    def reset(self) -> None:
+        self.query_one(LiveTable).reset()
+
+    @staticmethod
+    def _select_line(sel: SelectView) -> Text:
+        ready = ", ".join(sel.last_ready[:4]) + (" …" if len(sel.last_ready) > 4 else "")
+        return Text.assemble(
+            (sel.name, "bold"),
+            f": {sel.calls} calls · {sel.blocked_s:.2f}s blocked · {len(sel.watched)} watched · "
+            "ready per call ",
+            (sparkline(sel.ready_sizes, 24, top=max(len(sel.watched), 1)), "cyan"),
+            f" · last ready: {ready or '-'}",
+        )
 
     @staticmethod
     def _row(s: SocketView) -> tuple[str | Text, ...]:
         if s.role == "listen":
             state = Text(
-                f"listening: {s.accepted} accepted, {s.open_conns} open (max {s.max_open})",
+                f"listening · {s.accepted} accepted · {s.open_conns} open (max {s.max_open})",
                 style="bold" if s.open else "dim",
             )
         else:
             state = Text("open" if s.open else "closed", style="green" if s.open else "dim")
-        misses = Text(f"{s.misses:,}", style="yellow") if s.misses else Text("-", style="dim")
+        found = s.accepted if s.role == "listen" else s.reads
+        polls = Text.assemble(
+            (f"{s.misses:,}", "yellow" if s.misses else "dim"), " / ", (f"{found:,}", "green")
+        )
         return (
             Text(s.label, style="bold" if s.open else "dim"),
-            s.owner,
             state,
             f"{s.bytes_in:,} / {s.bytes_out:,}",
-            misses,
+            polls,
+            s.owner,
         )
