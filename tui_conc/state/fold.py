@@ -15,139 +15,15 @@ from typing import Any
 
 from tui_conc.engine import events as ev
 from tui_conc.state import model as sm
+from tui_conc.state.records import HISTORY_KEEP, Actor, Resource, Select, Socket
+from tui_conc.state.snapshots import take_snapshot
 
 LOG_KEEP = 20_000  #: log lines kept (for the panel and for log_count)
-HISTORY_KEEP = 120  #: depth samples kept per queue
-STATES_KEEP = 64  #: state changes kept per actor, for its timeline
 HISTORY_BUCKET_NS = 100_000_000  #: one depth sample per 100 ms of run time
 WAVE_GAP_NS = 100_000_000  #: acquisitions this far apart start a new wave
 
 _WAITING_HOWS = frozenset({"event", "cond", "join", "qjoin"})
 _IO_HOWS = ev.IO_HOWS
-
-
-class _Socket:
-    __slots__ = (
-        "accepted",
-        "bytes_in",
-        "bytes_out",
-        "id",
-        "label",
-        "max_open",
-        "misses",
-        "open",
-        "open_conns",
-        "owner",
-        "parent",
-        "reads",
-        "role",
-    )
-
-    def __init__(self, sid: int, label: str, role: str, owner: int, parent: int) -> None:
-        self.id, self.label, self.role, self.owner, self.parent = sid, label, role, owner, parent
-        self.open = True
-        self.bytes_in = self.bytes_out = self.misses = self.reads = 0
-        self.accepted = self.open_conns = self.max_open = 0
-
-
-class _Select:
-    __slots__ = ("blocked_ns", "calls", "last_ready", "name", "ready_sizes", "watched")
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.calls = self.blocked_ns = 0
-        self.last_ready: list[int] = []
-        self.watched: list[int] = []
-        self.ready_sizes: deque[int] = deque(maxlen=HISTORY_KEEP)
-
-
-class _Actor:
-    __slots__ = (
-        "daemon",
-        "detail",
-        "group",
-        "history",
-        "how",
-        "index",
-        "name",
-        "native_id",
-        "since",
-        "state",
-        "step",
-        "target",
-        "timeout",
-    )
-
-    def __init__(self, index: int, info: dict[str, Any], t0: int) -> None:
-        self.index = index
-        self.name: str = info["name"]
-        self.group: str = info.get("group", self.name)
-        self.daemon: bool = bool(info.get("daemon", False))
-        self.native_id: int | None = None
-        self.state = sm.NEW
-        self.target: int | None = None
-        self.how: str | None = None
-        self.timeout: float | None = None
-        self.since = t0
-        self.step = -1
-        self.detail = ""
-        self.history: deque[tuple[int, str]] = deque(maxlen=STATES_KEEP)
-
-
-class _Resource:
-    __slots__ = (
-        "acquisitions",
-        "bucket_end",
-        "contended",
-        "depth",
-        "empties",
-        "fulls",
-        "get_blocks",
-        "gets",
-        "history",
-        "history_bucket",
-        "holders",
-        "index",
-        "initial",
-        "is_set",
-        "kind",
-        "last_acq",
-        "max_depth",
-        "max_holders",
-        "maxsize",
-        "name",
-        "put_blocks",
-        "puts",
-        "reads",
-        "sets",
-        "tasks_done",
-        "type",
-        "value",
-        "waiters",
-        "waves",
-        "writes",
-    )
-
-    def __init__(self, index: int, info: dict[str, Any]) -> None:
-        self.index = index
-        self.name: str = info["name"]
-        self.type: str = info["type"]
-        self.kind: str = info.get("kind", "")
-        self.holders: dict[int, int] = {}
-        self.waiters: dict[int, str] = {}
-        self.value: Any = info.get("value")
-        self.initial: Any = info.get("value")
-        self.acquisitions = self.contended = self.max_holders = self.waves = 0
-        self.last_acq = -(10**18)
-        self.maxsize = int(info.get("maxsize", 0) or 0)
-        self.depth = self.max_depth = int(info.get("initial", 0) or 0)
-        self.puts = self.gets = self.put_blocks = self.get_blocks = 0
-        self.fulls = self.empties = self.tasks_done = 0
-        self.history: deque[int] = deque([self.depth], maxlen=HISTORY_KEEP)
-        self.history_bucket = 0
-        self.bucket_end = 0  #: run time (ns since t0) where the current depth bucket ends
-        self.is_set = False
-        self.sets = self.reads = self.writes = 0
 
 
 class StateFolder:
@@ -160,10 +36,10 @@ class StateFolder:
         self.now: int = self.t0
         self.knobs: dict[str, Any] = dict(header.get("knobs", {}))
         self.steps: list[tuple[int, str]] = [tuple(s) for s in header.get("steps", [])]
-        self.actors = [_Actor(i, a, self.t0) for i, a in enumerate(header.get("actors", []))]
-        self.resources = [_Resource(i, r) for i, r in enumerate(header.get("resources", []))]
-        self.sockets: dict[int, _Socket] = {}
-        self.selects: dict[int, _Select] = {}  #: selector resource index (-1: plain select)
+        self.actors = [Actor(i, a, self.t0) for i, a in enumerate(header.get("actors", []))]
+        self.resources = [Resource(i, r) for i, r in enumerate(header.get("resources", []))]
+        self.sockets: dict[int, Socket] = {}
+        self.selects: dict[int, Select] = {}  #: selector resource index (-1: plain select)
         self.registered: dict[int, list[int]] = {}
         self.log: deque[tuple[int, int, int, str]] = deque(maxlen=LOG_KEEP)
         self.log_total = 0
@@ -261,7 +137,7 @@ class StateFolder:
                 handlers[kind](e)
         self.count += n
 
-    def _acquired(self, actor: _Actor, r: _Resource) -> None:
+    def _acquired(self, actor: Actor, r: Resource) -> None:
         holders = r.holders
         a = actor.index
         holders[a] = holders.get(a, 0) + 1
@@ -281,7 +157,7 @@ class StateFolder:
             self._to(actor, sm.RUNNING, now)
         r.waiters.pop(a, None)
 
-    def _sample(self, r: _Resource) -> None:
+    def _sample(self, r: Resource) -> None:
         if self.now - self.t0 < r.bucket_end:
             if r.depth > r.history[-1]:
                 r.history[-1] = r.depth
@@ -299,7 +175,7 @@ class StateFolder:
         r.history_bucket = bucket
 
     @staticmethod
-    def _to(actor: _Actor, state: str, t: int) -> None:
+    def _to(actor: Actor, state: str, t: int) -> None:
         if state != actor.state:
             actor.history.append((t, state))
         actor.state = state
@@ -364,12 +240,12 @@ class StateFolder:
         self._to(actor, sm.RUNNING, e[3])
 
     @staticmethod
-    def _waits_on_resource(actor: _Actor) -> bool:
+    def _waits_on_resource(actor: Actor) -> bool:
         return actor.target is not None and actor.how != "join" and actor.how not in _IO_HOWS
 
     def _sock_open(self, e: Sequence[Any]) -> None:
         self.now = e[3]
-        sock = _Socket(e[2], e[4], e[5], e[1], e[6])
+        sock = Socket(e[2], e[4], e[5], e[1], e[6])
         self.sockets[e[2]] = sock
         parent = self.sockets.get(e[6]) if sock.role == "conn" else None
         if parent is not None:
@@ -404,7 +280,7 @@ class StateFolder:
         sel = self.selects.get(key)
         if sel is None:
             name = "select.select" if key < 0 else self.resources[key].name
-            sel = self.selects[key] = _Select(name)
+            sel = self.selects[key] = Select(name)
         sel.calls += 1
         sel.blocked_ns += e[6]
         sel.last_ready = list(e[4])
@@ -418,18 +294,6 @@ class StateFolder:
             watched.append(e[4])
         elif e[4] in watched:
             watched.remove(e[4])
-
-    def _target_name(self, a: _Actor) -> str | None:
-        if a.target is None:
-            return None
-        if a.how == "join":
-            return self.actors[a.target].name
-        if a.how == "select":
-            return "select.select" if a.target < 0 else self.resources[a.target].name
-        if a.how in _IO_HOWS:
-            sock = self.sockets.get(a.target)
-            return sock.label if sock else f"socket {a.target}"
-        return self.resources[a.target].name
 
     def _sleep(self, e: Sequence[Any]) -> None:
         self.now = e[3]
@@ -486,36 +350,6 @@ class StateFolder:
 
     # ------------------------------------------------------------ snapshots
 
-    def actor_views(self, now: int) -> tuple[sm.ActorView, ...]:
-        out = []
-        for a in self.actors:
-            target = self._target_name(a)
-            step = ""
-            if 0 <= a.step < len(self.steps):
-                line, text = self.steps[a.step]
-                step = f"L{line} {text}"
-            out.append(
-                sm.ActorView(
-                    index=a.index,
-                    name=a.name,
-                    group=a.group,
-                    native_id=a.native_id,
-                    daemon=a.daemon,
-                    state=a.state,
-                    target=target,
-                    how=a.how,
-                    step=step,
-                    since_s=max(now - a.since, 0) / 1e9,
-                    timeout=a.timeout,
-                    detail=a.detail,
-                    history=tuple(a.history),
-                )
-            )
-        return tuple(out)
-
-    def _names(self, ids: Iterable[int]) -> tuple[str, ...]:
-        return tuple(self.actors[i].name for i in ids)
-
     def snapshot(
         self,
         status: str,
@@ -525,108 +359,4 @@ class StateFolder:
         log_tail: int = 200,
     ) -> sm.Snapshot:
         """An immutable view; ``now`` (monotonic ns) dates "time in state" and elapsed."""
-        now = max(self.now if now is None else now, self.now)
-        locks, queues, events, variables = [], [], [], []
-        for r in self.resources:
-            if r.type in ("lock", "rlock", "semaphore", "bounded_semaphore", "condition"):
-                waiters = tuple(self.actors[i].name for i, h in r.waiters.items() if h == "acquire")
-                cond = tuple(self.actors[i].name for i, h in r.waiters.items() if h == "cond")
-                sem = r.type in ("semaphore", "bounded_semaphore")
-                locks.append(
-                    sm.LockView(
-                        name=r.name,
-                        kind=r.type,
-                        owners=tuple((self.actors[i].name, n) for i, n in r.holders.items()),
-                        waiters=waiters,
-                        cond_waiters=cond,
-                        value=r.value if sem else None,
-                        initial=r.initial if sem else None,
-                        acquisitions=r.acquisitions,
-                        contended=r.contended,
-                        max_holders=r.max_holders,
-                        waves=r.waves,
-                    )
-                )
-            elif r.type == "queue":
-                by_how = {"put": [], "get": [], "qjoin": []}
-                for i, how in r.waiters.items():
-                    by_how.setdefault(how, []).append(self.actors[i].name)
-                queues.append(
-                    sm.QueueView(
-                        name=r.name,
-                        kind=r.kind,
-                        maxsize=r.maxsize,
-                        depth=r.depth,
-                        max_depth=r.max_depth,
-                        puts=r.puts,
-                        gets=r.gets,
-                        put_blocks=r.put_blocks,
-                        get_blocks=r.get_blocks,
-                        fulls=r.fulls,
-                        empties=r.empties,
-                        tasks_done=r.tasks_done,
-                        blocked_put=tuple(by_how["put"]),
-                        blocked_get=tuple(by_how["get"]),
-                        joiners=tuple(by_how["qjoin"]),
-                        history=tuple(r.history),
-                    )
-                )
-            elif r.type == "event":
-                events.append(sm.EventView(r.name, r.is_set, self._names(r.waiters), r.sets))
-            elif r.type == "variable":
-                variables.append(sm.VariableView(r.name, r.value, r.reads, r.writes))
-        names = {s.id: s.label for s in self.sockets.values()}
-        sockets = tuple(
-            sm.SocketView(
-                id=s.id,
-                label=s.label,
-                role=s.role,
-                owner=self.actors[s.owner].name if s.owner >= 0 else "run",
-                open=s.open,
-                bytes_in=s.bytes_in,
-                bytes_out=s.bytes_out,
-                misses=s.misses,
-                reads=s.reads,
-                accepted=s.accepted,
-                open_conns=s.open_conns,
-                max_open=s.max_open,
-            )
-            for s in self.sockets.values()
-        )
-        selects = tuple(
-            sm.SelectView(
-                name=sel.name,
-                calls=sel.calls,
-                blocked_s=sel.blocked_ns / 1e9,
-                last_ready=tuple(names.get(i, str(i)) for i in sel.last_ready),
-                watched=tuple(names.get(i, str(i)) for i in sel.watched),
-                ready_sizes=tuple(sel.ready_sizes),
-            )
-            for sel in self.selects.values()
-        )
-        end = self.ended_at if self.ended_at is not None else now
-        log = [
-            sm.LogLine(seq, (t - self.t0) / 1e9, self.actors[a].name if a >= 0 else "run", text)
-            for seq, t, a, text in list(self.log)[-log_tail:]
-        ]
-        return sm.Snapshot(
-            title=self.title,
-            t0=self.t0,
-            now=now if self.ended_at is None else self.ended_at,
-            status=status,
-            elapsed_s=max(end - self.t0, 0) / 1e9,
-            actors=self.actor_views(now),
-            locks=tuple(locks),
-            queues=tuple(queues),
-            events=tuple(events),
-            variables=tuple(variables),
-            sockets=sockets,
-            selects=selects,
-            log=tuple(log),
-            log_total=self.log_total,
-            cycle=cycle,
-            stalled=stalled,
-            error=self.error,
-            events_folded=self.count,
-            knobs=dict(self.knobs),
-        )
+        return take_snapshot(self, status, now, cycle, stalled, log_tail)

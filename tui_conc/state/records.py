@@ -1,0 +1,143 @@
+"""The fold's working records: mutable, cheap to update, never handed to widgets."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from tui_conc.state import model as sm
+
+HISTORY_KEEP = 120  #: depth samples kept per queue (and ready sizes per selector)
+STATES_KEEP = 64  #: state changes kept per actor, for its timeline
+
+
+class Socket:
+    """A socket as the fold knows it."""
+
+    __slots__ = (
+        "accepted",
+        "bytes_in",
+        "bytes_out",
+        "id",
+        "label",
+        "max_open",
+        "misses",
+        "open",
+        "open_conns",
+        "owner",
+        "parent",
+        "reads",
+        "role",
+    )
+
+    def __init__(self, sid: int, label: str, role: str, owner: int, parent: int) -> None:
+        self.id, self.label, self.role, self.owner, self.parent = sid, label, role, owner, parent
+        self.open = True
+        self.bytes_in = self.bytes_out = self.misses = self.reads = 0
+        self.accepted = self.open_conns = self.max_open = 0
+
+
+class Select:
+    """The select calls of one selector (or of plain select.select)."""
+
+    __slots__ = ("blocked_ns", "calls", "last_ready", "name", "ready_sizes", "watched")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.calls = self.blocked_ns = 0
+        self.last_ready: list[int] = []
+        self.watched: list[int] = []
+        self.ready_sizes: deque[int] = deque(maxlen=HISTORY_KEEP)
+
+
+class Actor:
+    """An actor as the fold knows it."""
+
+    __slots__ = (
+        "daemon",
+        "detail",
+        "group",
+        "history",
+        "how",
+        "index",
+        "name",
+        "native_id",
+        "since",
+        "state",
+        "step",
+        "target",
+        "timeout",
+    )
+
+    def __init__(self, index: int, info: dict[str, Any], t0: int) -> None:
+        self.index = index
+        self.name: str = info["name"]
+        self.group: str = info.get("group", self.name)
+        self.daemon: bool = bool(info.get("daemon", False))
+        self.native_id: int | None = None
+        self.state = sm.NEW
+        self.target: int | None = None
+        self.how: str | None = None
+        self.timeout: float | None = None
+        self.since = t0
+        self.step = -1
+        self.detail = ""
+        self.history: deque[tuple[int, str]] = deque(maxlen=STATES_KEEP)
+
+
+class Resource:
+    """A resource as the fold knows it."""
+
+    __slots__ = (
+        "acquisitions",
+        "bucket_end",
+        "contended",
+        "depth",
+        "empties",
+        "fulls",
+        "get_blocks",
+        "gets",
+        "history",
+        "history_bucket",
+        "holders",
+        "index",
+        "initial",
+        "is_set",
+        "kind",
+        "last_acq",
+        "max_depth",
+        "max_holders",
+        "maxsize",
+        "name",
+        "put_blocks",
+        "puts",
+        "reads",
+        "sets",
+        "tasks_done",
+        "type",
+        "value",
+        "waiters",
+        "waves",
+        "writes",
+    )
+
+    def __init__(self, index: int, info: dict[str, Any]) -> None:
+        self.index = index
+        self.name: str = info["name"]
+        self.type: str = info["type"]
+        self.kind: str = info.get("kind", "")
+        self.holders: dict[int, int] = {}
+        self.waiters: dict[int, str] = {}
+        self.value: Any = info.get("value")
+        self.initial: Any = info.get("value")
+        self.acquisitions = self.contended = self.max_holders = self.waves = 0
+        self.last_acq = -(10**18)
+        self.maxsize = int(info.get("maxsize", 0) or 0)
+        self.depth = self.max_depth = int(info.get("initial", 0) or 0)
+        self.puts = self.gets = self.put_blocks = self.get_blocks = 0
+        self.fulls = self.empties = self.tasks_done = 0
+        self.history: deque[int] = deque([self.depth], maxlen=HISTORY_KEEP)
+        self.history_bucket = 0
+        self.bucket_end = 0  #: run time (ns since t0) where the current depth bucket ends
+        self.is_set = False
+        self.sets = self.reads = self.writes = 0

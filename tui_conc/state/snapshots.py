@@ -1,0 +1,176 @@
+"""Turn the fold's working state into immutable :class:`Snapshot`s."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from tui_conc.engine import events as ev
+from tui_conc.state import model as sm
+from tui_conc.state.records import Actor
+
+if TYPE_CHECKING:
+    from tui_conc.state.fold import StateFolder
+
+_IO_HOWS = ev.IO_HOWS
+
+
+def take_snapshot(
+    folder: StateFolder,
+    status: str,
+    now: int | None,
+    cycle: tuple[sm.CycleEdge, ...],
+    stalled: bool,
+    log_tail: int,
+) -> sm.Snapshot:
+    """The whole state of ``folder`` at ``now`` (monotonic ns), immutable."""
+    now = max(folder.now if now is None else now, folder.now)
+    locks, queues, events, variables = [], [], [], []
+    for r in folder.resources:
+        if r.type in ("lock", "rlock", "semaphore", "bounded_semaphore", "condition"):
+            waiters = tuple(folder.actors[i].name for i, h in r.waiters.items() if h == "acquire")
+            cond = tuple(folder.actors[i].name for i, h in r.waiters.items() if h == "cond")
+            sem = r.type in ("semaphore", "bounded_semaphore")
+            locks.append(
+                sm.LockView(
+                    name=r.name,
+                    kind=r.type,
+                    owners=tuple((folder.actors[i].name, n) for i, n in r.holders.items()),
+                    waiters=waiters,
+                    cond_waiters=cond,
+                    value=r.value if sem else None,
+                    initial=r.initial if sem else None,
+                    acquisitions=r.acquisitions,
+                    contended=r.contended,
+                    max_holders=r.max_holders,
+                    waves=r.waves,
+                )
+            )
+        elif r.type == "queue":
+            by_how = {"put": [], "get": [], "qjoin": []}
+            for i, how in r.waiters.items():
+                by_how.setdefault(how, []).append(folder.actors[i].name)
+            queues.append(
+                sm.QueueView(
+                    name=r.name,
+                    kind=r.kind,
+                    maxsize=r.maxsize,
+                    depth=r.depth,
+                    max_depth=r.max_depth,
+                    puts=r.puts,
+                    gets=r.gets,
+                    put_blocks=r.put_blocks,
+                    get_blocks=r.get_blocks,
+                    fulls=r.fulls,
+                    empties=r.empties,
+                    tasks_done=r.tasks_done,
+                    blocked_put=tuple(by_how["put"]),
+                    blocked_get=tuple(by_how["get"]),
+                    joiners=tuple(by_how["qjoin"]),
+                    history=tuple(r.history),
+                )
+            )
+        elif r.type == "event":
+            events.append(sm.EventView(r.name, r.is_set, _names(folder, r.waiters), r.sets))
+        elif r.type == "variable":
+            variables.append(sm.VariableView(r.name, r.value, r.reads, r.writes))
+    names = {s.id: s.label for s in folder.sockets.values()}
+    sockets = tuple(
+        sm.SocketView(
+            id=s.id,
+            label=s.label,
+            role=s.role,
+            owner=folder.actors[s.owner].name if s.owner >= 0 else "run",
+            open=s.open,
+            bytes_in=s.bytes_in,
+            bytes_out=s.bytes_out,
+            misses=s.misses,
+            reads=s.reads,
+            accepted=s.accepted,
+            open_conns=s.open_conns,
+            max_open=s.max_open,
+        )
+        for s in folder.sockets.values()
+    )
+    selects = tuple(
+        sm.SelectView(
+            name=sel.name,
+            calls=sel.calls,
+            blocked_s=sel.blocked_ns / 1e9,
+            last_ready=tuple(names.get(i, str(i)) for i in sel.last_ready),
+            watched=tuple(names.get(i, str(i)) for i in sel.watched),
+            ready_sizes=tuple(sel.ready_sizes),
+        )
+        for sel in folder.selects.values()
+    )
+    end = folder.ended_at if folder.ended_at is not None else now
+    log = [
+        sm.LogLine(seq, (t - folder.t0) / 1e9, folder.actors[a].name if a >= 0 else "run", text)
+        for seq, t, a, text in list(folder.log)[-log_tail:]
+    ]
+    return sm.Snapshot(
+        title=folder.title,
+        t0=folder.t0,
+        now=now if folder.ended_at is None else folder.ended_at,
+        status=status,
+        elapsed_s=max(end - folder.t0, 0) / 1e9,
+        actors=_actor_views(folder, now),
+        locks=tuple(locks),
+        queues=tuple(queues),
+        events=tuple(events),
+        variables=tuple(variables),
+        sockets=sockets,
+        selects=selects,
+        log=tuple(log),
+        log_total=folder.log_total,
+        cycle=cycle,
+        stalled=stalled,
+        error=folder.error,
+        events_folded=folder.count,
+        knobs=dict(folder.knobs),
+    )
+
+
+def _actor_views(folder: StateFolder, now: int) -> tuple[sm.ActorView, ...]:
+    out = []
+    for a in folder.actors:
+        target = _target_name(folder, a)
+        step = ""
+        if 0 <= a.step < len(folder.steps):
+            line, text = folder.steps[a.step]
+            step = f"L{line} {text}"
+        out.append(
+            sm.ActorView(
+                index=a.index,
+                name=a.name,
+                group=a.group,
+                native_id=a.native_id,
+                daemon=a.daemon,
+                state=a.state,
+                target=target,
+                how=a.how,
+                step=step,
+                since_s=max(now - a.since, 0) / 1e9,
+                timeout=a.timeout,
+                detail=a.detail,
+                history=tuple(a.history),
+            )
+        )
+    return tuple(out)
+
+
+def _target_name(folder: StateFolder, a: Actor) -> str | None:
+    if a.target is None:
+        return None
+    if a.how == "join":
+        return folder.actors[a.target].name
+    if a.how == "select":
+        return "select.select" if a.target < 0 else folder.resources[a.target].name
+    if a.how in _IO_HOWS:
+        sock = folder.sockets.get(a.target)
+        return sock.label if sock else f"socket {a.target}"
+    return folder.resources[a.target].name
+
+
+def _names(folder: StateFolder, ids: Iterable[int]) -> tuple[str, ...]:
+    return tuple(folder.actors[i].name for i in ids)
