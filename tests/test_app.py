@@ -201,3 +201,42 @@ async def test_command_palette_opens_a_scenario_by_name() -> None:
         await _until(pilot, lambda: app.entry is not None)
         assert app.entry.path.stem == "semaphore_pool"
         assert app.query_one("#scenarios").cursor_node.data is app.entry
+
+
+async def test_gevent_runs_in_its_runner_and_never_patches_the_app() -> None:
+    import sys
+    import threading
+    import time
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.open_entry(_open(app, "semaphore_pool"))
+        app.knob_overrides[app.entry.path] = {"hold": "0.2"}
+        await pilot.press("b")
+        assert app.backend_for(app.entry) == "gevent"
+        await pilot.press("r")
+        await _until(pilot, lambda: app.results is not None, timeout=20)
+        snapshot = app.source.snapshot()
+        assert snapshot.status == "finished"
+        assert snapshot.backend == "gevent" and snapshot.hub.switches > 0
+        assert all(r.passed for r in app.results)
+        pid = app.source.runner.pid
+        app.knob_overrides[app.entry.path] = {"hold": "5"}
+        await pilot.press("r")  # restart, then stop mid-run
+        await _until(pilot, lambda: app.source.status == "running")
+        second = app.source.runner.pid
+        await pilot.press("x")
+        await _until(pilot, lambda: gone(second), timeout=2)
+    assert gone(pid)
+    assert "gevent" not in sys.modules  # the app process never even imported it
+    assert time.sleep.__module__ == "time" and threading.Lock.__module__ == "_thread"
+
+
+async def test_b_says_when_a_scenario_has_one_backend() -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.open_entry(_open(app, "deadlock_mutex"))
+        await pilot.press("b")
+        await pilot.pause()
+        assert app.backend_for(app.entry) == "thread"
+        assert any("thread only" in str(n.message) for n in app._notifications)

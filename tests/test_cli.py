@@ -90,3 +90,17 @@ def test_run_timeout_stops_the_run(tmp_path) -> None:
     path.write_text("title: t\nchapter: c\nactors:\n  w:\n    steps: [{sleep: 30}]\n")
     out = tui("run", str(path), "--timeout", "0.5", "--json")
     assert json.loads(out.stdout)["outcome"] == "timeout"
+
+
+def test_run_refuses_a_backend_the_scenario_does_not_support() -> None:
+    out = tui("run", DEADLOCK, "--backend", "gevent")
+    assert out.returncode == 2
+    assert "runs on thread, not gevent" in out.stderr
+
+
+def test_run_on_gevent_reports_the_backend() -> None:
+    path = str(SCENARIOS / "redis_event.yaml")
+    out = tui("run", path, "--backend", "gevent", "--set", "check_time=0.3", "--json")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["outcome"] == "finished"

@@ -19,7 +19,7 @@ QUICK = {"stress_events": {"iterations": 20_000}}
 def run_scenario(path: Path, overrides: dict | None = None):
     scenario = load_scenario(path)
     resolve_knobs(scenario, overrides)
-    run = LiveRun(path, overrides).start()
+    run = LiveRun(path, overrides, backend=scenario.backend).start()
     try:
         assert run.wait(60), f"{path.name} did not end"
     finally:
@@ -63,3 +63,31 @@ def test_join_and_daemon_placements_each_show_their_lesson(join: str, daemon: bo
     states = {a.name: a.state for a in snapshot.actors}
     cut_off = daemon and join == "none"
     assert states["music"] == ("killed" if cut_off else "done")
+
+
+SWITCHABLE = [
+    p
+    for p in sorted(SCENARIOS.glob("*.yaml"))
+    if "gevent" in load_scenario(p).supported and load_scenario(p).backend != "gevent"
+]
+
+
+@pytest.mark.parametrize("path", SWITCHABLE, ids=lambda p: p.stem)
+def test_thread_scenarios_keep_their_lesson_on_gevent(path: Path) -> None:
+    scenario = load_scenario(path)
+    run = LiveRun(path, backend="gevent").start()
+    try:
+        assert run.wait(60)
+    finally:
+        run.stop()
+    snapshot = run.snapshot(log_tail=0)
+    assert snapshot.backend == "gevent"
+    assert snapshot.hub is not None and snapshot.hub.switches > 0
+    results = check(scenario, snapshot, run.log_texts())
+    failed = [f"{r.text} [{r.detail}]" for r in results if not r.passed]
+    assert not failed, f"{path.name} on gevent ({snapshot.status}): {failed}"
+
+
+def test_switchable_scenarios_are_the_ones_the_issue_names() -> None:
+    names = {p.stem for p in SWITCHABLE}
+    assert {"producer_consumer", "redis_event", "semaphore_pool"} <= names

@@ -12,7 +12,7 @@ from .conftest import TRACES
 def replaying(stem: str, upto: int | None = None) -> TuiConcApp:
     """The app as users get it, but its runs replay a recorded trace."""
     return make_app(
-        source_factory=lambda entry, overrides: ReplayRun(TRACES / f"{stem}.trace", upto)
+        source_factory=lambda entry, overrides, backend: ReplayRun(TRACES / f"{stem}.trace", upto)
     )
 
 

@@ -33,6 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, default=60.0, metavar="S", help="give up after S s")
     run.add_argument("--json", action="store_true", help="print the report as one JSON object")
     run.add_argument("--record", type=Path, metavar="TRACE", help="save the event stream")
+    run.add_argument("--backend", choices=("thread", "gevent"), help="run on this backend")
     return parser
 
 
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "check":
         sys.exit(cmd_check(args.files))
     if args.command == "run":
-        sys.exit(cmd_run(args.file, args.set, args.timeout, args.json, args.record))
+        sys.exit(cmd_run(args.file, args.set, args.timeout, args.json, args.record, args.backend))
     from tui_conc.ui.app import make_app
 
     make_app(args.scenarios).run()
@@ -64,9 +65,9 @@ def cmd_list(folder: Path | None) -> int:
         return EXIT_INVALID
     entries = load_catalog(root)
     for e in entries:
-        backend = e.scenario.backend if e.scenario else "-"
+        backend = "/".join(e.scenario.supported) if e.scenario else "-"
         status = "ok" if e.valid else f"INVALID  {e.error}"
-        print(f"{e.chapter:<22} {e.title:<42} {backend:<7} {status}")
+        print(f"{e.chapter:<22} {e.title:<42} {backend:<13} {status}")
     return EXIT_OK if all(e.valid for e in entries) else EXIT_INVALID
 
 
@@ -85,7 +86,14 @@ def cmd_check(files: list[Path]) -> int:
     return EXIT_INVALID if bad else EXIT_OK
 
 
-def cmd_run(file: Path, sets: list[str], timeout: float, as_json: bool, record: Path | None) -> int:
+def cmd_run(
+    file: Path,
+    sets: list[str],
+    timeout: float,
+    as_json: bool,
+    record: Path | None,
+    backend: str | None = None,
+) -> int:
     from tui_conc.scenario import ScenarioError, load_scenario, parse_assignments, resolve_knobs
     from tui_conc.session import LiveRun
     from tui_conc.state import model as sm
@@ -100,7 +108,12 @@ def cmd_run(file: Path, sets: list[str], timeout: float, as_json: bool, record: 
         print(exc, file=sys.stderr)
         return EXIT_INVALID
     overrides = {name: knobs[name] for name in raw}
-    run = LiveRun(file, overrides, record=record).start()
+    backend = backend or scenario.backend
+    if backend not in scenario.supported:
+        supported = ", ".join(scenario.supported)
+        print(f"--backend: {file} runs on {supported}, not {backend}", file=sys.stderr)
+        return EXIT_INVALID
+    run = LiveRun(file, overrides, record=record, backend=backend).start()
     try:
         if not run.wait(timeout):
             run.stop(sm.TIMEOUT)

@@ -97,8 +97,9 @@ class LiveRun(_Judged):
         scenario: str | Path,
         overrides: dict[str, Any] | None = None,
         record: str | Path | None = None,
+        backend: str = "thread",
     ) -> None:
-        self.runner = RunnerProcess(scenario, overrides)
+        self.runner = RunnerProcess(scenario, overrides, backend)
         self.folder: StateFolder | None = None
         self._lock = threading.Lock()
         self._record_path = record

@@ -19,9 +19,18 @@ from tui_conc.engine import codec
 class RunnerProcess:
     """A runner child in its own process group (so one kill ends all of it)."""
 
-    def __init__(self, scenario: str | Path, overrides: dict[str, Any] | None = None) -> None:
+    #: The runner module for each backend (gevent's patches its own process first).
+    MODULES = {"thread": "tui_conc.engine.runner", "gevent": "tui_conc.engine.gevent_runner"}
+
+    def __init__(
+        self,
+        scenario: str | Path,
+        overrides: dict[str, Any] | None = None,
+        backend: str = "thread",
+    ) -> None:
         self.scenario = str(scenario)
         self.overrides = dict(overrides or {})
+        self.backend = backend
         self.proc: subprocess.Popen[bytes] | None = None
         self._stderr: IO[bytes] | None = None
 
@@ -30,7 +39,7 @@ class RunnerProcess:
         cmd = [
             sys.executable,
             "-m",
-            "tui_conc.engine.runner",
+            self.MODULES[self.backend],
             self.scenario,
             "--set-json",
             json.dumps(self.overrides),

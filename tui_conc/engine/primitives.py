@@ -22,6 +22,7 @@ from time import monotonic, monotonic_ns
 from typing import Any
 
 from tui_conc.engine import events as ev
+from tui_conc.engine import native
 
 Emit = Callable[[tuple[Any, ...]], None]
 
@@ -170,11 +171,7 @@ class Event:
         return ok
 
 
-_QUEUE_KINDS: dict[str, type[queue.Queue]] = {
-    "fifo": queue.Queue,
-    "lifo": queue.LifoQueue,
-    "priority": queue.PriorityQueue,
-}
+_QUEUE_KINDS = {"fifo": "Queue", "lifo": "LifoQueue", "priority": "PriorityQueue"}
 
 
 class Queue:
@@ -188,7 +185,9 @@ class Queue:
     def __init__(self, index: int, emit: Emit, kind: str, maxsize: int, items: list[Any]) -> None:
         self.index = index
         self._emit = emit
-        self.raw: queue.Queue = _QUEUE_KINDS[kind](maxsize)
+        # The stdlib classes, even under gevent (which swaps in its own C queue):
+        # their locks come from the patched threading, so they are cooperative there.
+        self.raw: queue.Queue = native.original("queue", _QUEUE_KINDS[kind])(maxsize)
         for item in items:
             self.raw.put_nowait(item)
         self.raw.unfinished_tasks = 0

@@ -1,5 +1,8 @@
 """The runner process: ``python -m tui_conc.engine.runner FILE [--set-json JSON] [--control]``.
 
+(``python -m tui_conc.engine.gevent_runner`` is the same runner for the
+gevent backend, monkey-patched first.)
+
 It runs one scenario on its backend and writes the event stream (see
 :mod:`tui_conc.engine.codec`) to stdout. With ``--control`` it reads
 ``pause`` / ``resume`` lines on stdin and exits when stdin closes (so it never
@@ -11,14 +14,12 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import sys
-import threading
-import time
+from collections import deque
 from time import monotonic_ns
 from typing import IO, Any
 
-from tui_conc.engine import codec
+from tui_conc.engine import codec, native
 from tui_conc.engine import events as ev
 
 #: How often buffered events are sent.
@@ -47,35 +48,60 @@ class Sink:
         return batch
 
 
-class Writer(threading.Thread):
-    """Writes encoded frames to the stream; the only thread that touches it."""
+class Writer:
+    """Writes encoded frames to the stream from its own OS thread; the only writer.
+
+    A small hand-off (a deque polled every millisecond) rather than a
+    ``queue.Queue``: under gevent, ``queue`` is patched for greenlets and must
+    not be shared between OS threads.
+    """
 
     def __init__(self, out: IO[bytes]) -> None:
-        super().__init__(name="tui-conc-writer", daemon=True)
         self.out = out
-        self.frames: queue.Queue[bytes | None] = queue.Queue(FRAMES_IN_FLIGHT)
+        self.frames: deque[bytes] = deque()
+        self.busy = False
 
-    def run(self) -> None:
-        while (frame := self.frames.get()) is not None:
+    def start(self) -> None:
+        native.start_thread(self._run)
+
+    def _run(self) -> None:
+        while True:
+            if not self.frames:
+                native.sleep(0.001)
+                continue
+            self.busy = True
+            frame = self.frames.popleft()
             self.out.write(frame)
             self.out.flush()
-            self.frames.task_done()
-        self.frames.task_done()
+            self.busy = False
+
+    def full(self) -> bool:
+        return len(self.frames) >= FRAMES_IN_FLIGHT
+
+    def join(self) -> None:
+        """Wait until every handed frame is written."""
+        while self.frames or self.busy:
+            native.sleep(0.001)
 
 
-class Flusher(threading.Thread):
-    """Every few ms: judge back-pressure, and hand full-enough batches to the writer."""
+class Flusher:
+    """Every few ms, on its own OS thread: judge back-pressure, hand batches to the writer."""
 
-    def __init__(self, sink: Sink, writer: Writer, control: Any) -> None:
-        super().__init__(name="tui-conc-flusher", daemon=True)
+    def __init__(self, sink: Sink, writer: Writer, control: Any, tick: Any = None) -> None:
         self.sink = sink
         self.writer = writer
         self.control = control
-        self.lock = threading.Lock()
+        self.tick = tick  #: called every round (the gevent hub monitor reports there)
+        self.lock = native.allocate_lock()
 
-    def run(self) -> None:
+    def start(self) -> None:
+        native.start_thread(self._run)
+
+    def _run(self) -> None:
         while True:
-            time.sleep(FLUSH_INTERVAL_S)
+            native.sleep(FLUSH_INTERVAL_S)
+            if self.tick is not None:
+                self.tick()
             self.control.throttle(len(self.sink.events) > BACKLOG_LIMIT)
             self.flush(wait=False)
 
@@ -83,18 +109,17 @@ class Flusher(threading.Thread):
         """Send what is buffered; with ``wait``, block until all of it is written."""
         with self.lock:
             while self.sink.events:
-                if not wait and self.writer.frames.full():
+                if not wait and self.writer.full():
                     return  # the reader is behind: keep buffering (bounded by throttle)
                 self.sink.append((ev.CLOCK, -1, -1, monotonic_ns()))
-                batch = self.sink.drain(FRAME_EVENTS)
-                self.writer.frames.put(codec.encode_frame(batch))
+                self.writer.frames.append(codec.encode_frame(self.sink.drain(FRAME_EVENTS)))
                 if not wait:
                     return
             if wait:
-                self.writer.frames.join()
+                self.writer.join()
 
 
-def _control_loop(control: Any, emit: Any, flusher: Flusher) -> None:
+def _control_loop(control: Any, emit: Any) -> None:
     for raw in sys.stdin.buffer:
         command = raw.decode(errors="replace").strip()
         if command == "pause":
@@ -106,7 +131,13 @@ def _control_loop(control: Any, emit: Any, flusher: Flusher) -> None:
     os._exit(0)  # the parent went away: nothing is left to report to
 
 
-def run(path: str, overrides: dict[str, Any], out: IO[bytes], control: bool = False) -> int:
+def run(
+    path: str,
+    overrides: dict[str, Any],
+    out: IO[bytes],
+    control: bool = False,
+    backend: str = "thread",
+) -> int:
     """Run the scenario at ``path``; returns the process exit status."""
     from tui_conc.engine.thread_backend import ThreadRun
     from tui_conc.scenario import ScenarioError, load_scenario, resolve_knobs
@@ -129,19 +160,20 @@ def run(path: str, overrides: dict[str, Any], out: IO[bytes], control: bool = Fa
         out.write(codec.encode_frame([(ev.ERROR, -1, -1, monotonic_ns(), f"cannot build: {exc}")]))
         out.flush()
         return 2
-    header.update(
-        title=scenario.title, file=path, backend=scenario.backend, knobs=knobs, **trun.header()
-    )
+    header.update(title=scenario.title, file=path, backend=backend, knobs=knobs, **trun.header())
     out.write(codec.encode_frame(header))
     out.flush()
+    tick = None
+    if backend == "gevent":
+        from tui_conc.engine.hub import HubMonitor
+
+        tick = HubMonitor(sink.append, trun.actor_of).report
     writer = Writer(out)
     writer.start()
-    flusher = Flusher(sink, writer, trun.control)
+    flusher = Flusher(sink, writer, trun.control, tick)
     flusher.start()
     if control:
-        threading.Thread(
-            target=_control_loop, args=(trun.control, sink.append, flusher), daemon=True
-        ).start()
+        native.start_thread(lambda: _control_loop(trun.control, sink.append))
     try:
         trun.start()
         trun.wait_until_done()
@@ -153,7 +185,7 @@ def run(path: str, overrides: dict[str, Any], out: IO[bytes], control: bool = Fa
     return 0
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, backend: str = "thread") -> None:
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m tui_conc.engine.runner")
@@ -163,7 +195,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     out = sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but frames may reach the stream
-    status = run(args.file, json.loads(args.set_json), out, control=args.control)
+    status = run(args.file, json.loads(args.set_json), out, control=args.control, backend=backend)
     out.flush()
     os._exit(status)  # daemon actors end here, as Python's own exit would end them
 

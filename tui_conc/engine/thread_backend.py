@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from time import monotonic_ns
 from typing import Any
 
 from tui_conc.engine import events as ev
+from tui_conc.engine import native
 from tui_conc.engine.interpreter import Compiler, Frame, StepFailed, describe, expr
 from tui_conc.engine.primitives import Condition, Event, LockLike, Queue, Variable
 from tui_conc.engine.sockets import Listener, Selector, SocketTable
@@ -24,15 +26,9 @@ class Control:
         self.hold = False
         self.paused = False
         self.throttled = False
-        self._gate = threading.Event()
-        self._gate.set()
 
     def _update(self) -> None:
         self.hold = self.paused or self.throttled
-        if self.hold:
-            self._gate.clear()
-        else:
-            self._gate.set()
 
     def pause(self, paused: bool) -> None:
         self.paused = paused
@@ -44,7 +40,13 @@ class Control:
             self._update()
 
     def wait(self) -> None:
-        self._gate.wait()
+        """Hold the calling actor while paused or throttled.
+
+        A plain flag polled with ``time.sleep``: set from an OS thread, it
+        works for threads and (monkey-patched sleep) greenlets alike.
+        """
+        while self.hold:
+            time.sleep(0.005)
 
 
 @dataclass(eq=False)
@@ -58,6 +60,7 @@ class ActorRuntime:
     daemon: bool
     thread: threading.Thread | None = None
     finished: bool = False
+    runner: Any = None  #: the greenlet or thread object running it (for the hub monitor)
 
 
 @dataclass(eq=False)
@@ -183,7 +186,8 @@ class ThreadRun:
 
     def _main(self, actor: ActorRuntime, body: Callable[[Frame], None], frame: Frame) -> None:
         emit = self.emit
-        emit((ev.ACTOR_START, actor.index, -1, monotonic_ns(), threading.get_native_id()))
+        actor.runner = native.current()
+        emit((ev.ACTOR_START, actor.index, -1, monotonic_ns(), native.actor_ident()))
         try:
             body(frame)
         except StepFailed as exc:
@@ -199,6 +203,10 @@ class ThreadRun:
                 with self._live_cond:
                     self._live -= 1
                     self._live_cond.notify_all()
+
+    def actor_of(self, runner: Any) -> int:
+        """The index of the actor ``runner`` (a greenlet) runs, or -1."""
+        return next((a.index for a in self.actors if a.runner is runner), -1)
 
     def alive_names(self) -> list[str]:
         """The actors whose threads are running now (``threading.enumerate``, ours only)."""

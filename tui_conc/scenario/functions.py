@@ -48,6 +48,8 @@ EXPECT_FUNCTIONS: dict[str, str] = {
     "put_blocks": "put_blocks(q): puts that found the queue full",
     "get_blocks": "get_blocks(q): gets that found the queue empty",
     "log_count": "log_count(text): log lines containing text",
+    "hub_switches": "hub_switches(): greenlet switches (gevent backend)",
+    "hub_blocked": "hub_blocked(): times a greenlet blocked the hub for over 0.1 s (gevent)",
     "log_index": "log_index(text): position of the first log line containing text",
     "log_last": "log_last(text): position of the last log line containing text",
     "log_order": "log_order(a, b, …): the first lines containing a, b, … come in that order",
@@ -67,4 +69,4 @@ EXPECT_FUNCTIONS: dict[str, str] = {
 #: Names every actor may read besides knobs, locals and shared variables.
 ACTOR_NAMES = frozenset({"i", "actor"})
 #: Names every expectation may read besides knobs, variables and resources.
-EXPECT_NAMES = frozenset({"outcome", "deadlock", "stall", "elapsed", "cycle"})
+EXPECT_NAMES = frozenset({"outcome", "deadlock", "stall", "elapsed", "cycle", "backend"})

@@ -186,6 +186,8 @@ def _step(raw: Any, path: Path, doc: YamlDocument) -> m.Step:
 
 
 def _check(sc: m.Scenario) -> None:
+    if sc.backends and sc.backend not in sc.backends:
+        raise _Problem(("backends",), f"backends must include the backend {sc.backend!r}")
     variables = {n for n, r in sc.resources.items() if r.type == "variable"}
     knob_names = set(sc.knobs)
     for name in sc.actors:

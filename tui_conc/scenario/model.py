@@ -17,7 +17,8 @@ from msgspec import Struct, field
 #: A number, a boolean, or an expression over knobs and locals.
 Value = bool | int | float | str
 
-BACKENDS: tuple[str, ...] = ("thread",)
+BACKENDS: tuple[str, ...] = ("thread", "gevent")
+Backend = Literal["thread", "gevent"]
 LOCKLIKE = frozenset({"lock", "rlock", "semaphore", "bounded_semaphore", "condition"})
 
 
@@ -350,7 +351,15 @@ class Scenario(_Strict, kw_only=True):
     chapter: str
     actors: dict[str, Actor]
     order: int = 100
-    backend: Literal["thread"] = "thread"
+    backend: Backend = "thread"
+    #: Every backend the scenario runs on (its lesson and expectations hold on each).
+    backends: list[Backend] = []
+
+    @property
+    def supported(self) -> list[str]:
+        """The backends this scenario runs on, its own first."""
+        return [self.backend] + [b for b in self.backends if b != self.backend]
+
     explanation: str = ""
     knobs: dict[str, Knob] = {}
     resources: dict[str, Resource] = {}

@@ -98,6 +98,8 @@ EXPECT_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "log_index": lambda env, text: _log_index(env, text),
     "log_last": lambda env, text: _log_index(env, text, last=True),
     "log_order": _log_order,
+    "hub_switches": lambda env: env.snapshot.hub.switches if env.snapshot.hub else 0,
+    "hub_blocked": lambda env: len(env.snapshot.hub.blocked) if env.snapshot.hub else 0,
     "accepted": lambda env, name: _listener(env, name)[0].accepted,
     "max_open": lambda env, name: _listener(env, name)[0].max_open,
     "misses": _misses,
@@ -133,6 +135,7 @@ def check(
         deadlock=bool(snapshot.cycle),
         stall=snapshot.stalled,
         elapsed=snapshot.elapsed_s,
+        backend=snapshot.backend,
         cycle=[edge.actor for edge in snapshot.cycle],
     )
     results = []

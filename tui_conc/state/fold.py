@@ -41,6 +41,9 @@ class StateFolder:
         self.sockets: dict[int, Socket] = {}
         self.selects: dict[int, Select] = {}  #: selector resource index (-1: plain select)
         self.registered: dict[int, list[int]] = {}
+        self.backend: str = header.get("backend", "thread")
+        self.hub_switches = 0
+        self.hub_blocked: deque[tuple[int, float, int]] = deque(maxlen=50)
         self.log: deque[tuple[int, int, int, str]] = deque(maxlen=LOG_KEEP)
         self.log_total = 0
         self.count = 0
@@ -79,6 +82,8 @@ class StateFolder:
             ev.SELECTED: self._selected,
             ev.REGISTER: self._register,
             ev.UNREGISTER: self._register,
+            ev.HUB: self._hub,
+            ev.HUB_BLOCKED: self._hub,
         }
 
     # ------------------------------------------------------------ folding
@@ -286,6 +291,13 @@ class StateFolder:
         sel.last_ready = list(e[4])
         sel.watched = list(e[5])
         sel.ready_sizes.append(len(e[4]))
+
+    def _hub(self, e: Sequence[Any]) -> None:
+        self.now = e[3]
+        if e[0] == ev.HUB:
+            self.hub_switches = e[4]
+        else:
+            self.hub_blocked.append((e[1], float(e[4]), e[3]))
 
     def _register(self, e: Sequence[Any]) -> None:
         self.now = e[3]

@@ -146,6 +146,14 @@ class SelectView:
 
 
 @dataclass(frozen=True, slots=True)
+class HubView:
+    """The gevent hub: greenlet switches, and the times a greenlet kept it blocked."""
+
+    switches: int
+    blocked: tuple[tuple[str, float, float], ...]  #: (actor, milliseconds, at run time s)
+
+
+@dataclass(frozen=True, slots=True)
 class LogLine:
     """One line an actor logged."""
 
@@ -192,6 +200,8 @@ class Snapshot:
     error: str | None = None
     events_folded: int = 0
     knobs: dict[str, Any] = field(default_factory=dict)
+    backend: str = "thread"
+    hub: HubView | None = None
 
     @property
     def deadlock_text(self) -> str:

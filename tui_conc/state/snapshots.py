@@ -128,6 +128,8 @@ def take_snapshot(
         error=folder.error,
         events_folded=folder.count,
         knobs=dict(folder.knobs),
+        backend=folder.backend,
+        hub=_hub_view(folder) if folder.backend == "gevent" else None,
     )
 
 
@@ -174,3 +176,11 @@ def _target_name(folder: StateFolder, a: Actor) -> str | None:
 
 def _names(folder: StateFolder, ids: Iterable[int]) -> tuple[str, ...]:
     return tuple(folder.actors[i].name for i in ids)
+
+
+def _hub_view(folder: StateFolder) -> sm.HubView:
+    blocked = tuple(
+        (folder.actors[a].name if a >= 0 else "?", ms, (t - folder.t0) / 1e9)
+        for a, ms, t in folder.hub_blocked
+    )
+    return sm.HubView(folder.hub_switches, blocked)

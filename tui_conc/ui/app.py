@@ -47,14 +47,14 @@ if TYPE_CHECKING:
 W = TypeVar("W", bound=Widget)
 
 #: Builds the run for a scenario and its knob overrides (live by default).
-SourceFactory = Callable[[Entry, dict[str, Any]], "RunSource"]
+SourceFactory = Callable[[Entry, dict[str, Any], str], "RunSource"]
 
 
-def live_source(entry: Entry, overrides: dict[str, Any]) -> RunSource:
-    """A real run in a runner process."""
+def live_source(entry: Entry, overrides: dict[str, Any], backend: str) -> RunSource:
+    """A real run in a runner process, on ``backend``."""
     from tui_conc.session import LiveRun  # imported on the first run, off the startup path
 
-    return LiveRun(entry.path, overrides).start()
+    return LiveRun(entry.path, overrides, backend=backend).start()
 
 
 class TuiConcApp(App[None]):
@@ -64,6 +64,7 @@ class TuiConcApp(App[None]):
     | :- | :- |
     | r | run (or restart) the selected scenario |
     | k | change the knobs for the next run |
+    | b | switch the backend (thread / gevent) for the next run, where the scenario allows |
     | x | stop the run (kills its process at once) |
     | space | pause / resume |
     | 1 / 2 | Lesson / Run view |
@@ -80,6 +81,7 @@ class TuiConcApp(App[None]):
     BINDINGS = [
         Binding("r", "run", "Run"),
         Binding("k", "knobs", "Knobs"),
+        Binding("b", "backend", "Backend"),
         Binding("x", "stop", "Stop"),
         Binding("space", "pause", "Pause", priority=True),
         Binding("1", "tab('lesson')", "Lesson", show=False),
@@ -103,6 +105,8 @@ class TuiConcApp(App[None]):
         self.results: list[ExpectationResult] | None = None
         #: Knob values changed in the app, per scenario file (as typed).
         self.knob_overrides: dict[Path, dict[str, str]] = {}
+        #: The backend chosen for the next run, per scenario file.
+        self.backends: dict[Path, str] = {}
         self.frame_times: deque[float] = deque(maxlen=2000)
         self._shown_version = -1
         self._shown_status = ""
@@ -171,6 +175,8 @@ class TuiConcApp(App[None]):
         self.entry = entry
         self.results = None
         self._main(LessonView).show_entry(entry, self.knob_overrides.get(entry.path, {}))
+        if entry.scenario is not None:
+            self._main(LessonView).show_backend(entry.scenario.supported, self.backend_for(entry))
         self._reset_panels()
         self._main(StatusBar).show(entry.title, None, None)
         self._main(Banner).show(None)
@@ -215,7 +221,8 @@ class TuiConcApp(App[None]):
         self._reset_panels()
         self.results = None
         self._main(LessonView).show_results(None)
-        self.source = self.source_factory(entry, {name: knobs[name] for name in raw})
+        backend = self.backend_for(entry)
+        self.source = self.source_factory(entry, {name: knobs[name] for name in raw}, backend)
         self.action_tab("run")
         self._tick()
 
@@ -240,6 +247,25 @@ class TuiConcApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Space pauses, except while typing a knob value (the Input gets it)."""
         return not (action == "pause" and isinstance(self.focused, Input))
+
+    def backend_for(self, entry: Entry) -> str:
+        """The backend the next run of ``entry`` uses."""
+        assert entry.scenario is not None
+        return self.backends.get(entry.path, entry.scenario.backend)
+
+    def action_backend(self) -> None:
+        """Switch the next run's backend among those the scenario supports."""
+        entry = self.entry
+        if entry is None or entry.scenario is None:
+            return
+        supported = entry.scenario.supported
+        if len(supported) < 2:
+            self.notify(f"This scenario runs on {supported[0]} only.")
+            return
+        current = supported.index(self.backend_for(entry))
+        self.backends[entry.path] = supported[(current + 1) % len(supported)]
+        self._main(LessonView).show_backend(supported, self.backends[entry.path])
+        self.notify(f"Next run: {self.backends[entry.path]} (press r)")
 
     def action_knobs(self) -> None:
         """Open the knobs form for the selected scenario."""

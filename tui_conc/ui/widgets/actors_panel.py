@@ -24,7 +24,8 @@ class ActorsPanel(LiveTable):
     def show(self, snapshot: Snapshot) -> None:
         self.sync([(str(a.index), self._row(a, snapshot)) for a in snapshot.actors])
         busy = sum(a.state not in ("new", "done", "failed", "killed") for a in snapshot.actors)
-        self.border_title = f"Actors · {busy} live of {len(snapshot.actors)}"
+        hub = f" · hub: {snapshot.hub.switches:,} switches" if snapshot.hub is not None else ""
+        self.border_title = f"Actors · {busy} live of {len(snapshot.actors)}{hub}"
 
     @classmethod
     def _row(cls, a: ActorView, snapshot: Snapshot) -> tuple[str | Text, ...]:

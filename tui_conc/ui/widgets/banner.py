@@ -15,6 +15,7 @@ class Banner(Static):
     Banner.-deadlock { display: block; background: $error; color: $text; text-style: bold; }
     Banner.-stall { display: block; background: $warning; color: $text; text-style: bold; }
     Banner.-error { display: block; background: $error-darken-2; color: $text; }
+    Banner.-hub { display: block; background: $warning-darken-2; color: $text; }
     """
 
     def show(self, snapshot: Snapshot | None) -> None:
@@ -35,6 +36,13 @@ class Banner(Static):
             elif snapshot.error:
                 kind = "error"
                 message = f"ERROR: {snapshot.error}"
-        for name in ("deadlock", "stall", "error"):
+            elif snapshot.hub is not None and snapshot.hub.blocked:
+                kind = "hub"
+                worst = max(snapshot.hub.blocked, key=lambda b: b[1])
+                message = (
+                    f"HUB BLOCKED: {worst[0]} kept gevent's hub for {worst[1]:.0f} ms without "
+                    f"yielding ({len(snapshot.hub.blocked)} warnings); nobody else could run."
+                )
+        for name in ("deadlock", "stall", "error", "hub"):
             self.set_class(kind == name, f"-{name}")
         self.update(message)

@@ -63,7 +63,7 @@ class LessonView(VerticalScroll):
     LessonView { scrollbar-gutter: stable; }
     LessonView > Static { padding: 0 1; }
     LessonView #problem { color: $error; padding: 1; display: none; }
-    LessonView #knobs, LessonView #expectations { padding: 1 1 0 1; }
+    LessonView #knobs, LessonView #expectations, LessonView #backend { padding: 1 1 0 1; }
     """
 
     def __init__(self, entries: list[Entry], **kwargs: object) -> None:
@@ -74,6 +74,7 @@ class LessonView(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield Static(welcome(self.entries), id="explanation")
         yield Static(id="problem")
+        yield Static(id="backend")
         yield Static(id="knobs")
         yield Static(id="expectations")
 
@@ -84,6 +85,7 @@ class LessonView(VerticalScroll):
         self.query_one("#problem", Static).display = False
         self.query_one("#knobs", Static).update("")
         self.query_one("#expectations", Static).update("")
+        self.query_one("#backend", Static).update("")
 
     def show_entry(self, entry: Entry, knobs: dict[str, str]) -> None:
         """Show ``entry``'s lesson with the knob values the next run will use."""
@@ -105,6 +107,16 @@ class LessonView(VerticalScroll):
         )
         self.show_knobs(knobs)
         self.show_results(None)
+
+    def show_backend(self, supported: list[str], chosen: str) -> None:
+        """Which backends the scenario runs on, and the one the next run uses."""
+        text = Text.assemble(("Runs on  ", "bold underline"))
+        for name in supported:
+            text.append(f" {name} ", "bold reverse" if name == chosen else "dim")
+            text.append(" ")
+        if len(supported) > 1:
+            text.append(" press b to switch", "dim")
+        self.query_one("#backend", Static).update(text)
 
     def show_knobs(self, overrides: dict[str, str]) -> None:
         """The knob table: name, the value the next run uses, help; changed values stand out."""

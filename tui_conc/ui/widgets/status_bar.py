@@ -28,6 +28,7 @@ class StatusBar(Static):
         text.append(f" {status.upper()} ", STATUS_STYLES.get(status, ""))
         if snapshot is not None:
             text.append(f"  {snapshot.elapsed_s:6.2f}s", "bold")
+            text.append(f"  on {snapshot.backend}", "cyan")
             text.append(f"  {snapshot.events_folded:,} events", "dim")
         if results:
             good = sum(r.passed for r in results)

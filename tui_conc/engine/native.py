@@ -1,0 +1,72 @@
+"""Real OS threads and sleeps, even in a process that gevent has monkey-patched.
+
+The runner's flusher, writer and control loop must keep running while a
+greenlet hogs the hub (that is the lesson of "a greenlet that never
+yields"), so under gevent they use the original ``_thread`` and
+``time.sleep``; the actors use whatever ``threading`` is.
+"""
+
+from __future__ import annotations
+
+import _thread
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+def _patched() -> bool:
+    monkey = sys.modules.get("gevent.monkey")
+    return bool(monkey and monkey.is_module_patched("threading"))
+
+
+def original(module: str, name: str) -> Any:
+    """The unpatched ``module.name`` (the current one when gevent has not patched it)."""
+    return _original(module, name)
+
+
+def _original(module: str, name: str) -> Any:
+    if _patched():
+        from gevent import monkey
+
+        return monkey.get_original(module, name)
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
+def start_thread(target: Callable[[], None]) -> None:
+    """Run ``target`` on a new OS thread (never a greenlet)."""
+    _original("_thread", "start_new_thread")(target, ())
+
+
+def sleep(seconds: float) -> None:
+    """Sleep this OS thread (never yields to a gevent hub)."""
+    _original("time", "sleep")(seconds)
+
+
+def allocate_lock() -> Any:
+    """A lock that works between OS threads."""
+    return _original("_thread", "allocate_lock")()
+
+
+def current() -> Any:
+    """The greenlet (under gevent) or thread running now."""
+    if _patched():
+        import gevent
+
+        return gevent.getcurrent()
+    return threading.current_thread()
+
+
+def actor_ident() -> int:
+    """The id shown beside an actor: a greenlet's id under gevent, else the thread's."""
+    if _patched():
+        import gevent
+
+        return int(gevent.getcurrent().minimal_ident)
+    return threading.get_native_id()
+
+
+__all__ = ["_thread", "actor_ident", "allocate_lock", "sleep", "start_thread", "time"]
