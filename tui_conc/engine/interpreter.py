@@ -62,6 +62,13 @@ class Frame:
         return res.value if isinstance(res, Variable) else res
 
 
+def _give_up(handler: Block | None, error: Exception, f: Frame) -> None:
+    """A call gave up (Full, Empty, nothing to read): run the step's block, or raise as Python."""
+    if handler is None:
+        raise error
+    handler(f)
+
+
 def _sock(value: Any) -> Sock:
     if isinstance(value, Listener):
         return value.sock
@@ -231,9 +238,7 @@ class Compiler:
         def put(f: Frame) -> None:
             value = fixed if const else item(f)  # type: ignore[misc]
             if not put_(a, sid, value, block, _at(timeout, f)):
-                if on_full is None:
-                    raise queue.Full(f"queue {name!r} is full")
-                on_full(f)
+                _give_up(on_full, queue.Full(f"queue {name!r} is full"), f)
 
         return put
 
@@ -246,13 +251,10 @@ class Compiler:
 
         def get(f: Frame) -> None:
             ok, value = get_(a, sid, block, _at(timeout, f))
-            if ok:
-                if name:
-                    f.locals[name] = value
-            elif on_empty is None:
-                raise queue.Empty(f"queue {qname!r} is empty")
-            else:
-                on_empty(f)
+            if not ok:
+                _give_up(on_empty, queue.Empty(f"queue {qname!r} is empty"), f)
+            elif name:
+                f.locals[name] = value
 
         return get
 
@@ -294,13 +296,10 @@ class Compiler:
 
         def accept(f: Frame) -> None:
             conn = listener.accept(a, sid, block, "client")
-            if conn is not None:
-                if name:
-                    f.locals[name] = conn
-            elif on_empty is None:
-                raise BlockingIOError(f"no connection waiting on {listener.name!r}")
-            else:
-                on_empty(f)
+            if conn is None:
+                _give_up(on_empty, BlockingIOError(f"nobody waits on {listener.name!r}"), f)
+            elif name:
+                f.locals[name] = conn
 
         return accept
 
@@ -325,13 +324,10 @@ class Compiler:
 
         def recv(f: Frame) -> None:
             ok, text = _sock(target(f)).recv(a, sid, int(size(f)), block)
-            if ok:
-                if name:
-                    f.locals[name] = text
-            elif on_empty is None:
-                raise BlockingIOError("nothing to read yet")
-            else:
-                on_empty(f)
+            if not ok:
+                _give_up(on_empty, BlockingIOError("nothing to read yet"), f)
+            elif name:
+                f.locals[name] = text
 
         return recv
 
