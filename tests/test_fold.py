@@ -158,3 +158,21 @@ def test_replaying_a_trace_is_deterministic() -> None:
     mid = ReplayRun(TRACES / "producer_consumer.trace", upto=60)
     assert mid.status == "running"
     assert mid.snapshot() == ReplayRun(TRACES / "producer_consumer.trace", upto=60).snapshot()
+
+
+def test_a_live_snapshot_can_describe_only_the_first_actors() -> None:
+    f = StateFolder(header(5, [{"name": "a", "type": "lock"}]))
+    f.fold(started(3))
+    f.fold([(ev.ACTOR_DONE, 0, -1, 2 * S)])
+    snap = f.snapshot("running", actor_limit=2)
+    assert [a.name for a in snap.actors] == ["w-0", "w-1"]
+    assert snap.actor_total == 5
+    assert dict(snap.actor_states) == {"done": 1, "running": 2, "new": 2}
+    assert len(f.snapshot("running").actors) == 5
+
+
+def test_the_fold_knows_who_is_waiting() -> None:
+    f = two_lock_deadlock()
+    assert f.waiting == {0, 1, 2}
+    f.fold([(ev.WAKE, 2, 0, 2 * S, False)])
+    assert f.waiting == {0, 1}

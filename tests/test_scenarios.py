@@ -13,7 +13,10 @@ from tui_conc.state.expectations import check
 from .conftest import SCENARIOS
 
 #: Knobs that keep a load test short in the suite (its lesson stays the same).
-QUICK = {"stress_events": {"iterations": 20_000}}
+QUICK = {
+    "stress_events": {"iterations": 20_000},
+    "stress_greenlets": {"greenlets": 500, "rounds": 5},
+}
 
 
 def run_scenario(path: Path, overrides: dict | None = None):

@@ -28,6 +28,8 @@ DEADLOCK_CHECK_S = 0.02
 #: While events stream in, the reader publishes a snapshot this often, so the
 #: UI never waits for the fold (and never starves behind it).
 PUBLISH_EVERY_S = 0.03
+#: Snapshots taken for the live panels describe at most this many actors.
+LIVE_ACTORS = 300
 #: A frame is folded in chunks of this many events, the lock released between.
 FOLD_CHUNK = 5_000
 #: The reader's duty cycle: after this much folding it sleeps for YIELD_S, so
@@ -40,7 +42,9 @@ YIELD_S = 0.004
 class RunSource(Protocol):
     """What the app needs of a run, live or replayed."""
 
-    def snapshot(self, log_tail: int = 200, wait: bool = True) -> sm.Snapshot: ...
+    def snapshot(
+        self, log_tail: int = 200, wait: bool = True, actor_limit: int | None = None
+    ) -> sm.Snapshot: ...
     def poll(self) -> None: ...
     def pause(self) -> None: ...
     def resume(self) -> None: ...
@@ -148,7 +152,7 @@ class LiveRun(_Judged):
                         if now - self._last_check >= DEADLOCK_CHECK_S:
                             self._judge_deadlock()
                         if now - self._published_at >= PUBLISH_EVERY_S:
-                            self._published = self._snapshot_locked(200)
+                            self._published = self._snapshot_locked(200, LIVE_ACTORS)
                             self._published_at = now
                     if now - burst_started >= BURST_S:
                         time.sleep(YIELD_S)
@@ -249,23 +253,30 @@ class LiveRun(_Judged):
         """Goes up whenever the state changed (the app redraws only then)."""
         return self._version
 
-    def snapshot(self, log_tail: int = 200, wait: bool = True) -> sm.Snapshot:
+    def snapshot(
+        self, log_tail: int = 200, wait: bool = True, actor_limit: int | None = None
+    ) -> sm.Snapshot:
         """The state now; with ``wait=False``, the reader's latest one if it is busy folding."""
         if not self._lock.acquire(blocking=wait or self._published is None):
             return self._published  # type: ignore[return-value]
         try:
-            return self._snapshot_locked(log_tail)
+            return self._snapshot_locked(log_tail, actor_limit)
         finally:
             self._lock.release()
 
-    def _snapshot_locked(self, log_tail: int) -> sm.Snapshot:
+    def _snapshot_locked(self, log_tail: int, actor_limit: int | None = None) -> sm.Snapshot:
         folder = self.folder
         status = self._derive_status()
         if folder is None:
             return sm.Snapshot(title="", status=status, elapsed_s=0.0)
         now = self._frozen_at if self._frozen_at is not None else monotonic_ns()
         return folder.snapshot(
-            status, now=now, cycle=self._cycle, stalled=self._stalled, log_tail=log_tail
+            status,
+            now=now,
+            cycle=self._cycle,
+            stalled=self._stalled,
+            log_tail=log_tail,
+            actor_limit=actor_limit,
         )
 
 
@@ -302,10 +313,16 @@ class ReplayRun(_Judged):
     def version(self) -> int:
         return 0
 
-    def snapshot(self, log_tail: int = 200, wait: bool = True) -> sm.Snapshot:
+    def snapshot(
+        self, log_tail: int = 200, wait: bool = True, actor_limit: int | None = None
+    ) -> sm.Snapshot:
         assert self.folder is not None
         return self.folder.snapshot(
-            self.status, cycle=self._cycle, stalled=self._stalled, log_tail=log_tail
+            self.status,
+            cycle=self._cycle,
+            stalled=self._stalled,
+            log_tail=log_tail,
+            actor_limit=actor_limit,
         )
 
     def poll(self) -> None:

@@ -67,7 +67,7 @@ class Writer:
     def _run(self) -> None:
         while True:
             if not self.frames:
-                native.sleep(0.001)
+                native.sleep(FLUSH_INTERVAL_S)  # idle: a short poll here steals the GIL
                 continue
             self.busy = True
             frame = self.frames.popleft()

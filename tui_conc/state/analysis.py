@@ -20,7 +20,7 @@ _LOCKLIKE = frozenset({"lock", "rlock", "semaphore", "bounded_semaphore", "condi
 def wait_for_graph(folder: StateFolder) -> dict[int, tuple[int, ...]]:
     """Actor → the actors it waits for (only waits that cannot time out)."""
     graph: dict[int, tuple[int, ...]] = {}
-    for actor in folder.actors:
+    for actor in (folder.actors[i] for i in sorted(folder.waiting)):
         if actor.state not in (sm.BLOCKED, sm.WAITING) or actor.timeout is not None:
             continue
         if actor.target is None:

@@ -42,6 +42,8 @@ class StateFolder:
         self.selects: dict[int, Select] = {}  #: selector resource index (-1: plain select)
         self.registered: dict[int, list[int]] = {}
         self.backend: str = header.get("backend", "thread")
+        #: Actors inside a WAIT right now (the deadlock analysis looks only at these).
+        self.waiting: set[int] = set()
         self.hub_switches = 0
         self.hub_blocked: deque[tuple[int, float, int]] = deque(maxlen=50)
         self.log: deque[tuple[int, int, int, str]] = deque(maxlen=LOG_KEEP)
@@ -179,8 +181,8 @@ class StateFolder:
         r.history.append(r.depth)
         r.history_bucket = bucket
 
-    @staticmethod
-    def _to(actor: Actor, state: str, t: int) -> None:
+    def _to(self, actor: Actor, state: str, t: int) -> None:
+        self.waiting.discard(actor.index)
         if state != actor.state:
             actor.history.append((t, state))
         actor.state = state
@@ -226,6 +228,7 @@ class StateFolder:
         actor.how = how
         actor.step = e[4]
         actor.timeout = e[6]
+        self.waiting.add(actor.index)
         if how == "join" or how in _IO_HOWS:
             return
         r = self.resources[e[2]]
@@ -369,6 +372,7 @@ class StateFolder:
         cycle: tuple[sm.CycleEdge, ...] = (),
         stalled: bool = False,
         log_tail: int = 200,
+        actor_limit: int | None = None,
     ) -> sm.Snapshot:
         """An immutable view; ``now`` (monotonic ns) dates "time in state" and elapsed."""
-        return take_snapshot(self, status, now, cycle, stalled, log_tail)
+        return take_snapshot(self, status, now, cycle, stalled, log_tail, actor_limit)

@@ -202,6 +202,8 @@ class Snapshot:
     knobs: dict[str, Any] = field(default_factory=dict)
     backend: str = "thread"
     hub: HubView | None = None
+    actor_total: int = 0  #: every actor of the run (``actors`` may hold only the first ones)
+    actor_states: tuple[tuple[str, int], ...] = ()  #: how many actors are in each state
 
     @property
     def deadlock_text(self) -> str:

@@ -22,8 +22,13 @@ def take_snapshot(
     cycle: tuple[sm.CycleEdge, ...],
     stalled: bool,
     log_tail: int,
+    actor_limit: int | None = None,
 ) -> sm.Snapshot:
-    """The whole state of ``folder`` at ``now`` (monotonic ns), immutable."""
+    """The whole state of ``folder`` at ``now`` (monotonic ns), immutable.
+
+    ``actor_limit`` keeps only the first actors' views (a live panel cannot
+    show ten thousand rows); ``actor_states`` still counts every actor.
+    """
     now = max(folder.now if now is None else now, folder.now)
     locks, queues, events, variables = [], [], [], []
     for r in folder.resources:
@@ -114,7 +119,9 @@ def take_snapshot(
         now=now if folder.ended_at is None else folder.ended_at,
         status=status,
         elapsed_s=max(end - folder.t0, 0) / 1e9,
-        actors=_actor_views(folder, now),
+        actors=_actor_views(folder, now, actor_limit),
+        actor_total=len(folder.actors),
+        actor_states=_state_counts(folder),
         locks=tuple(locks),
         queues=tuple(queues),
         events=tuple(events),
@@ -133,9 +140,18 @@ def take_snapshot(
     )
 
 
-def _actor_views(folder: StateFolder, now: int) -> tuple[sm.ActorView, ...]:
-    out = []
+def _state_counts(folder: StateFolder) -> tuple[tuple[str, int], ...]:
+    counts: dict[str, int] = {}
     for a in folder.actors:
+        counts[a.state] = counts.get(a.state, 0) + 1
+    return tuple(sorted(counts.items()))
+
+
+def _actor_views(
+    folder: StateFolder, now: int, limit: int | None = None
+) -> tuple[sm.ActorView, ...]:
+    out = []
+    for a in folder.actors if limit is None else folder.actors[:limit]:
         target = _target_name(folder, a)
         step = ""
         if 0 <= a.step < len(folder.steps):

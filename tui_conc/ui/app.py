@@ -46,6 +46,9 @@ if TYPE_CHECKING:
 
 W = TypeVar("W", bound=Widget)
 
+#: The Actors panel lists at most this many actors (the rest are counted).
+LIVE_ACTORS = 300
+
 #: Builds the run for a scenario and its knob overrides (live by default).
 SourceFactory = Callable[[Entry, dict[str, Any], str], "RunSource"]
 
@@ -349,9 +352,11 @@ class TuiConcApp(App[None]):
         ):
             return  # an ended run does not change: nothing to redraw
         final = status in sm.FINAL_STATUSES
-        snapshot = source.snapshot(wait=final)  # never wait behind the fold while it runs
+        # never wait behind the fold while it runs; the panels show at most LIVE_ACTORS actors
+        snapshot = source.snapshot(wait=final, actor_limit=LIVE_ACTORS)
         if status in sm.FINAL_STATUSES and self.results is None and entry.scenario is not None:
-            self.results = check(entry.scenario, snapshot, source.log_texts())  # type: ignore[attr-defined]
+            everyone = source.snapshot(log_tail=0)  # expectations see every actor
+            self.results = check(entry.scenario, everyone, source.log_texts())  # type: ignore[attr-defined]
             self._main(LessonView).show_results(self.results)
         with self.batch_update():
             self._main(StatusBar).show(entry.title, snapshot, self.results)

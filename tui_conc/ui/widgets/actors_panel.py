@@ -22,10 +22,17 @@ class ActorsPanel(LiveTable):
         super().__init__(["Actor", "id", "State", "For", "Timeline", "Step"], **kwargs)
 
     def show(self, snapshot: Snapshot) -> None:
-        self.sync([(str(a.index), self._row(a, snapshot)) for a in snapshot.actors])
-        busy = sum(a.state not in ("new", "done", "failed", "killed") for a in snapshot.actors)
+        rows = [(str(a.index), self._row(a, snapshot)) for a in snapshot.actors]
+        hidden = snapshot.actor_total - len(snapshot.actors)
+        if hidden > 0:
+            counts = ", ".join(f"{n:,} {state}" for state, n in snapshot.actor_states)
+            note = Text(f"+ {hidden:,} more (all {snapshot.actor_total:,}: {counts})", "italic")
+            rows.append(("more", (note, "", "", "", "", "")))
+        self.sync(rows)
+        ended = ("new", "done", "failed", "killed")
+        busy = sum(n for state, n in snapshot.actor_states if state not in ended)
         hub = f" · hub: {snapshot.hub.switches:,} switches" if snapshot.hub is not None else ""
-        self.border_title = f"Actors · {busy} live of {len(snapshot.actors)}{hub}"
+        self.border_title = f"Actors · {busy:,} live of {snapshot.actor_total:,}{hub}"
 
     @classmethod
     def _row(cls, a: ActorView, snapshot: Snapshot) -> tuple[str | Text, ...]:
