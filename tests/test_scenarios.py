@@ -94,3 +94,19 @@ def test_thread_scenarios_keep_their_lesson_on_gevent(path: Path) -> None:
 def test_switchable_scenarios_are_the_ones_the_issue_names() -> None:
     names = {p.stem for p in SWITCHABLE}
     assert {"producer_consumer", "redis_event", "semaphore_pool"} <= names
+
+
+@pytest.mark.parametrize("backend", ["gevent", "thread"])
+@pytest.mark.parametrize("concurrent", [True, False])
+def test_urllib_fetches_overlap_only_when_concurrent(backend: str, concurrent: bool) -> None:
+    path = SCENARIOS / "gevent_http.yaml"
+    scenario = load_scenario(path)
+    run = LiveRun(path, {"concurrent": concurrent, "delay": 0.3}, backend=backend).start()
+    try:
+        assert run.wait(30)
+    finally:
+        run.stop()
+    snapshot = run.snapshot(log_tail=0)
+    results = check(scenario, snapshot, run.log_texts())
+    assert snapshot.status == "finished"
+    assert all(r.passed for r in results), [(r.text, r.detail) for r in results if not r.passed]

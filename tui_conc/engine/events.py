@@ -55,8 +55,20 @@ ERROR = 43  #: (.., -1, -1, t, message) — the runner itself failed
 
 #: What a WAIT waits for; "join" waits name an actor in the res slot, IO waits
 #: a socket ("accept", "recv") or a selector (-1 for a plain select).
-WAIT_HOWS = ("acquire", "put", "get", "event", "cond", "join", "qjoin", "accept", "recv", "select")
-IO_HOWS = frozenset({"accept", "recv", "select"})
+WAIT_HOWS = (
+    "acquire",
+    "put",
+    "get",
+    "event",
+    "cond",
+    "join",
+    "qjoin",
+    "accept",
+    "recv",
+    "select",
+    "fetch",
+)
+IO_HOWS = frozenset({"accept", "recv", "select", "fetch"})
 
 NAMES = {
     value: name

@@ -102,7 +102,7 @@ STEP_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "alive_count": lambda env: len(env.run.alive_names()),
     "alive_names": lambda env: env.run.alive_names(),
     "without": lambda env, items, x: [item for item in items if item is not x],
-    "str": lambda env, x: str(x),
+    "clock": lambda env: (monotonic_ns() - env.run.t0) / 1e9,
     **COMMON_FUNCTIONS,
 }
 
@@ -379,6 +379,16 @@ class Compiler:
         selector: Selector = self.run.by_name[s.unregister]
         sock, a = expr(s.sock), self.a
         return lambda f: selector.unregister(a, sock(f))
+
+    def _fetch(self, s: m.Fetch, sid: int) -> Block:
+        server, name, a, me = self.run.by_name[s.fetch], s.as_, self.a, self.actor.name
+
+        def fetch(f: Frame) -> None:
+            body = server.fetch(a, me, sid)
+            if name:
+                f.locals[name] = body
+
+        return fetch
 
     def _each(self, s: m.Each, sid: int) -> Block:
         items, body, name = expr(s.each), self.block(s.do), s.as_

@@ -14,6 +14,7 @@ from tui_conc.engine import native
 from tui_conc.engine.interpreter import Compiler, Frame, StepFailed, describe, expr
 from tui_conc.engine.primitives import Condition, Event, LockLike, Queue, Variable
 from tui_conc.engine.sockets import Listener, Selector, SocketTable
+from tui_conc.engine.web import HttpServer
 from tui_conc.scenario import model as m
 
 Emit = Callable[[tuple[Any, ...]], None]
@@ -81,6 +82,7 @@ class ThreadRun:
     _live_cond: threading.Condition = field(default_factory=threading.Condition)
 
     def __post_init__(self) -> None:
+        self.t0 = monotonic_ns()
         env = dict(self.knobs)
         self.sockets = SocketTable(self.emit)
         self._build_resources(env)
@@ -117,6 +119,10 @@ class ThreadRun:
                 info.update(port=obj.port, sock=obj.id)
             elif res.type == "selector":
                 obj = Selector(index, self.emit)
+            elif res.type == "http_server":
+                delay, size = float(expr(res.delay)(env)), int(expr(res.size)(env))
+                obj = HttpServer(index, self.sockets, name, delay, size)
+                info.update(port=obj.port, sock=obj.id)
             elif res.type == "queue":
                 maxsize = int(expr(res.maxsize)(env))
                 obj = Queue(index, self.emit, res.kind, maxsize, list(res.items))

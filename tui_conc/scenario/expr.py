@@ -31,6 +31,7 @@ COMMON_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "abs": lambda env, x: abs(x),
     "int": lambda env, x: int(x),
     "float": lambda env, x: float(x),
+    "str": lambda env, x: str(x),
     "round": lambda env, x, d=0: round(x, int(d)),
 }
 

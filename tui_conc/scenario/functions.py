@@ -15,6 +15,7 @@ COMMON: dict[str, str] = {
     "abs": "abs(x)",
     "int": "int(x)",
     "float": "float(x)",
+    "str": "str(x)",
     "round": "round(x, digits)",
 }
 
@@ -31,7 +32,7 @@ STEP_FUNCTIONS: dict[str, str] = {
     "alive_count": "alive_count(): how many of the run's actors are running now",
     "alive_names": "alive_names(): the names of the actors running now",
     "without": "without(items, x): the list without x (e.g. a closed socket)",
-    "str": "str(x)",
+    "clock": "clock(): seconds since the run began",
     **COMMON,
 }
 

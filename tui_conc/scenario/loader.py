@@ -203,6 +203,9 @@ def _check(sc: m.Scenario) -> None:
         path = ("resources", name)
         if res.type == "listener":
             _expr(res.backlog, knob_names, (*path, "backlog"))
+        if res.type == "http_server":
+            _expr(res.delay, knob_names, (*path, "delay"))
+            _expr(res.size, knob_names, (*path, "size"))
         if res.type == "condition" and res.lock is not None:
             target = sc.resources.get(res.lock)
             if target is None or target.type not in ("lock", "rlock"):
@@ -319,6 +322,7 @@ _NEEDS: dict[str, tuple[frozenset[str], str]] = {
     "accept": (frozenset({"listener"}), "a listener"),
     "connect": (frozenset({"listener"}), "a listener"),
     "register": (frozenset({"selector"}), "a selector"),
+    "fetch": (frozenset({"http_server"}), "an http_server"),
     "unregister": (frozenset({"selector"}), "a selector"),
 }
 

@@ -54,6 +54,7 @@ class Resource(_Strict, kw_only=True):
         "variable",
         "listener",
         "selector",
+        "http_server",
     ]
     value: Any = None
     lock: str | None = None
@@ -61,6 +62,8 @@ class Resource(_Strict, kw_only=True):
     maxsize: Value = 0
     items: list[Any] = []
     backlog: Value = 128
+    delay: Value = 0.5
+    size: Value = 1024
 
 
 class RandomRange(_Strict, kw_only=True):
@@ -231,6 +234,11 @@ class Unregister(_Step, kw_only=True):
     sock: Value
 
 
+class Fetch(_Step, kw_only=True):
+    fetch: str
+    as_: str | None = field(default=None, name="as")
+
+
 class Each(_Step, kw_only=True):
     each: Value
     as_: str | None = field(default=None, name="as")
@@ -275,6 +283,7 @@ Step = (
     | Register
     | Unregister
     | Each
+    | Fetch
 )
 
 #: Step kind (its key in YAML) → model.
@@ -311,6 +320,7 @@ STEP_TYPES: dict[str, type[_Strict]] = {
     "register": Register,
     "unregister": Unregister,
     "each": Each,
+    "fetch": Fetch,
 }
 #: Step model → its kind.
 STEP_KIND: dict[type, str] = {cls: kind for kind, cls in STEP_TYPES.items()}

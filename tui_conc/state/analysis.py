@@ -14,6 +14,9 @@ from __future__ import annotations
 from tui_conc.state import model as sm
 from tui_conc.state.fold import StateFolder
 
+#: Waits that something outside the actors answers (the run's HTTP server):
+#: never "blocked for good".
+_SERVED_BY_THE_RUN = frozenset({"fetch"})
 _LOCKLIKE = frozenset({"lock", "rlock", "semaphore", "bounded_semaphore", "condition"})
 
 
@@ -87,4 +90,9 @@ def is_stalled(folder: StateFolder) -> bool:
     live = [a for a in folder.actors if a.state not in sm.ENDED_STATES and a.state != sm.NEW]
     if not live or folder.ended_at is not None:
         return False
-    return all(a.state in (sm.BLOCKED, sm.WAITING, sm.IN_IO) and a.timeout is None for a in live)
+    return all(
+        a.state in (sm.BLOCKED, sm.WAITING, sm.IN_IO)
+        and a.timeout is None
+        and a.how not in _SERVED_BY_THE_RUN
+        for a in live
+    )
