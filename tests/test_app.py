@@ -229,6 +229,7 @@ async def test_gevent_runs_in_its_runner_and_never_patches_the_app() -> None:
         await _until(pilot, lambda: gone(second), timeout=2)
     assert gone(pid)
     assert "gevent" not in sys.modules  # the app process never even imported it
+    assert "eventlet" not in sys.modules
     assert time.sleep.__module__ == "time" and threading.Lock.__module__ == "_thread"
 
 

@@ -159,3 +159,18 @@ def test_a_global_stall_is_reported(tmp_path) -> None:
     assert run.status == "stall"
     assert run.snapshot().stalled
     run.stop()
+
+
+@pytest.mark.parametrize("backend", ["gevent", "eventlet"])
+def test_green_backends_stop_at_once_and_leave_nothing(backend: str) -> None:
+    run = LiveRun(SCENARIOS / "eventlet_spawn.yaml", {"bar_time": 30.0}, backend=backend).start()
+    deadline = time.monotonic() + 15
+    while run.status != "running" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    snapshot = run.snapshot()
+    assert snapshot.backend == backend
+    pid = run.runner.pid
+    started = time.perf_counter()
+    run.stop()
+    assert time.perf_counter() - started < 0.5
+    assert gone(pid)

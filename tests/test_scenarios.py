@@ -16,6 +16,7 @@ from .conftest import SCENARIOS
 QUICK = {
     "stress_events": {"iterations": 20_000},
     "stress_greenlets": {"greenlets": 500, "rounds": 5},
+    "eventlet_spawn": {"foo_time": 0.3, "bar_time": 0.8},
 }
 
 

@@ -33,7 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, default=60.0, metavar="S", help="give up after S s")
     run.add_argument("--json", action="store_true", help="print the report as one JSON object")
     run.add_argument("--record", type=Path, metavar="TRACE", help="save the event stream")
-    run.add_argument("--backend", choices=("thread", "gevent"), help="run on this backend")
+    run.add_argument(
+        "--backend", choices=("thread", "gevent", "eventlet"), help="run on this backend"
+    )
     return parser
 
 

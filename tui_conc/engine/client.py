@@ -20,7 +20,11 @@ class RunnerProcess:
     """A runner child in its own process group (so one kill ends all of it)."""
 
     #: The runner module for each backend (gevent's patches its own process first).
-    MODULES = {"thread": "tui_conc.engine.runner", "gevent": "tui_conc.engine.gevent_runner"}
+    MODULES = {
+        "thread": "tui_conc.engine.runner",
+        "gevent": "tui_conc.engine.gevent_runner",
+        "eventlet": "tui_conc.engine.eventlet_runner",
+    }
 
     def __init__(
         self,

@@ -16,9 +16,19 @@ from collections.abc import Callable
 from typing import Any
 
 
-def _patched() -> bool:
+def _patcher() -> str | None:
+    """Which green-thread library patched this process: "gevent", "eventlet" or None."""
     monkey = sys.modules.get("gevent.monkey")
-    return bool(monkey and monkey.is_module_patched("threading"))
+    if monkey is not None and monkey.is_module_patched("threading"):
+        return "gevent"
+    patcher = sys.modules.get("eventlet.patcher")
+    if patcher is not None and patcher.is_monkey_patched("thread"):
+        return "eventlet"
+    return None
+
+
+def _patched() -> bool:
+    return _patcher() is not None
 
 
 def original(module: str, name: str) -> Any:
@@ -27,10 +37,15 @@ def original(module: str, name: str) -> Any:
 
 
 def _original(module: str, name: str) -> Any:
-    if _patched():
+    which = _patcher()
+    if which == "gevent":
         from gevent import monkey
 
         return monkey.get_original(module, name)
+    if which == "eventlet":
+        from eventlet import patcher
+
+        return getattr(patcher.original(module), name)
     import importlib
 
     return getattr(importlib.import_module(module), name)
@@ -52,20 +67,23 @@ def allocate_lock() -> Any:
 
 
 def current() -> Any:
-    """The greenlet (under gevent) or thread running now."""
+    """The greenlet (under gevent or eventlet) or thread running now."""
     if _patched():
-        import gevent
+        import greenlet
 
-        return gevent.getcurrent()
+        return greenlet.getcurrent()
     return threading.current_thread()
 
 
 def actor_ident() -> int:
     """The id shown beside an actor: a greenlet's id under gevent, else the thread's."""
-    if _patched():
+    which = _patcher()
+    if which == "gevent":
         import gevent
 
         return int(gevent.getcurrent().minimal_ident)
+    if which == "eventlet":
+        return threading.get_ident()  # eventlet's: the green thread's id
     return threading.get_native_id()
 
 

@@ -17,8 +17,8 @@ from msgspec import Struct, field
 #: A number, a boolean, or an expression over knobs and locals.
 Value = bool | int | float | str
 
-BACKENDS: tuple[str, ...] = ("thread", "gevent")
-Backend = Literal["thread", "gevent"]
+BACKENDS: tuple[str, ...] = ("thread", "gevent", "eventlet")
+Backend = Literal["thread", "gevent", "eventlet"]
 LOCKLIKE = frozenset({"lock", "rlock", "semaphore", "bounded_semaphore", "condition"})
 
 
