@@ -158,3 +158,12 @@ def test_a_broken_file_does_not_hide_the_others(tmp_path) -> None:
     assert entries["good.yaml"].valid
     assert not entries["bad.yaml"].valid
     assert str(entries["bad.yaml"].error).startswith(f"{tmp_path / 'bad.yaml'}:2: bad YAML")
+
+
+def test_switch_needs_the_greenlet_backend_and_an_actor() -> None:
+    base = "title: t\nchapter: c\nbackend: {b}\nactors:\n  a:\n    steps: [{{switch: {t}}}]\n"
+    with pytest.raises(ScenarioError, match="switch needs backend: greenlet"):
+        parse_scenario(base.format(b="thread", t="a"))
+    with pytest.raises(ScenarioError, match="unknown actor 'zz'"):
+        parse_scenario(base.format(b="greenlet", t="zz"))
+    assert parse_scenario(base.format(b="greenlet", t="a")).backend == "greenlet"

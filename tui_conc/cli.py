@@ -34,7 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the report as one JSON object")
     run.add_argument("--record", type=Path, metavar="TRACE", help="save the event stream")
     run.add_argument(
-        "--backend", choices=("thread", "gevent", "eventlet"), help="run on this backend"
+        "--backend",
+        choices=("thread", "gevent", "eventlet", "greenlet"),
+        help="run on this backend",
     )
     return parser
 

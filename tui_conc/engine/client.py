@@ -24,6 +24,7 @@ class RunnerProcess:
         "thread": "tui_conc.engine.runner",
         "gevent": "tui_conc.engine.gevent_runner",
         "eventlet": "tui_conc.engine.eventlet_runner",
+        "greenlet": "tui_conc.engine.runner",
     }
 
     def __init__(
@@ -45,6 +46,8 @@ class RunnerProcess:
             "-m",
             self.MODULES[self.backend],
             self.scenario,
+            "--backend",
+            self.backend,
             "--set-json",
             json.dumps(self.overrides),
             "--control",

@@ -67,6 +67,7 @@ WAIT_HOWS = (
     "recv",
     "select",
     "fetch",
+    "switch",
 )
 IO_HOWS = frozenset({"accept", "recv", "select", "fetch"})
 

@@ -380,6 +380,21 @@ class Compiler:
         sock, a = expr(s.sock), self.a
         return lambda f: selector.unregister(a, sock(f))
 
+    def _switch(self, s: m.Switch, sid: int) -> Block:
+        group, a, emit, run = s.switch, self.a, self.emit, self.run
+        value = expr(s.value) if s.value is not None else None
+        name = s.as_
+
+        def switch(f: Frame) -> None:
+            target = run.groups[group][0]
+            emit((ev.WAIT, a, target.index, monotonic_ns(), sid, "switch", None))
+            got = target.runner.switch(value(f) if value is not None else None)
+            emit((ev.WAKE, a, target.index, monotonic_ns(), True))
+            if name:
+                f.locals[name] = got
+
+        return switch
+
     def _fetch(self, s: m.Fetch, sid: int) -> Block:
         server, name, a, me = self.run.by_name[s.fetch], s.as_, self.a, self.actor.name
 

@@ -154,7 +154,7 @@ def run(
         return 2
     sink = Sink()
     try:
-        trun = ThreadRun(scenario, knobs, sink.append)
+        trun = ThreadRun(scenario, knobs, sink.append, backend=backend)
     except Exception as exc:
         out.write(codec.encode_frame({**header, "error": str(exc)}))
         out.write(codec.encode_frame([(ev.ERROR, -1, -1, monotonic_ns(), f"cannot build: {exc}")]))
@@ -192,10 +192,13 @@ def main(argv: list[str] | None = None, backend: str = "thread") -> None:
     parser.add_argument("file")
     parser.add_argument("--set-json", default="{}", help="knob overrides as a JSON object")
     parser.add_argument("--control", action="store_true", help="obey stdin; exit when it closes")
+    parser.add_argument("--backend", default=backend, help="the backend name for the header")
     args = parser.parse_args(argv)
     out = sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but frames may reach the stream
-    status = run(args.file, json.loads(args.set_json), out, control=args.control, backend=backend)
+    status = run(
+        args.file, json.loads(args.set_json), out, control=args.control, backend=args.backend
+    )
     out.flush()
     os._exit(status)  # daemon actors end here, as Python's own exit would end them
 

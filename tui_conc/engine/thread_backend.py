@@ -71,6 +71,7 @@ class ThreadRun:
     scenario: m.Scenario
     knobs: dict[str, Any]
     emit: Emit
+    backend: str = "thread"
     control: Control = field(default_factory=Control)
     by_name: dict[str, Any] = field(default_factory=dict)
     resource_info: list[dict[str, Any]] = field(default_factory=list)
@@ -182,6 +183,13 @@ class ThreadRun:
         body = Compiler(self, actor).block(self.scenario.actors[actor.group].steps)
         frame = Frame(self, actor, self.knobs)
         frame.locals.update(args)
+        if self.backend == "greenlet":
+            # raw greenlets, entered only by explicit switches (the runner enters the first)
+            import greenlet
+
+            actor.thread = threading.Thread()  # marks it started for join / start checks
+            actor.runner = greenlet.greenlet(lambda *_: self._main(actor, body, frame))
+            return
         actor.thread = threading.Thread(
             target=self._main, args=(actor, body, frame), name=actor.name, daemon=True
         )
@@ -192,8 +200,10 @@ class ThreadRun:
 
     def _main(self, actor: ActorRuntime, body: Callable[[Frame], None], frame: Frame) -> None:
         emit = self.emit
-        actor.runner = native.current()
-        emit((ev.ACTOR_START, actor.index, -1, monotonic_ns(), native.actor_ident()))
+        if self.backend != "greenlet":
+            actor.runner = native.current()
+        ident = id(actor.runner) & 0xFFFF if self.backend == "greenlet" else native.actor_ident()
+        emit((ev.ACTOR_START, actor.index, -1, monotonic_ns(), ident))
         try:
             body(frame)
         except StepFailed as exc:
@@ -226,7 +236,21 @@ class ThreadRun:
         return any(a.thread is not None and a.thread.is_alive() for a in members)
 
     def wait_until_done(self) -> None:
-        """Block until every started non-daemon actor has ended (threads are the judge)."""
+        """Block until every started non-daemon actor has ended (threads are the judge).
+
+        On the greenlet backend, enter the first actor: the run is over when
+        control comes back here (an actor ended and returned to its parent).
+        """
+        if self.backend == "greenlet":
+            first = next((a for a in self.actors if a.runner is not None), None)
+            if first is not None:
+                first.runner.switch()
+            for actor in self.actors:
+                if actor.runner is not None and not actor.finished:
+                    reason = "never resumed: the run ended" if actor.runner else "never entered"
+                    self.emit((ev.ACTOR_KILLED, actor.index, -1, monotonic_ns(), reason))
+                    actor.finished = True
+            return
         with self._live_cond:
             while self._live > 0:
                 self._live_cond.wait()

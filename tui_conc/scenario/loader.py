@@ -353,6 +353,11 @@ def _check_steps(
                     (*here, kind),
                     f"start: actor {target!r} starts by itself (set autostart: false)",
                 )
+        elif kind == "switch":
+            if target not in sc.actors:
+                raise _Problem((*here, kind), f"switch: unknown actor {target!r}")
+            if sc.backend != "greenlet":
+                raise _Problem((*here, kind), "switch needs backend: greenlet")
         elif kind == "break" and not in_loop:
             raise _Problem(here, "break outside a repeat or while loop")
         for key in _EXPR_OPTIONS:

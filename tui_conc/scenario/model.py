@@ -17,8 +17,8 @@ from msgspec import Struct, field
 #: A number, a boolean, or an expression over knobs and locals.
 Value = bool | int | float | str
 
-BACKENDS: tuple[str, ...] = ("thread", "gevent", "eventlet")
-Backend = Literal["thread", "gevent", "eventlet"]
+BACKENDS: tuple[str, ...] = ("thread", "gevent", "eventlet", "greenlet")
+Backend = Literal["thread", "gevent", "eventlet", "greenlet"]
 LOCKLIKE = frozenset({"lock", "rlock", "semaphore", "bounded_semaphore", "condition"})
 
 
@@ -234,6 +234,12 @@ class Unregister(_Step, kw_only=True):
     sock: Value
 
 
+class Switch(_Step, kw_only=True):
+    switch: str
+    value: Value | None = None
+    as_: str | None = field(default=None, name="as")
+
+
 class Fetch(_Step, kw_only=True):
     fetch: str
     as_: str | None = field(default=None, name="as")
@@ -284,6 +290,7 @@ Step = (
     | Unregister
     | Each
     | Fetch
+    | Switch
 )
 
 #: Step kind (its key in YAML) → model.
@@ -321,6 +328,7 @@ STEP_TYPES: dict[str, type[_Strict]] = {
     "unregister": Unregister,
     "each": Each,
     "fetch": Fetch,
+    "switch": Switch,
 }
 #: Step model → its kind.
 STEP_KIND: dict[type, str] = {cls: kind for kind, cls in STEP_TYPES.items()}

@@ -22,7 +22,8 @@ LOG_KEEP = 20_000  #: log lines kept (for the panel and for log_count)
 HISTORY_BUCKET_NS = 100_000_000  #: one depth sample per 100 ms of run time
 WAVE_GAP_NS = 100_000_000  #: acquisitions this far apart start a new wave
 
-_WAITING_HOWS = frozenset({"event", "cond", "join", "qjoin"})
+_WAITING_HOWS = frozenset({"event", "cond", "join", "qjoin", "switch"})
+_ACTOR_HOWS = frozenset({"join", "switch"})  #: waits whose target is an actor
 _IO_HOWS = ev.IO_HOWS
 
 
@@ -229,7 +230,7 @@ class StateFolder:
         actor.step = e[4]
         actor.timeout = e[6]
         self.waiting.add(actor.index)
-        if how == "join" or how in _IO_HOWS:
+        if how in _ACTOR_HOWS or how in _IO_HOWS:
             return
         r = self.resources[e[2]]
         r.waiters[actor.index] = how
@@ -249,7 +250,9 @@ class StateFolder:
 
     @staticmethod
     def _waits_on_resource(actor: Actor) -> bool:
-        return actor.target is not None and actor.how != "join" and actor.how not in _IO_HOWS
+        return (
+            actor.target is not None and actor.how not in _ACTOR_HOWS and actor.how not in _IO_HOWS
+        )
 
     def _sock_open(self, e: Sequence[Any]) -> None:
         self.now = e[3]

@@ -51,7 +51,8 @@ class ActorView:
         if self.state == IN_IO:
             return f"in IO on {self.target}" + (f" ({self.how})" if self.how != "select" else "")
         if self.state == WAITING:
-            what = {"join": "join", "qjoin": "join", "cond": "notify"}.get(self.how or "")
+            hows = {"join": "join", "qjoin": "join", "cond": "notify", "switch": "switched out"}
+            what = hows.get(self.how or "")
             return f"waiting on {self.target}" + (f" ({what})" if what else "")
         return self.state
 

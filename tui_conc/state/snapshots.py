@@ -180,7 +180,7 @@ def _actor_views(
 def _target_name(folder: StateFolder, a: Actor) -> str | None:
     if a.target is None:
         return None
-    if a.how == "join":
+    if a.how in ("join", "switch"):
         return folder.actors[a.target].name
     if a.how == "select":
         return "select.select" if a.target < 0 else folder.resources[a.target].name
