@@ -16,7 +16,7 @@ from time import monotonic_ns
 from typing import TYPE_CHECKING, Any
 
 from tui_conc.engine import events as ev
-from tui_conc.engine.primitives import Condition, Event, LockLike, Queue, Variable
+from tui_conc.engine.primitives import Queue, Variable
 from tui_conc.engine.sockets import Listener, Selector, Sock, select_readable
 from tui_conc.scenario import model as m
 from tui_conc.scenario.expr import (
@@ -527,4 +527,4 @@ def describe(s: m.Step) -> str:
     return f"{kind} {target}" if target is not None else kind
 
 
-__all__ = ["BreakLoop", "Compiler", "Condition", "Event", "Frame", "LockLike", "StepFailed"]
+__all__ = ["BreakLoop", "Compiler", "Frame", "StepFailed", "describe", "expr"]

@@ -8,10 +8,8 @@ yields"), so under gevent they use the original ``_thread`` and
 
 from __future__ import annotations
 
-import _thread
 import sys
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -87,4 +85,4 @@ def actor_ident() -> int:
     return threading.get_native_id()
 
 
-__all__ = ["_thread", "actor_ident", "allocate_lock", "sleep", "start_thread", "time"]
+__all__ = ["actor_ident", "allocate_lock", "current", "original", "sleep", "start_thread"]

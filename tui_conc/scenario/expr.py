@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import operator
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from string import Formatter
 from typing import Any
@@ -233,11 +233,3 @@ def compile_template(source: str, functions: Mapping[str, Callable]) -> Template
             calls |= expr.calls
         parts.append((literal, expr, spec or "", conversion))
     return Template(source, frozenset(names), frozenset(calls), tuple(parts))
-
-
-def free_names(items: Iterable[Expr | Template]) -> set[str]:
-    """All names the given expressions and templates read."""
-    out: set[str] = set()
-    for item in items:
-        out |= item.names
-    return out
