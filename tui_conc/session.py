@@ -57,19 +57,6 @@ class RunSource(Protocol):
     def version(self) -> int: ...
 
 
-class _Held:
-    """Release an already-acquired lock at the end of a ``with`` block."""
-
-    def __init__(self, lock: threading.Lock) -> None:
-        self._lock = lock
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        self._lock.release()
-
-
 class _Judged:
     """Status bookkeeping shared by live and replayed runs."""
 
@@ -200,7 +187,7 @@ class LiveRun(_Judged):
         """
         if not self._lock.acquire(blocking=False):
             return
-        with _Held(self._lock):
+        try:
             folder = self.folder
             if folder is None or self._status_override is not None or folder.paused:
                 return
@@ -214,6 +201,8 @@ class LiveRun(_Judged):
                 self._stalled = True
                 self._finalize(sm.STALL)
                 self._version += 1
+        finally:
+            self._lock.release()
 
     def pause(self) -> None:
         if self.status == sm.RUN_RUNNING:

@@ -26,11 +26,6 @@ class Entry:
     error: ScenarioError | None
 
     @property
-    def key(self) -> str:
-        """A stable id: the file name without ``.yaml``."""
-        return self.path.stem
-
-    @property
     def title(self) -> str:
         return self.scenario.title if self.scenario else self.path.name
 

@@ -113,11 +113,6 @@ EXPECT_FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 
 
-def outcome_of(snapshot: sm.Snapshot) -> str:
-    """The run's outcome word: finished, deadlock, stall, timeout, error or stopped."""
-    return snapshot.status
-
-
 def check(
     scenario: Scenario, snapshot: sm.Snapshot, log_texts: Sequence[str]
 ) -> list[ExpectationResult]:
@@ -131,7 +126,7 @@ def check(
     for name in scenario.actors:
         env[name] = name
     env.update(
-        outcome=outcome_of(snapshot),
+        outcome=snapshot.status,
         deadlock=bool(snapshot.cycle),
         stall=snapshot.stalled,
         elapsed=snapshot.elapsed_s,

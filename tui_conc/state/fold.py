@@ -41,7 +41,6 @@ class StateFolder:
         self.resources = [Resource(i, r) for i, r in enumerate(header.get("resources", []))]
         self.sockets: dict[int, Socket] = {}
         self.selects: dict[int, Select] = {}  #: selector resource index (-1: plain select)
-        self.registered: dict[int, list[int]] = {}
         self.backend: str = header.get("backend", "thread")
         #: Actors inside a WAIT right now (the deadlock analysis looks only at these).
         self.waiting: set[int] = set()
@@ -83,8 +82,8 @@ class StateFolder:
             ev.RECEIVED: self._traffic,
             ev.IO_MISS: self._io_miss,
             ev.SELECTED: self._selected,
-            ev.REGISTER: self._register,
-            ev.UNREGISTER: self._register,
+            ev.REGISTER: self._clock,  # who is watched shows in each SELECTED event
+            ev.UNREGISTER: self._clock,
             ev.HUB: self._hub,
             ev.HUB_BLOCKED: self._hub,
         }
@@ -118,7 +117,7 @@ class StateFolder:
                 r = res[e[2]]
                 holders = r.holders
                 a = e[1]
-                if r.type in ("semaphore", "bounded_semaphore"):
+                if r.counting:
                     r.value += 1  # any thread may release a semaphore
                 if a in holders:
                     if holders[a] > 1:
@@ -150,7 +149,7 @@ class StateFolder:
         a = actor.index
         holders[a] = holders.get(a, 0) + 1
         r.acquisitions += 1
-        if r.type in ("semaphore", "bounded_semaphore"):
+        if r.counting:
             r.value -= 1
             held = sum(holders.values())
         else:
@@ -304,14 +303,6 @@ class StateFolder:
             self.hub_switches = e[4]
         else:
             self.hub_blocked.append((e[1], float(e[4]), e[3]))
-
-    def _register(self, e: Sequence[Any]) -> None:
-        self.now = e[3]
-        watched = self.registered.setdefault(e[2], [])
-        if e[0] == ev.REGISTER:
-            watched.append(e[4])
-        elif e[4] in watched:
-            watched.remove(e[4])
 
     def _sleep(self, e: Sequence[Any]) -> None:
         self.now = e[3]

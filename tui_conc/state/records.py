@@ -92,6 +92,7 @@ class Resource:
         "acquisitions",
         "bucket_end",
         "contended",
+        "counting",
         "depth",
         "empties",
         "fulls",
@@ -126,6 +127,8 @@ class Resource:
         self.name: str = info["name"]
         self.type: str = info["type"]
         self.kind: str = info.get("kind", "")
+        #: a semaphore: a value counted down and up, held by several at once
+        self.counting = self.type in ("semaphore", "bounded_semaphore")
         self.holders: dict[int, int] = {}
         self.waiters: dict[int, str] = {}
         self.value: Any = info.get("value")

@@ -35,7 +35,7 @@ def take_snapshot(
         if r.type in ("lock", "rlock", "semaphore", "bounded_semaphore", "condition"):
             waiters = tuple(folder.actors[i].name for i, h in r.waiters.items() if h == "acquire")
             cond = tuple(folder.actors[i].name for i, h in r.waiters.items() if h == "cond")
-            sem = r.type in ("semaphore", "bounded_semaphore")
+            sem = r.counting
             locks.append(
                 sm.LockView(
                     name=r.name,
