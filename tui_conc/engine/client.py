@@ -22,6 +22,7 @@ class RunnerProcess:
     #: The runner module for each backend (gevent's patches its own process first).
     MODULES = {
         "thread": "tui_conc.engine.runner",
+        "process": "tui_conc.engine.runner",
         "gevent": "tui_conc.engine.gevent_runner",
         "eventlet": "tui_conc.engine.eventlet_runner",
         "greenlet": "tui_conc.engine.runner",

@@ -17,12 +17,13 @@ RELEASED = 2  #: actor let go of one hold of res
 PUT = 3  #: actor put an item into queue res
 GOT = 4  #: actor took an item from queue res
 TASK_DONE = 5  #: actor called task_done on queue res
+GOT_ITEM = 6  #: (.., actor, res, item) — a get or pipe recv that also says what it took
 
 # -- timed: (kind, actor, res, t, *args)
 CLOCK = 10  #: (CLOCK, -1, -1, t)
 ACTOR_NEW = 11  #: (.., actor, group, t, name, index_in_group, daemon)
-ACTOR_START = 12  #: (.., actor, -1, t, native_id)
-ACTOR_DONE = 13  #: (.., actor, -1, t)
+ACTOR_START = 12  #: (.., actor, -1, t, native_id[, pid, ppid]) — pids: a process actor
+ACTOR_DONE = 13  #: (.., actor, -1, t[, cpu_seconds])
 ACTOR_FAILED = 14  #: (.., actor, -1, t, message)
 ACTOR_KILLED = 15  #: (.., actor, -1, t, reason) — a daemon cut off at the end of the run
 WAIT = 20  #: (.., actor, res, t, step, how, timeout) — how: see WAIT_HOWS
@@ -38,6 +39,8 @@ NOTIFY = 32  #: (.., actor, res, t, n)
 READ = 33  #: (.., actor, res, t, value)
 WRITE = 34  #: (.., actor, res, t, value)
 LOG = 35  #: (.., actor, -1, t, text)
+STORED = 36  #: (.., actor, dict, t, key, value) — d[key] = value
+APPENDED = 37  #: (.., actor, list, t, item)
 SOCK_OPEN = 50  #: (.., actor, sock, t, label, role, parent) — role: listen, client, conn
 SOCK_CLOSE = 51  #: (.., actor, sock, t)
 SENT = 52  #: (.., actor, sock, t, nbytes)
@@ -48,13 +51,19 @@ REGISTER = 56  #: (.., actor, selector, t, sock)
 UNREGISTER = 57  #: (.., actor, selector, t, sock)
 HUB = 58  #: (.., -1, -1, t, switches) — gevent: greenlet switches so far
 HUB_BLOCKED = 59  #: (.., actor, -1, t, ms) — gevent: the hub was blocked this long by actor
+SUBMIT = 60  #: (.., actor, pool, t, task_id, label) — a task queued on a pool
+TASK_BEGIN = 61  #: (.., worker, pool, t, task_id)
+TASK_END = 62  #: (.., worker, pool, t, task_id, ok, detail)
+POOL_CLOSE = 63  #: (.., actor, pool, t)
+POOL_TERMINATE = 64  #: (.., actor, pool, t) — running tasks die, queued ones never run
 PAUSED = 40  #: (.., -1, -1, t)
 RESUMED = 41  #: (.., -1, -1, t)
 END = 42  #: (.., -1, -1, t, reason) — every non-daemon actor has ended
 ERROR = 43  #: (.., -1, -1, t, message) — the runner itself failed
 
 #: What a WAIT waits for; "join" waits name an actor in the res slot, IO waits
-#: a socket ("accept", "recv") or a selector (-1 for a plain select).
+#: a socket ("accept", "recv") or a selector (-1 for a plain select); "pipe" a
+#: pipe resource, "pool" a pool (join, or the results of a map).
 WAIT_HOWS = (
     "acquire",
     "put",
@@ -68,6 +77,8 @@ WAIT_HOWS = (
     "select",
     "fetch",
     "switch",
+    "pipe",
+    "pool",
 )
 IO_HOWS = frozenset({"accept", "recv", "select", "fetch"})
 

@@ -7,6 +7,7 @@ interpreter — is what a run measures.
 
 from __future__ import annotations
 
+import os
 import queue
 import random
 import time
@@ -25,11 +26,21 @@ from tui_conc.engine.compiling import (
     timeout_of,
 )
 from tui_conc.engine.io_steps import IoSteps
+from tui_conc.engine.process_steps import ProcessSteps
 from tui_conc.engine.primitives import Queue, Variable
 from tui_conc.scenario import model as m
 
 if TYPE_CHECKING:
     from tui_conc.engine.thread_backend import ActorRuntime, ThreadRun
+
+
+#: This process's pid and parent pid (a child process sets its own at start).
+_PIDS = [os.getpid(), os.getppid()]
+
+
+def set_pids() -> None:
+    """Read the pids again: called first thing in a child process."""
+    _PIDS[:] = [os.getpid(), os.getppid()]
 
 
 class BreakLoop(Exception):
@@ -53,7 +64,13 @@ class Frame:
     def __init__(self, run: ThreadRun, actor: ActorRuntime, knobs: dict[str, Any]) -> None:
         self.run = run
         self.actor = actor
-        self.locals: dict[str, Any] = {**knobs, "i": actor.index_in_group, "actor": actor.name}
+        self.locals: dict[str, Any] = {
+            **knobs,
+            "i": actor.index_in_group,
+            "actor": actor.name,
+            "pid": _PIDS[0],
+            "ppid": _PIDS[1],
+        }
         seed = knobs.get("seed", 0)
         self.rng = random.Random(f"{seed}:{actor.name}")
 
@@ -68,7 +85,7 @@ class Frame:
         return res.value if isinstance(res, Variable) else res
 
 
-class Compiler(IoSteps):
+class Compiler(IoSteps, ProcessSteps):
     """Turns step lists into closures for one actor of a run."""
 
     def __init__(self, run: ThreadRun, actor: ActorRuntime) -> None:
@@ -213,8 +230,8 @@ class Compiler(IoSteps):
     def _join(self, s: m.Join, sid: int) -> Block:
         a = self.a
         target = self.run.by_name.get(s.join)
-        if isinstance(target, Queue):
-            return lambda f: target.join(a, sid)
+        if target is not None and hasattr(target, "join"):
+            return lambda f: target.join(a, sid)  # a queue or a pool
         timeout, group, emit = timeout_of(s.timeout), s.join, self.emit
 
         def join(f: Frame) -> None:

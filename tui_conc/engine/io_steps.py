@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui_conc.engine import events as ev
 from tui_conc.engine.compiling import Block, at, expr, give_up, timeout_of
+from tui_conc.engine.shared_data import PipeEnd
 from tui_conc.engine.sockets import Listener, Selector, Sock, select_readable
 from tui_conc.scenario import model as m
 
@@ -62,14 +63,26 @@ class IoSteps:
 
     def _send(self, s: m.Send, sid: int) -> Block:
         target, data, a = expr(s.send), expr(s.data), self.a
-        return lambda f: _sock(target(f)).send(a, str(data(f)))
+
+        def send(f: Frame) -> None:
+            end = target(f)
+            if isinstance(end, PipeEnd):
+                end.send(a, data(f))  # a pipe carries the value itself
+            else:
+                _sock(end).send(a, str(data(f)))
+
+        return send
 
     def _recv(self, s: m.Recv, sid: int) -> Block:
         target, size, block, name, a = expr(s.recv), expr(s.size), s.block, s.as_, self.a
         on_empty = self.block(s.on_empty) if s.on_empty is not None else None
 
         def recv(f: Frame) -> None:
-            ok, text = _sock(target(f)).recv(a, sid, int(size(f)), block)
+            end = target(f)
+            if isinstance(end, PipeEnd):
+                ok, text = end.recv(a, sid, block)
+            else:
+                ok, text = _sock(end).recv(a, sid, int(size(f)), block)
             if not ok:
                 give_up(on_empty, BlockingIOError("nothing to read yet"), f)
             elif name:
@@ -79,7 +92,15 @@ class IoSteps:
 
     def _close(self, s: m.Close, sid: int) -> Block:
         target, a = expr(s.close), self.a
-        return lambda f: _sock(target(f)).close(a)
+
+        def close(f: Frame) -> None:
+            thing = target(f)
+            if isinstance(thing, PipeEnd) or hasattr(thing, "terminate"):
+                thing.close(a)  # a pipe end or a pool
+            else:
+                _sock(thing).close(a)
+
+        return close
 
     def _select(self, s: m.Select, sid: int) -> Block:
         name, a, timeout, emit = s.as_, self.a, timeout_of(s.timeout), self.emit

@@ -30,13 +30,19 @@ Emit = Callable[[tuple[Any, ...]], None]
 class LockLike:
     """A lock, rlock, semaphore or bounded semaphore with instrumented handles."""
 
-    def __init__(self, index: int, emit: Emit, kind: str, value: int = 1) -> None:
+    def __init__(
+        self, index: int, emit: Emit, kind: str, value: int = 1, raw: Any = None
+    ) -> None:
         self.index = index
         self.kind = kind
         self._emit = emit
         self._bounded = kind == "bounded_semaphore"
         self._initial = value
-        if kind == "lock":
+        #: a multiprocessing primitive (shared between processes) instead of a threading one
+        self._mp = raw is not None
+        if raw is not None:
+            self.raw: Any = raw
+        elif kind == "lock":
             self.raw: Any = threading.Lock()
         elif kind == "rlock":
             self.raw = threading.RLock()
@@ -48,6 +54,8 @@ class LockLike:
         return LockHandle(self, actor)
 
     def locked(self) -> bool:
+        if self._mp:
+            return bool(self.raw._semlock._is_zero())
         if self.kind == "lock":
             return self.raw.locked()
         if self.kind == "rlock":
@@ -58,15 +66,10 @@ class LockLike:
         """Wait for the primitive, reporting the wait; True once held."""
         emit = self._emit
         emit((ev.WAIT, actor, self.index, monotonic_ns(), step, "acquire", timeout))
-        ok = (
-            self.raw.acquire(True, -1 if timeout is None else timeout)
-            if self.kind
-            in (
-                "lock",
-                "rlock",
-            )
-            else self.raw.acquire(True, timeout)
-        )
+        if self.kind in ("lock", "rlock") and not self._mp:
+            ok = self.raw.acquire(True, -1 if timeout is None else timeout)
+        else:
+            ok = self.raw.acquire(True, timeout)
         emit((ev.WAKE, actor, self.index, monotonic_ns(), ok))
         if ok:
             emit((ev.ACQUIRED, actor, self.index))
@@ -74,7 +77,8 @@ class LockLike:
 
     def check_release(self) -> None:
         """Raise as Python would before a release that must fail (bounded semaphore)."""
-        if self._bounded and self.raw._value >= self._initial:
+        value = self.raw.get_value() if self._mp else self.raw._value
+        if self._bounded and value >= self._initial:
             raise ValueError("Semaphore released too many times")
 
 
@@ -112,11 +116,11 @@ class LockHandle:
 class Condition:
     """A condition variable over its own lock or a named lock / rlock resource."""
 
-    def __init__(self, index: int, emit: Emit, lock: LockLike) -> None:
+    def __init__(self, index: int, emit: Emit, lock: LockLike, raw: Any = None) -> None:
         self.index = index
         self.lock = lock
         self._emit = emit
-        self.raw = threading.Condition(lock.raw)
+        self.raw = raw if raw is not None else threading.Condition(lock.raw)
 
     def bind(self, actor: int) -> LockHandle:
         return self.lock.bind(actor)
@@ -146,10 +150,10 @@ class Condition:
 class Event:
     """``threading.Event`` reporting set, clear and waits."""
 
-    def __init__(self, index: int, emit: Emit) -> None:
+    def __init__(self, index: int, emit: Emit, raw: Any = None) -> None:
         self.index = index
         self._emit = emit
-        self.raw = threading.Event()
+        self.raw = raw if raw is not None else threading.Event()
 
     def is_set(self) -> bool:
         return self.raw.is_set()

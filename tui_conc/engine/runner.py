@@ -51,23 +51,35 @@ class Sink:
 class Writer:
     """Writes encoded frames to the stream from its own OS thread; the only writer.
 
-    A small hand-off (a deque polled every millisecond) rather than a
-    ``queue.Queue``: under gevent, ``queue`` is patched for greenlets and must
-    not be shared between OS threads.
+    A small hand-off (a deque, and a native lock released when a frame is
+    handed over) rather than a ``queue.Queue``: under gevent, ``queue`` is
+    patched for greenlets and must not be shared between OS threads. Idle,
+    the thread sleeps on the lock and takes no GIL turns from the actors.
     """
 
     def __init__(self, out: IO[bytes]) -> None:
         self.out = out
         self.frames: deque[bytes] = deque()
         self.busy = False
+        self._ready = native.allocate_lock()
+        self._ready.acquire()
 
     def start(self) -> None:
         native.start_thread(self._run)
 
+    def hand(self, frame: bytes) -> None:
+        """Queue ``frame`` for writing."""
+        self.frames.append(frame)
+        if self._ready.locked():
+            try:
+                self._ready.release()
+            except RuntimeError:
+                pass  # released by a racing hand(): the writer is awake anyway
+
     def _run(self) -> None:
         while True:
             if not self.frames:
-                native.sleep(FLUSH_INTERVAL_S)  # idle: a short poll here steals the GIL
+                self._ready.acquire(True, 0.05)
                 continue
             self.busy = True
             frame = self.frames.popleft()
@@ -87,11 +99,15 @@ class Writer:
 class Flusher:
     """Every few ms, on its own OS thread: judge back-pressure, hand batches to the writer."""
 
-    def __init__(self, sink: Sink, writer: Writer, control: Any, tick: Any = None) -> None:
+    def __init__(
+        self, sink: Sink, writer: Writer, control: Any, tick: Any = None, clock: Any = None
+    ) -> None:
         self.sink = sink
         self.writer = writer
         self.control = control
         self.tick = tick  #: called every round (the gevent hub monitor reports there)
+        #: the time up to which the stream is complete (the process backend's merger lags)
+        self.clock = clock or monotonic_ns
         self.lock = native.allocate_lock()
 
     def start(self) -> None:
@@ -111,12 +127,41 @@ class Flusher:
             while self.sink.events:
                 if not wait and self.writer.full():
                     return  # the reader is behind: keep buffering (bounded by throttle)
-                self.sink.append((ev.CLOCK, -1, -1, monotonic_ns()))
-                self.writer.frames.append(codec.encode_frame(self.sink.drain(FRAME_EVENTS)))
+                self.sink.append((ev.CLOCK, -1, -1, self.clock()))
+                self.writer.hand(codec.encode_frame(self.sink.drain(FRAME_EVENTS)))
                 if not wait:
                     return
             if wait:
                 self.writer.join()
+
+
+def _private_stream() -> IO[bytes]:
+    """The event stream on a descriptor of its own; fd 1 becomes stderr.
+
+    Nothing but frames may reach the stream: a print in the runner goes to
+    stderr, and child processes (which inherit fds 0-2, not this one) can
+    neither write into it nor keep it open after the runner has gone.
+    """
+    sys.stdout.flush()
+    fd = os.dup(1)  # not inheritable (PEP 446)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return os.fdopen(fd, "wb", buffering=0)
+
+
+def _end_of_parent() -> None:
+    """The app went away: end every process of the run, this one last."""
+    if os.getpgid(0) == os.getpid():  # we lead our own group (as the app starts us)
+        os.killpg(os.getpid(), 9)
+    for child in _children():
+        child.kill()
+    os._exit(0)
+
+
+def _children() -> list[Any]:
+    import multiprocessing
+
+    return multiprocessing.active_children()
 
 
 def _control_loop(control: Any, emit: Any) -> None:
@@ -128,7 +173,7 @@ def _control_loop(control: Any, emit: Any) -> None:
         elif command == "resume":
             control.pause(False)
             emit((ev.RESUMED, -1, -1, monotonic_ns()))
-    os._exit(0)  # the parent went away: nothing is left to report to
+    _end_of_parent()  # the parent went away: nothing is left to report to
 
 
 def run(
@@ -153,8 +198,19 @@ def run(
         out.flush()
         return 2
     sink = Sink()
+    merger = None
     try:
-        trun = ThreadRun(scenario, knobs, sink.append, backend=backend)
+        if backend == "process":
+            from tui_conc.engine.channel import Merger
+            from tui_conc.engine.process_backend import ProcessRun
+
+            merger = Merger(sink)
+            merger.start()
+            trun: ThreadRun = ProcessRun(
+                scenario, knobs, merger.emit_local, backend=backend, address=merger.address
+            )
+        else:
+            trun = ThreadRun(scenario, knobs, sink.append, backend=backend)
     except Exception as exc:
         out.write(codec.encode_frame({**header, "error": str(exc)}))
         out.write(codec.encode_frame([(ev.ERROR, -1, -1, monotonic_ns(), f"cannot build: {exc}")]))
@@ -170,7 +226,7 @@ def run(
         tick = HubMonitor(sink.append, trun.actor_of).report
     writer = Writer(out)
     writer.start()
-    flusher = Flusher(sink, writer, trun.control, tick)
+    flusher = Flusher(sink, writer, trun.control, tick, merger and (lambda: merger.safe))
     flusher.start()
     if control:
         native.start_thread(lambda: _control_loop(trun.control, sink.append))
@@ -178,8 +234,12 @@ def run(
         trun.start()
         trun.wait_until_done()
         trun.cut_off_daemons()
+        if merger is not None:
+            merger.drain_sources()
         sink.append((ev.END, -1, -1, monotonic_ns(), "finished"))
     except Exception as exc:
+        if merger is not None:
+            merger.merge(final=True)
         sink.append((ev.ERROR, -1, -1, monotonic_ns(), f"{type(exc).__name__}: {exc}"))
     flusher.flush()
     return 0
@@ -194,8 +254,7 @@ def main(argv: list[str] | None = None, backend: str = "thread") -> None:
     parser.add_argument("--control", action="store_true", help="obey stdin; exit when it closes")
     parser.add_argument("--backend", default=backend, help="the backend name for the header")
     args = parser.parse_args(argv)
-    out = sys.stdout.buffer
-    sys.stdout = sys.stderr  # nothing but frames may reach the stream
+    out = _private_stream()
     status = run(
         args.file, json.loads(args.set_json), out, control=args.control, backend=args.backend
     )

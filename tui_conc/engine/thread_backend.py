@@ -14,7 +14,6 @@ from tui_conc.engine import native
 from tui_conc.engine.interpreter import Compiler, Frame, StepFailed, describe, expr
 from tui_conc.engine.primitives import Condition, Event, LockLike, Queue, Variable
 from tui_conc.engine.sockets import Listener, Selector, SocketTable
-from tui_conc.engine.web import HttpServer
 from tui_conc.scenario import model as m
 
 Emit = Callable[[tuple[Any, ...]], None]
@@ -48,6 +47,28 @@ class Control:
         """
         while self.hold:
             time.sleep(0.005)
+
+
+def number_steps(scenario: m.Scenario) -> tuple[list[tuple[int, str]], dict[int, int]]:
+    """Every step of the scenario (actors, then tasks) as (line, text), and id(step) → number.
+
+    Deterministic, so a child process numbers its copy of the scenario the same way.
+    """
+    steps: list[tuple[int, str]] = []
+    ids: dict[int, int] = {}
+
+    def walk(items: list[m.Step]) -> None:
+        for s in items:
+            ids[id(s)] = len(steps)
+            steps.append((s.line, describe(s)))
+            for key in m.NESTED.get(m.STEP_KIND[type(s)], ()):
+                walk(getattr(s, {"else": "else_"}.get(key, key)) or [])
+
+    for group in scenario.actors.values():
+        walk(group.steps)
+    for task in scenario.tasks.values():
+        walk(task.steps)
+    return steps, ids
 
 
 @dataclass(eq=False)
@@ -97,7 +118,7 @@ class ThreadRun:
                 self.actors.append(actor)
                 members.append(actor)
             self.groups[name] = members
-            self._number_steps(group.steps)
+        self.steps, self._step_ids = number_steps(self.scenario)
 
     def _build_resources(self, env: dict[str, Any]) -> None:
         for name, res in self.scenario.resources.items():
@@ -121,6 +142,8 @@ class ThreadRun:
             elif res.type == "selector":
                 obj = Selector(index, self.emit)
             elif res.type == "http_server":
+                from tui_conc.engine.web import HttpServer  # urllib: only when needed
+
                 delay, size = float(expr(res.delay)(env)), int(expr(res.size)(env))
                 obj = HttpServer(index, self.sockets, name, delay, size)
                 info.update(port=obj.port, sock=obj.id)
@@ -133,13 +156,6 @@ class ThreadRun:
                 info["value"] = res.value
             self.by_name[name] = obj
             self.resource_info.append(info)
-
-    def _number_steps(self, steps: list[m.Step]) -> None:
-        for s in steps:
-            self._step_ids[id(s)] = len(self.steps)
-            self.steps.append((s.line, describe(s)))
-            for key in m.NESTED.get(m.STEP_KIND[type(s)], ()):
-                self._number_steps(getattr(s, {"else": "else_"}.get(key, key)) or [])
 
     def step_id(self, s: m.Step) -> int:
         return self._step_ids[id(s)]

@@ -33,6 +33,9 @@ COMMON_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "float": lambda env, x: float(x),
     "str": lambda env, x: str(x),
     "round": lambda env, x, d=0: round(x, int(d)),
+    "sorted": lambda env, items: sorted(items),
+    "sum": lambda env, items: sum(items),
+    "range": lambda env, *a: list(range(*(int(x) for x in a[:3]))),
 }
 
 

@@ -17,6 +17,9 @@ COMMON: dict[str, str] = {
     "float": "float(x)",
     "str": "str(x)",
     "round": "round(x, digits)",
+    "sorted": "sorted(items): the items in ascending order",
+    "sum": "sum(items)",
+    "range": "range(n) or range(a, b): the list of whole numbers",
 }
 
 #: Callable inside steps: ``empty(q)``, ``uniform(0.1, 0.3)``, …
@@ -64,10 +67,18 @@ EXPECT_FUNCTIONS: dict[str, str] = {
     "select_calls": "select_calls(): select calls made",
     "select_blocked": "select_blocked(): seconds spent blocked in select",
     "count_state": "count_state(s): how many actors ended in state s",
+    "max_busy": "max_busy(pool): the most pool workers running a task at once",
+    "tasks_submitted": "tasks_submitted(pool): tasks submitted to the pool",
+    "tasks_done": "tasks_done(pool): tasks that ran to the end",
+    "tasks_failed": "tasks_failed(pool): tasks that raised",
+    "never_ran": "never_ran(pool): tasks still queued when the pool was terminated",
+    "values_got": "values_got(q): the values taken from a process queue or pipe, in order",
+    "cpu": "cpu(actor): CPU seconds the actor (or every copy of the group) used",
+    "wall": "wall(actor): seconds from its start to its end (the longest copy's)",
     **COMMON,
 }
 
 #: Names every actor may read besides knobs, locals and shared variables.
-ACTOR_NAMES = frozenset({"i", "actor"})
+ACTOR_NAMES = frozenset({"i", "actor", "pid", "ppid"})
 #: Names every expectation may read besides knobs, variables and resources.
 EXPECT_NAMES = frozenset({"outcome", "deadlock", "stall", "elapsed", "cycle", "backend"})

@@ -17,6 +17,7 @@ import yaml
 from tui_conc.scenario import model as m
 from tui_conc.scenario.expr import ExprError, compile_expr, compile_template
 from tui_conc.scenario.functions import ACTOR_NAMES, EXPECT_FUNCTIONS, EXPECT_NAMES, STEP_FUNCTIONS
+from tui_conc.scenario.process_checks import check_process_resources, task_args
 from tui_conc.scenario.yaml_source import Path, YamlDocument, YamlError, read_yaml
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -114,6 +115,7 @@ def _build(doc: YamlDocument) -> m.Scenario:
     knobs = _entries(top.pop("knobs", {}), ("knobs",), _knob)
     resources = _entries(top.pop("resources", {}), ("resources",), _resource)
     actors = _entries(top.pop("actors", None), ("actors",), lambda raw, p: _actor(raw, p, doc))
+    tasks = _entries(top.pop("tasks", {}), ("tasks",), lambda raw, p: _task(raw, p, doc))
     expect = top.pop("expect", [])
     if not isinstance(expect, list):
         raise _Problem(("expect",), "expect: expected a list of expectations")
@@ -126,7 +128,7 @@ def _build(doc: YamlDocument) -> m.Scenario:
     if not actors:
         raise _Problem(("actors",), "a scenario needs at least one actor")
     return msgspec.structs.replace(
-        head, knobs=knobs, resources=resources, actors=actors, expect=expectations
+        head, knobs=knobs, resources=resources, actors=actors, tasks=tasks, expect=expectations
     )
 
 
@@ -156,6 +158,11 @@ def _resource(raw: Any, path: Path) -> m.Resource:
 def _actor(raw: Any, path: Path, doc: YamlDocument) -> m.Actor:
     actor = _convert(raw, m.Actor, path)
     return msgspec.structs.replace(actor, steps=_steps(actor.steps, (*path, "steps"), doc))
+
+
+def _task(raw: Any, path: Path, doc: YamlDocument) -> m.Task:
+    task = _convert(raw, m.Task, path)
+    return msgspec.structs.replace(task, steps=_steps(task.steps, (*path, "steps"), doc))
 
 
 def _steps(raw: Any, path: Path, doc: YamlDocument) -> list[m.Step]:
@@ -188,7 +195,7 @@ def _step(raw: Any, path: Path, doc: YamlDocument) -> m.Step:
 def _check(sc: m.Scenario) -> None:
     if sc.backends and sc.backend not in sc.backends:
         raise _Problem(("backends",), f"backends must include the backend {sc.backend!r}")
-    variables = {n for n, r in sc.resources.items() if r.type == "variable"}
+    variables = {n for n, r in sc.resources.items() if r.type in ("variable", "dict", "list")}
     knob_names = set(sc.knobs)
     for name in sc.actors:
         if name in sc.resources or name in sc.knobs:
@@ -198,7 +205,8 @@ def _check(sc: m.Scenario) -> None:
             raise _Problem(("resources", name), f"{name!r} names both a resource and a knob")
     for name, knob in sc.knobs.items():
         _check_knob_range(name, knob, knob.default, ("knobs", name))
-    base = knob_names | set(sc.resources) | ACTOR_NAMES
+    ends = check_process_resources(sc, _Problem)
+    base = knob_names | set(sc.resources) | ACTOR_NAMES | ends
     for name, res in sc.resources.items():
         path = ("resources", name)
         if res.type == "listener":
@@ -221,6 +229,9 @@ def _check(sc: m.Scenario) -> None:
         _expr(actor.daemon, knob_names, (*path, "daemon"))
         names = base | _bound_names(actor.steps) | passed.get(name, set())
         _check_steps(sc, actor.steps, (*path, "steps"), names, in_loop=False)
+    for name, task in sc.tasks.items():
+        names = base | _bound_names(task.steps) | task_args(sc, name)
+        _check_steps(sc, task.steps, ("tasks", name, "steps"), names, in_loop=False)
     started = _started(sc)
     for name, actor in sc.actors.items():
         if not actor.autostart and name not in started:
@@ -303,6 +314,8 @@ _EXPR_OPTIONS = (
     "select",
     "sock",
     "each",
+    "key",
+    "items",
 )
 
 _NEEDS: dict[str, tuple[frozenset[str], str]] = {
@@ -317,13 +330,18 @@ _NEEDS: dict[str, tuple[frozenset[str], str]] = {
     "put": (frozenset({"queue"}), "a queue"),
     "get": (frozenset({"queue"}), "a queue"),
     "task_done": (frozenset({"queue"}), "a queue"),
-    "read": (frozenset({"variable"}), "a shared variable"),
+    "read": (frozenset({"variable", "dict", "list"}), "a shared variable, dict or list"),
     "write": (frozenset({"variable"}), "a shared variable"),
     "accept": (frozenset({"listener"}), "a listener"),
     "connect": (frozenset({"listener"}), "a listener"),
     "register": (frozenset({"selector"}), "a selector"),
     "fetch": (frozenset({"http_server"}), "an http_server"),
     "unregister": (frozenset({"selector"}), "a selector"),
+    "update": (frozenset({"dict"}), "a dict"),
+    "append": (frozenset({"list"}), "a list"),
+    "submit": (frozenset({"pool"}), "a pool"),
+    "map": (frozenset({"pool"}), "a pool"),
+    "terminate": (frozenset({"pool"}), "a pool"),
 }
 
 
@@ -343,8 +361,10 @@ def _check_steps(
                 raise _Problem((*here, kind), f"{kind}: {target!r} is a {res.type}, not {what}")
         elif kind == "join":
             res = sc.resources.get(target)
-            if (res is None or res.type != "queue") and target not in sc.actors:
-                raise _Problem((*here, kind), f"join: {target!r} is neither an actor nor a queue")
+            if (res is None or res.type not in ("queue", "pool")) and target not in sc.actors:
+                raise _Problem(
+                    (*here, kind), f"join: {target!r} is neither an actor, a queue nor a pool"
+                )
         elif kind == "start":
             if target not in sc.actors:
                 raise _Problem((*here, kind), f"start: unknown actor {target!r}")
@@ -358,6 +378,9 @@ def _check_steps(
                 raise _Problem((*here, kind), f"switch: unknown actor {target!r}")
             if sc.backend != "greenlet":
                 raise _Problem((*here, kind), "switch needs backend: greenlet")
+        elif kind in ("submit", "map") and step.task not in sc.tasks:  # type: ignore[union-attr]
+            known = ", ".join(sc.tasks) or "none declared"
+            raise _Problem((*here, "task"), f"{kind}: unknown task {step.task!r} (tasks: {known})")  # type: ignore[union-attr]
         elif kind == "break" and not in_loop:
             raise _Problem(here, "break outside a repeat or while loop")
         for key in _EXPR_OPTIONS:
@@ -369,7 +392,7 @@ def _check_steps(
                 if res is not None and res.type == "selector":
                     continue  # select on a selector resource
             _expr(value, names, (*here, key.rstrip("_")))
-        if isinstance(step, m.Start) and step.args:
+        if isinstance(step, m.Start | m.Submit) and step.args:
             for key, value in step.args.items():
                 if not _IDENT.match(key):
                     raise _Problem((*here, "args", key), f"bad name {key!r}", key=True)

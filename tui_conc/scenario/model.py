@@ -17,8 +17,8 @@ from msgspec import Struct, field
 #: A number, a boolean, or an expression over knobs and locals.
 Value = bool | int | float | str
 
-BACKENDS: tuple[str, ...] = ("thread", "gevent", "eventlet", "greenlet")
-Backend = Literal["thread", "gevent", "eventlet", "greenlet"]
+BACKENDS: tuple[str, ...] = ("thread", "process", "gevent", "eventlet", "greenlet")
+Backend = Literal["thread", "process", "gevent", "eventlet", "greenlet"]
 LOCKLIKE = frozenset({"lock", "rlock", "semaphore", "bounded_semaphore", "condition"})
 
 
@@ -55,6 +55,10 @@ class Resource(_Strict, kw_only=True):
         "listener",
         "selector",
         "http_server",
+        "pipe",
+        "dict",
+        "list",
+        "pool",
     ]
     value: Any = None
     lock: str | None = None
@@ -64,6 +68,11 @@ class Resource(_Strict, kw_only=True):
     backlog: Value = 128
     delay: Value = 0.5
     size: Value = 1024
+    #: pipe: the names of its two connection ends, and whether both can send
+    ends: list[str] = []
+    duplex: bool = True
+    #: pool: how many worker processes
+    workers: Value = 4
 
 
 class RandomRange(_Strict, kw_only=True):
@@ -245,6 +254,34 @@ class Fetch(_Step, kw_only=True):
     as_: str | None = field(default=None, name="as")
 
 
+class Update(_Step, kw_only=True):
+    update: str
+    key: Value
+    value: Value
+
+
+class Append(_Step, kw_only=True):
+    append: str
+    item: Value
+
+
+class Submit(_Step, kw_only=True):
+    submit: str
+    task: str
+    args: dict[str, Value] | None = None
+
+
+class Map(_Step, kw_only=True):
+    map: str
+    task: str
+    items: Value
+    as_: str | None = field(default=None, name="as")
+
+
+class Terminate(_Step, kw_only=True):
+    terminate: str
+
+
 class Each(_Step, kw_only=True):
     each: Value
     as_: str | None = field(default=None, name="as")
@@ -291,6 +328,11 @@ Step = (
     | Each
     | Fetch
     | Switch
+    | Update
+    | Append
+    | Submit
+    | Map
+    | Terminate
 )
 
 #: Step kind (its key in YAML) → model.
@@ -329,6 +371,11 @@ STEP_TYPES: dict[str, type[_Strict]] = {
     "each": Each,
     "fetch": Fetch,
     "switch": Switch,
+    "update": Update,
+    "append": Append,
+    "submit": Submit,
+    "map": Map,
+    "terminate": Terminate,
 }
 #: Step model → its kind.
 STEP_KIND: dict[type, str] = {cls: kind for kind, cls in STEP_TYPES.items()}
@@ -353,6 +400,15 @@ class Actor(_Strict, kw_only=True):
     count: Value = 1
     daemon: Value = False
     autostart: bool = True
+    #: On the process backend, ``main`` keeps these actors as threads of the main
+    #: process (the parent that starts, joins and feeds the others).
+    runs_in: Literal["main", "process"] = "process"
+
+
+class Task(_Strict, kw_only=True):
+    """Steps a pool worker runs for one submitted task; its args are its locals."""
+
+    steps: Steps
 
 
 class Expectation(_Strict, kw_only=True):
@@ -381,7 +437,13 @@ class Scenario(_Strict, kw_only=True):
     explanation: str = ""
     knobs: dict[str, Knob] = {}
     resources: dict[str, Resource] = {}
+    #: Named step lists that pool workers run (``submit: pool, task: name``).
+    tasks: dict[str, Task] = {}
     expect: list[Expectation] = []
+
+    def in_process(self, group: str, backend: str) -> bool:
+        """Do the actors of ``group`` run as child processes on a run on ``backend``?"""
+        return backend == "process" and self.actors[group].runs_in != "main"
 
 
 def convert(raw: Any, cls: type[Any]) -> Any:

@@ -17,6 +17,9 @@ from tui_conc.state.fold import StateFolder
 #: Waits that something outside the actors answers (the run's HTTP server):
 #: never "blocked for good".
 _SERVED_BY_THE_RUN = frozenset({"fetch"})
+#: Waits on an actor: not for good while that actor has not started yet (a process
+#: being spawned), nor a pool's (its workers are lanes, answering from a queue).
+_ON_ACTORS = frozenset({"join"})
 _LOCKLIKE = frozenset({"lock", "rlock", "semaphore", "bounded_semaphore", "condition"})
 
 
@@ -94,5 +97,7 @@ def is_stalled(folder: StateFolder) -> bool:
         a.state in (sm.BLOCKED, sm.WAITING, sm.IN_IO)
         and a.timeout is None
         and a.how not in _SERVED_BY_THE_RUN
+        and a.how != "pool"
+        and not (a.how in _ON_ACTORS and folder.actors[a.target].state == sm.NEW)  # type: ignore[index]
         for a in live
     )

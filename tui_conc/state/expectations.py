@@ -75,6 +75,28 @@ def _found(env: _Env, name: str) -> int:
     return listener.accepted + sum(s.reads for s in conns)
 
 
+def _pool(env: _Env, name: str) -> sm.PoolView:
+    for pool in env.snapshot.pools:
+        if pool.name == name:
+            return pool
+    raise ValueError(f"{name!r} is not a pool")
+
+
+def _actors(env: _Env, name: str) -> list[sm.ActorView]:
+    found = [a for a in env.snapshot.actors if a.name == name or a.group == name]
+    if not found:
+        raise ValueError(f"{name!r} is not an actor")
+    return found
+
+
+def _cpu(env: _Env, name: str) -> float:
+    return sum(a.cpu_s or 0.0 for a in _actors(env, name))
+
+
+def _wall(env: _Env, name: str) -> float:
+    return max(a.wall_s or 0.0 for a in _actors(env, name))
+
+
 def _state(env: _Env, name: str) -> str:
     states = {a.state for a in env.snapshot.actors if a.name == name or a.group == name}
     if not states:
@@ -109,6 +131,14 @@ EXPECT_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "select_calls": lambda env: sum(s.calls for s in env.snapshot.selects),
     "select_blocked": lambda env: sum(s.blocked_s for s in env.snapshot.selects),
     "count_state": lambda env, s: sum(a.state == s for a in env.snapshot.actors),
+    "max_busy": lambda env, p: _pool(env, p).max_busy,
+    "tasks_submitted": lambda env, p: _pool(env, p).submitted,
+    "tasks_done": lambda env, p: _pool(env, p).done,
+    "tasks_failed": lambda env, p: _pool(env, p).failed,
+    "never_ran": lambda env, p: len(_pool(env, p).never_ran),
+    "values_got": lambda env, q: list(_queue(env, q).values),
+    "cpu": _cpu,
+    "wall": _wall,
     **COMMON_FUNCTIONS,
 }
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from tui_conc.engine import events as ev
 from tui_conc.state import model as sm
-from tui_conc.state.records import HISTORY_KEEP, Actor, Resource, Select, Socket
+from tui_conc.state.records import HISTORY_KEEP, Actor, Pool, Resource, Select, Socket
 from tui_conc.state.snapshots import take_snapshot
 
 LOG_KEEP = 20_000  #: log lines kept (for the panel and for log_count)
@@ -40,6 +40,11 @@ class StateFolder:
         self.actors = [Actor(i, a, self.t0) for i, a in enumerate(header.get("actors", []))]
         self.resources = [Resource(i, r) for i, r in enumerate(header.get("resources", []))]
         self.sockets: dict[int, Socket] = {}
+        self.pools = {
+            i: Pool(int(r.get("workers", 0)))
+            for i, r in enumerate(header.get("resources", []))
+            if r.get("type") == "pool"
+        }
         self.selects: dict[int, Select] = {}  #: selector resource index (-1: plain select)
         self.backend: str = header.get("backend", "thread")
         #: Actors inside a WAIT right now (the deadlock analysis looks only at these).
@@ -86,6 +91,14 @@ class StateFolder:
             ev.UNREGISTER: self._clock,
             ev.HUB: self._hub,
             ev.HUB_BLOCKED: self._hub,
+            ev.GOT_ITEM: self._got_item,
+            ev.STORED: self._stored,
+            ev.APPENDED: self._stored,
+            ev.SUBMIT: self._pool_event,
+            ev.TASK_BEGIN: self._pool_event,
+            ev.TASK_END: self._pool_event,
+            ev.POOL_CLOSE: self._pool_event,
+            ev.POOL_TERMINATE: self._pool_event,
         }
 
     # ------------------------------------------------------------ folding
@@ -198,17 +211,27 @@ class StateFolder:
         self.now = e[3]
         actor = self.actors[e[1]]
         actor.native_id = e[4]
+        actor.started = e[3]
+        actor.ended = None
+        if len(e) > 6:
+            actor.pid, actor.ppid = e[5], e[6]
         self._to(actor, sm.RUNNING, e[3])
 
     def _actor_end(self, e: Sequence[Any]) -> None:
         self.now = e[3]
         actor = self.actors[e[1]]
+        if actor.state in sm.ENDED_STATES and e[0] == ev.ACTOR_DONE:
+            return  # a pool worker killed by terminate reports no normal end after it
         state = {ev.ACTOR_DONE: sm.DONE, ev.ACTOR_FAILED: sm.FAILED}.get(e[0], sm.KILLED)
         if self._waits_on_resource(actor):
             self.resources[actor.target].waiters.pop(actor.index, None)  # type: ignore[index]
         self._to(actor, state, e[3])
+        actor.ended = e[3]
         if len(e) > 4:
-            actor.detail = str(e[4])
+            if e[0] == ev.ACTOR_DONE:
+                actor.cpu_s = float(e[4])
+            else:
+                actor.detail = str(e[4])
 
     def _wait(self, e: Sequence[Any]) -> None:
         self.now = t = e[3]
@@ -296,6 +319,52 @@ class StateFolder:
         sel.last_ready = list(e[4])
         sel.watched = list(e[5])
         sel.ready_sizes.append(len(e[4]))
+
+    def _got_item(self, e: Sequence[Any]) -> None:
+        r = self.resources[e[2]]
+        r.gets += 1
+        r.depth -= 1
+        r.got_values.append(e[3])
+        self._sample(r)
+
+    def _stored(self, e: Sequence[Any]) -> None:
+        self.now = e[3]
+        r = self.resources[e[2]]
+        if e[0] == ev.STORED:
+            r.value = {**(r.value or {}), e[4]: e[5]}
+        else:
+            r.value = [*(r.value or []), e[4]]
+        r.writes += 1
+
+    def _pool_event(self, e: Sequence[Any]) -> None:
+        self.now = t = e[3]
+        pool = self.pools[e[2]]
+        kind, actor = e[0], e[1]
+        if kind == ev.SUBMIT:
+            pool.labels[e[4]] = pool.queued[e[4]] = e[5]
+            pool.submitted += 1
+        elif kind == ev.TASK_BEGIN:
+            pool.queued.pop(e[4], None)
+            pool.running[actor] = (e[4], t)
+            pool.max_busy = max(pool.max_busy, len(pool.running))
+            self.actors[actor].detail = pool.labels.get(e[4], f"task {e[4]}")
+        elif kind == ev.TASK_END:
+            pool.running.pop(actor, None)
+            self.actors[actor].detail = ""
+            if e[5]:
+                pool.done += 1
+                pool.lane_done[actor] = pool.lane_done.get(actor, 0) + 1
+            else:
+                pool.failed += 1
+                pool.last_failure = f"{pool.labels.get(e[4], e[4])}: {e[6]}"
+        elif kind == ev.POOL_CLOSE:
+            pool.closed = True
+        else:
+            pool.terminated = True
+            pool.killed += len(pool.running)
+            pool.running.clear()
+            pool.never_ran = list(pool.queued.values())
+            pool.queued.clear()
 
     def _hub(self, e: Sequence[Any]) -> None:
         self.now = e[3]

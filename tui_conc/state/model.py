@@ -41,6 +41,10 @@ class ActorView:
     timeout: float | None = None
     detail: str = ""  #: failure message, sleep length, compute size
     history: tuple[tuple[int, str], ...] = ()  #: (monotonic ns, state) at each change, latest kept
+    pid: int | None = None  #: a process actor's pid and its parent's pid
+    ppid: int | None = None
+    cpu_s: float | None = None  #: CPU seconds used (known once it is done)
+    wall_s: float | None = None  #: seconds from its start to its end (or to now)
 
     @property
     def label(self) -> str:
@@ -94,6 +98,43 @@ class QueueView:
     blocked_get: tuple[str, ...]
     joiners: tuple[str, ...]
     history: tuple[int, ...]
+    values: tuple[Any, ...] = ()  #: what was taken (process queues and pipes), latest kept
+
+
+@dataclass(frozen=True, slots=True)
+class LaneView:
+    """One pool worker process and the task it is running."""
+
+    actor: str
+    pid: int | None
+    state: str
+    task: str  #: the task it runs now ("" when idle)
+    task_s: float  #: seconds into that task
+    done: int  #: tasks it has finished
+
+
+@dataclass(frozen=True, slots=True)
+class PoolView:
+    """A process pool: a lane per worker, the queue of tasks, what became of them."""
+
+    name: str
+    workers: int
+    lanes: tuple[LaneView, ...]
+    waiting: tuple[str, ...]  #: the first queued tasks, in order
+    waiting_count: int
+    submitted: int
+    done: int
+    failed: int
+    killed: int  #: running when the pool was terminated
+    never_ran: tuple[str, ...]  #: queued when the pool was terminated
+    max_busy: int
+    closed: bool
+    terminated: bool
+    last_failure: str = ""
+
+    @property
+    def busy(self) -> int:
+        return sum(1 for lane in self.lanes if lane.task)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +235,7 @@ class Snapshot:
     variables: tuple[VariableView, ...] = ()
     sockets: tuple[SocketView, ...] = ()
     selects: tuple[SelectView, ...] = ()
+    pools: tuple[PoolView, ...] = ()
     log: tuple[LogLine, ...] = ()
     log_total: int = 0
     cycle: tuple[CycleEdge, ...] = ()

@@ -9,6 +9,7 @@ from tui_conc.state import model as sm
 
 HISTORY_KEEP = 120  #: depth samples kept per queue (and ready sizes per selector)
 STATES_KEEP = 64  #: state changes kept per actor, for its timeline
+VALUES_KEEP = 2_000  #: values taken from a queue or pipe, kept for expectations
 
 
 class Socket:
@@ -54,7 +55,9 @@ class Actor:
     """An actor as the fold knows it."""
 
     __slots__ = (
+        "cpu_s",
         "daemon",
+        "ended",
         "detail",
         "group",
         "history",
@@ -62,7 +65,10 @@ class Actor:
         "index",
         "name",
         "native_id",
+        "pid",
+        "ppid",
         "since",
+        "started",
         "state",
         "step",
         "target",
@@ -75,6 +81,11 @@ class Actor:
         self.group: str = info.get("group", self.name)
         self.daemon: bool = bool(info.get("daemon", False))
         self.native_id: int | None = None
+        self.pid: int | None = None  #: a process actor's pid and its parent's
+        self.ppid: int | None = None
+        self.cpu_s: float | None = None  #: CPU seconds it used, once it is done
+        self.started: int | None = None
+        self.ended: int | None = None
         self.state = sm.NEW
         self.target: int | None = None
         self.how: str | None = None
@@ -97,6 +108,7 @@ class Resource:
         "empties",
         "fulls",
         "get_blocks",
+        "got_values",
         "gets",
         "history",
         "history_bucket",
@@ -139,8 +151,41 @@ class Resource:
         self.depth = self.max_depth = int(info.get("initial", 0) or 0)
         self.puts = self.gets = self.put_blocks = self.get_blocks = 0
         self.fulls = self.empties = self.tasks_done = 0
+        self.got_values: deque[Any] = deque(maxlen=VALUES_KEEP)
         self.history: deque[int] = deque([self.depth], maxlen=HISTORY_KEEP)
         self.history_bucket = 0
         self.bucket_end = 0  #: run time (ns since t0) where the current depth bucket ends
         self.is_set = False
         self.sets = self.reads = self.writes = 0
+
+
+class Pool:
+    """A process pool: its tasks, queued, running on which worker, and finished."""
+
+    __slots__ = (
+        "closed",
+        "done",
+        "failed",
+        "killed",
+        "labels",
+        "lane_done",
+        "last_failure",
+        "max_busy",
+        "never_ran",
+        "queued",
+        "running",
+        "submitted",
+        "terminated",
+        "workers",
+    )
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.labels: dict[int, str] = {}
+        self.queued: dict[int, str] = {}  #: task id → label, in submission order
+        self.running: dict[int, tuple[int, int]] = {}  #: worker actor → (task id, since ns)
+        self.lane_done: dict[int, int] = {}
+        self.submitted = self.done = self.failed = self.killed = self.max_busy = 0
+        self.never_ran: list[str] = []
+        self.last_failure = ""
+        self.closed = self.terminated = False

@@ -51,14 +51,14 @@ def take_snapshot(
                     waves=r.waves,
                 )
             )
-        elif r.type == "queue":
+        elif r.type in ("queue", "pipe"):
             by_how = {"put": [], "get": [], "qjoin": []}
             for i, how in r.waiters.items():
                 by_how.setdefault(how, []).append(folder.actors[i].name)
             queues.append(
                 sm.QueueView(
                     name=r.name,
-                    kind=r.kind,
+                    kind=r.kind if r.type == "queue" else "pipe",
                     maxsize=r.maxsize,
                     depth=r.depth,
                     max_depth=r.max_depth,
@@ -73,11 +73,12 @@ def take_snapshot(
                     blocked_get=tuple(by_how["get"]),
                     joiners=tuple(by_how["qjoin"]),
                     history=tuple(r.history),
+                    values=tuple(r.got_values),
                 )
             )
         elif r.type == "event":
             events.append(sm.EventView(r.name, r.is_set, _names(folder, r.waiters), r.sets))
-        elif r.type == "variable":
+        elif r.type in ("variable", "dict", "list"):
             variables.append(sm.VariableView(r.name, r.value, r.reads, r.writes))
     names = {s.id: s.label for s in folder.sockets.values()}
     sockets = tuple(
@@ -128,6 +129,7 @@ def take_snapshot(
         variables=tuple(variables),
         sockets=sockets,
         selects=selects,
+        pools=_pool_views(folder, now),
         log=tuple(log),
         log_total=folder.log_total,
         cycle=cycle,
@@ -172,6 +174,10 @@ def _actor_views(
                 timeout=a.timeout,
                 detail=a.detail,
                 history=tuple(a.history),
+                pid=a.pid,
+                ppid=a.ppid,
+                cpu_s=a.cpu_s,
+                wall_s=None if a.started is None else ((a.ended or now) - a.started) / 1e9,
             )
         )
     return tuple(out)
@@ -200,3 +206,42 @@ def _hub_view(folder: StateFolder) -> sm.HubView:
         for a, ms, t in folder.hub_blocked
     )
     return sm.HubView(folder.hub_switches, blocked)
+
+
+def _pool_views(folder: StateFolder, now: int) -> tuple[sm.PoolView, ...]:
+    out = []
+    for index, pool in folder.pools.items():
+        lanes = []
+        for a in folder.actors:
+            if a.group != folder.resources[index].name:
+                continue
+            task_id, since = pool.running.get(a.index, (None, now))
+            lanes.append(
+                sm.LaneView(
+                    actor=a.name,
+                    pid=a.pid,
+                    state=a.state,
+                    task=pool.labels.get(task_id, "") if task_id is not None else "",
+                    task_s=max(now - since, 0) / 1e9,
+                    done=pool.lane_done.get(a.index, 0),
+                )
+            )
+        out.append(
+            sm.PoolView(
+                name=folder.resources[index].name,
+                workers=pool.workers,
+                lanes=tuple(lanes),
+                waiting=tuple(list(pool.queued.values())[:50]),
+                waiting_count=len(pool.queued),
+                submitted=pool.submitted,
+                done=pool.done,
+                failed=pool.failed,
+                killed=pool.killed,
+                never_ran=tuple(pool.never_ran),
+                max_busy=pool.max_busy,
+                closed=pool.closed,
+                terminated=pool.terminated,
+                last_failure=pool.last_failure,
+            )
+        )
+    return tuple(out)

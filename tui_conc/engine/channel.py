@@ -1,0 +1,164 @@
+"""Event streams between the run's processes: a child's channel and the parent's merger.
+
+Every child process (a Process actor, a pool worker) connects to the runner's
+:class:`Merger` over a local socket and sends batches of ``(t_ns, event)``
+pairs every few milliseconds, each batch with a *watermark*: the child's
+clock when it took the batch. The runner's own threads add their pairs
+directly. The merger releases events in timestamp order up to the smallest
+watermark of any connected source (less a little slack for a thread caught
+between reading the clock and appending), so the one stream it writes is
+causal across processes: ``CLOCK_MONOTONIC`` is one clock for the whole
+machine, a release is stamped before it happens and an acquire after.
+"""
+
+from __future__ import annotations
+
+import os
+from bisect import bisect_right
+from multiprocessing.connection import Client, Connection, Listener, wait
+from operator import itemgetter
+from time import monotonic_ns
+from typing import Any
+
+import msgspec
+
+from tui_conc.engine import native
+
+#: How often a child sends its batch (and its watermark, even when idle).
+CHILD_FLUSH_S = 0.005
+#: Events stamped this close to a source's watermark wait for the next round.
+SLACK_NS = 20_000_000
+
+_encoder = msgspec.msgpack.Encoder()
+_decoder = msgspec.msgpack.Decoder(tuple[int, list[tuple[int, tuple]]])
+_t = itemgetter(0)
+
+
+class Channel:
+    """A child process's side: buffer stamped events, ship them from a native thread."""
+
+    def __init__(self, address: str) -> None:
+        self.conn: Connection = Client(address)
+        self.events: list[tuple[int, tuple[Any, ...]]] = []
+        self._append = self.events.append
+        self.lock = native.allocate_lock()
+        self.closed = False
+
+    def emit(self, event: tuple[Any, ...]) -> None:
+        self._append((monotonic_ns(), event))
+
+    def start(self) -> None:
+        native.start_thread(self._run)
+
+    def _run(self) -> None:
+        while not self.closed:
+            native.sleep(CHILD_FLUSH_S)
+            self.flush()
+
+    def flush(self) -> None:
+        """Send what is buffered with a fresh watermark; exit if the runner has gone."""
+        with self.lock:
+            if self.closed:
+                return
+            mark = monotonic_ns()
+            events = self.events
+            batch = events[:]
+            del events[: len(batch)]
+            try:
+                self.conn.send_bytes(_encoder.encode((mark, batch)))
+            except OSError:
+                os._exit(1)  # nobody is left to report to
+
+    def close(self) -> None:
+        """Send the last events and close: the merger then forgets this source."""
+        self.flush()
+        with self.lock:
+            self.closed = True
+            self.conn.close()
+
+
+class Merger:
+    """The runner's side: one causal stream out of every process's events."""
+
+    def __init__(self, out: Any) -> None:
+        self.out = out  #: the runner's Sink: merged events go to ``out.events``
+        # an abstract socket (Linux): no file to clean up when the run is killed
+        address = f"\0tui-conc-{os.getpid()}-{os.urandom(4).hex()}"
+        self.listener = Listener(address, family="AF_UNIX")
+        self.address = address
+        self.local: list[tuple[int, tuple[Any, ...]]] = []
+        self._local_append = self.local.append
+        self.sources: dict[Connection, int] = {}
+        self.pending: list[tuple[int, tuple[Any, ...]]] = []
+        self.lock = native.allocate_lock()
+        #: the latest time up to which the stream is complete (the frames' CLOCK)
+        self.safe = monotonic_ns()
+
+    def emit_local(self, event: tuple[Any, ...]) -> None:
+        """The emit of the runner's own threads (actors that run in the main process)."""
+        self._local_append((monotonic_ns(), event))
+
+    def start(self) -> None:
+        native.start_thread(self._accept)
+        native.start_thread(self._run)
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn = self.listener.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.sources[conn] = monotonic_ns() - SLACK_NS
+
+    def _run(self) -> None:
+        while True:
+            with self.lock:
+                conns = list(self.sources)
+            ready = wait(conns, timeout=CHILD_FLUSH_S) if conns else native.sleep(CHILD_FLUSH_S)
+            for conn in ready or ():
+                self._read(conn)  # type: ignore[arg-type]
+            self.merge()
+
+    def _read(self, conn: Connection) -> None:
+        try:
+            mark, batch = _decoder.decode(conn.recv_bytes())
+        except (EOFError, OSError):
+            with self.lock:
+                self.sources.pop(conn, None)
+            return
+        with self.lock:
+            self.pending.extend(batch)
+            if conn in self.sources:
+                self.sources[conn] = mark
+
+    def merge(self, final: bool = False) -> None:
+        """Release every pending event no source can still precede (all with ``final``)."""
+        with self.lock:
+            now = monotonic_ns()
+            local = self.local
+            batch = local[:]
+            del local[: len(batch)]
+            self.pending.extend(batch)
+            marks = list(self.sources.values())
+            safe = now if final else min([now, *marks]) - SLACK_NS
+            pending = self.pending
+            if not pending:
+                self.safe = max(self.safe, safe)
+                return
+            pending.sort(key=_t)
+            cut = len(pending) if final else bisect_right(pending, safe, key=_t)
+            if cut:
+                self.out.events.extend([e for _, e in pending[:cut]])
+                del pending[:cut]
+            self.safe = max(self.safe, safe)
+
+    def drain_sources(self, timeout_s: float = 1.0) -> None:
+        """At the end: read what connected children still have to say, then merge it all."""
+        deadline = monotonic_ns() + int(timeout_s * 1e9)
+        while monotonic_ns() < deadline:
+            with self.lock:
+                if not self.sources:
+                    break
+            native.sleep(CHILD_FLUSH_S)
+        self.merge(final=True)

@@ -1,0 +1,103 @@
+"""A ``multiprocessing.Pool`` whose submissions, tasks and workers report events.
+
+It lives in the main process (a pool cannot be handed to a child). Each
+worker process is an actor — a lane in the Pool panel — and reports the
+task it starts and ends itself (see :mod:`tui_conc.engine.process_child`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from time import monotonic, monotonic_ns
+from typing import Any
+
+from tui_conc.engine import events as ev
+from tui_conc.engine.primitives import Emit
+from tui_conc.engine.process_child import ChildSpec, pool_worker_init, run_task
+from tui_conc.engine.shared_resources import CTX
+
+
+#: How long a pool's workers may take to start before the run goes on regardless.
+READY_TIMEOUT_S = 30.0
+
+
+def task_label(task: str, args: dict[str, Any]) -> str:
+    """``square(n=3)``: how a task shows in the panel."""
+    return f"{task}({', '.join(f'{k}={v!r}' for k, v in args.items())})"
+
+
+class PoolResource:
+    """A Pool of N worker processes, one lane actor each."""
+
+    def __init__(self, index: int, name: str, emit: Emit, workers: int) -> None:
+        self.index = index
+        self.name = name
+        self.workers = workers
+        self._emit = emit
+        self._ids = 0
+        self._lock = threading.Lock()
+        self.pool: Any = None
+        self.lanes: list[tuple[Any, ...]] = []
+        self.ended = False
+
+    def start(self, spec: ChildSpec, lanes: list[tuple[Any, ...]]) -> None:
+        """Start the worker processes (each takes a lane as it starts)."""
+        self.lanes = lanes
+        counter = CTX.Value("i", 0)
+        self.pool = CTX.Pool(
+            self.workers, initializer=pool_worker_init, initargs=(spec, counter, lanes)
+        )
+        # Ready before the run starts, so start-up is not counted as the first wave.
+        deadline = monotonic() + READY_TIMEOUT_S
+        while counter.value < self.workers and monotonic() < deadline:
+            time.sleep(0.005)
+
+    def _next_id(self) -> int:
+        with self._lock:
+            self._ids += 1
+            return self._ids
+
+    def _submit_event(self, actor: int, task: str, args: dict[str, Any]) -> int:
+        task_id = self._next_id()
+        label = task_label(task, args)
+        self._emit((ev.SUBMIT, actor, self.index, monotonic_ns(), task_id, label))
+        return task_id
+
+    def submit(self, actor: int, task: str, args: dict[str, Any]) -> Any:
+        """``apply_async``: queue the task and go on; returns the AsyncResult."""
+        task_id = self._submit_event(actor, task, args)
+        return self.pool.apply_async(run_task, (self.index, task, task_id, args))
+
+    def map(self, actor: int, step: int, task: str, items: list[Any]) -> list[Any]:
+        """``map``: one task per item (its ``item``), wait for all, their results in order."""
+        calls = [
+            (self.index, task, self._submit_event(actor, task, {"item": x}), {"item": x})
+            for x in items
+        ]
+        self._emit((ev.WAIT, actor, self.index, monotonic_ns(), step, "pool", None))
+        try:
+            return list(self.pool.starmap(run_task, calls))
+        finally:
+            self._emit((ev.WAKE, actor, self.index, monotonic_ns(), True))
+
+    def close(self, actor: int) -> None:
+        self._emit((ev.POOL_CLOSE, actor, self.index, monotonic_ns()))
+        self.pool.close()
+
+    def join(self, actor: int, step: int) -> None:
+        """Wait for every worker to exit (after close or terminate)."""
+        self._emit((ev.WAIT, actor, self.index, monotonic_ns(), step, "pool", None))
+        self.pool.join()
+        self.ended = True
+        self._emit((ev.WAKE, actor, self.index, monotonic_ns(), True))
+
+    def terminate(self, actor: int, reason: str = "terminated") -> None:
+        """Kill the workers now: running tasks die, queued tasks never run."""
+        self._emit((ev.POOL_TERMINATE, actor, self.index, monotonic_ns()))
+        workers = list(self.pool._pool)
+        self.pool.terminate()
+        self.ended = True
+        for lane, proc in zip(self.lanes, workers, strict=False):
+            code = proc.exitcode
+            self._emit((ev.ACTOR_KILLED, lane[0], -1, monotonic_ns(), f"{reason} (exit {code})"))

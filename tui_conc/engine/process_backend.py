@@ -1,0 +1,154 @@
+"""The process backend: a scenario's actors as real ``multiprocessing`` processes.
+
+The runner is the main process. Groups with ``runs_in: main`` stay threads of
+it (the parent that starts, feeds and joins the others); every other actor is
+a spawned :class:`multiprocessing.Process`, and every pool worker a lane
+actor of its pool. All of them report through the run's
+:class:`~tui_conc.engine.channel.Merger`.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from time import monotonic_ns
+from typing import Any
+
+from tui_conc.engine import events as ev
+from tui_conc.engine import native
+from tui_conc.engine.pool import PoolResource
+from tui_conc.engine.process_child import FAILED_EXIT, ChildSpec, child_main
+from tui_conc.engine.shared_resources import CTX, SharedControl, make_raws, wrap_resources
+from tui_conc.engine.thread_backend import ActorRuntime, ThreadRun
+
+
+def exit_reason(code: int) -> str:
+    """``killed by SIGKILL (signal 9)`` or ``exit code 3``."""
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"killed by {name} (signal {-code})"
+    return f"exit code {code}"
+
+
+class ProcessHandle:
+    """What a join step sees of a child process: only its watcher thread reaps it.
+
+    (Two threads in ``Process.join`` race for ``waitpid``; the loser reads
+    no exit code and would report the child alive.)
+    """
+
+    def __init__(self, proc: Any) -> None:
+        self.proc = proc
+        self.ended = threading.Event()
+
+    def join(self, timeout: float | None = None) -> None:
+        self.ended.wait(timeout)
+
+    def is_alive(self) -> bool:
+        return not self.ended.is_set()
+
+
+@dataclass(eq=False)
+class ProcessRun(ThreadRun):
+    """A run whose actors are processes; ``address`` is the merger's."""
+
+    address: str = ""
+
+    def __post_init__(self) -> None:
+        self.control = SharedControl()  # type: ignore[assignment]
+        self._manager: Any = None
+        self.raws: dict[str, Any] = {}
+        self.pools: list[PoolResource] = []
+        super().__post_init__()
+        for pool in self.pools:
+            lanes = []
+            for k in range(pool.workers):
+                lane = ActorRuntime(len(self.actors), f"{pool.name}-w{k}", pool.name, k, False)
+                self.actors.append(lane)
+                lanes.append((lane.index, lane.name, lane.group, k, False))
+            pool.start(self._spec(), lanes)
+
+    def _manager_once(self) -> Any:
+        if self._manager is None:
+            self._manager = CTX.Manager()  # a server process; the proxies talk to it
+        return self._manager
+
+    def _build_resources(self, env: dict[str, Any]) -> None:
+        self.raws, self.resource_info = make_raws(self.scenario, env, self._manager_once)
+        self.by_name.update(wrap_resources(self.scenario, self.raws, self.emit, env))
+        for index, (name, res) in enumerate(self.scenario.resources.items()):
+            if res.type == "pool":
+                pool = PoolResource(index, name, self.emit, self.resource_info[index]["workers"])
+                self.pools.append(pool)
+                self.by_name[name] = pool
+
+    def _spec(self, actor: ActorRuntime | None = None, args: dict[str, Any] | None = None) -> Any:
+        spec = ChildSpec(
+            self.scenario,
+            self.knobs,
+            self.address,
+            self.control.flag,  # type: ignore[attr-defined]
+            self.raws,
+            self.t0,
+        )
+        if actor is not None:
+            spec.actor = (actor.index, actor.name, actor.group, actor.index_in_group, actor.daemon)
+            spec.args = dict(args or {})
+        return spec
+
+    def _start(self, actor: ActorRuntime, args: dict[str, Any]) -> None:
+        if not self.scenario.in_process(actor.group, self.backend):
+            super()._start(actor, args)
+            return
+        proc = CTX.Process(target=child_main, args=(self._spec(actor, args),), name=actor.name)
+        handle = ProcessHandle(proc)
+        actor.thread = handle  # type: ignore[assignment]
+        actor.runner = proc
+        if not actor.daemon:
+            with self._live_cond:
+                self._live += 1
+        proc.start()
+        native.start_thread(lambda: self._watch(actor, handle))
+
+    def _watch(self, actor: ActorRuntime, handle: ProcessHandle) -> None:
+        """Wait for a child to end; report what it could not (a signal, a crash)."""
+        proc = handle.proc
+        proc.join()
+        while proc.exitcode is None:  # reaped by another thread: its code lands shortly
+            time.sleep(0.001)
+        code = proc.exitcode
+        if actor.finished:
+            pass  # cut off by the run's end, and reported there
+        elif code is not None and code < 0:
+            self.emit((ev.ACTOR_KILLED, actor.index, -1, monotonic_ns(), exit_reason(code)))
+        elif code not in (0, FAILED_EXIT):
+            self.emit((ev.ACTOR_FAILED, actor.index, -1, monotonic_ns(), exit_reason(code)))
+        actor.finished = True
+        handle.ended.set()
+        if not actor.daemon:
+            with self._live_cond:
+                self._live -= 1
+                self._live_cond.notify_all()
+
+    def cut_off_daemons(self) -> None:
+        """End what outlives the main actors: daemon processes, unjoined pools, the Manager."""
+        for actor in self.actors:
+            proc = actor.runner
+            handle = actor.thread
+            if actor.daemon and isinstance(handle, ProcessHandle) and handle.is_alive():
+                actor.finished = True  # reported here, not by its watcher
+                proc.kill()
+                self.emit(
+                    (ev.ACTOR_KILLED, actor.index, -1, monotonic_ns(), "daemon cut off at exit")
+                )
+        super().cut_off_daemons()
+        for pool in self.pools:
+            if not pool.ended:
+                pool.terminate(-1, "pool never joined: ended with the run")
+        if self._manager is not None:
+            self._manager.shutdown()

@@ -1,0 +1,161 @@
+"""What runs inside a child process of the process backend.
+
+A Process actor's target is :func:`child_main`; a pool worker runs
+:func:`pool_worker_init` once and :func:`run_task` for each task. Both build
+a :class:`ChildRun` — the scenario's resources wrapped around the shared
+``multiprocessing`` objects the parent made — compile their steps with the
+same :class:`~tui_conc.engine.interpreter.Compiler` as a thread, and send
+their events to the runner through a :class:`~tui_conc.engine.channel.Channel`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from time import monotonic_ns
+from typing import Any
+
+from tui_conc.engine import events as ev
+from tui_conc.engine.channel import Channel
+from tui_conc.engine.interpreter import Compiler, Frame, StepFailed, set_pids
+from tui_conc.engine.shared_resources import SharedControl, wrap_resources
+from tui_conc.engine.thread_backend import ActorRuntime, number_steps
+from tui_conc.scenario import model as m
+
+#: The exit status of a child that reported its own failure (an exception in a step).
+FAILED_EXIT = 70
+
+
+@dataclass
+class ChildSpec:
+    """Everything a child needs, pickled to it when it is spawned."""
+
+    scenario: m.Scenario
+    knobs: dict[str, Any]
+    address: str  #: the runner's merger
+    hold: Any  #: the shared pause flag
+    raws: dict[str, Any]  #: resource name → the multiprocessing object(s) behind it
+    t0: int
+    actor: tuple[int, str, str, int, bool] = (0, "", "", 0, False)
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+class ChildRun:
+    """The part of a run a child process sees: its resources and its own actor."""
+
+    def __init__(self, spec: ChildSpec, emit: Any) -> None:
+        self.scenario = spec.scenario
+        self.knobs = spec.knobs
+        self.emit = emit
+        self.t0 = spec.t0
+        self.control = SharedControl(spec.hold)
+        self.by_name = wrap_resources(spec.scenario, spec.raws, emit, spec.knobs)
+        self.steps, self._step_ids = number_steps(spec.scenario)
+        self.groups: dict[str, list[ActorRuntime]] = {}
+
+    def step_id(self, s: m.Step) -> int:
+        return self._step_ids[id(s)]
+
+    def _parent_only(self, *_: Any) -> Any:
+        raise RuntimeError("only the main process can start, join or list the run's actors")
+
+    start_group = start_one = alive = alive_names = _parent_only
+
+
+def _report_end(emit: Any, run: ChildRun, actor: ActorRuntime, exc: BaseException | None) -> int:
+    if exc is None:
+        emit((ev.ACTOR_DONE, actor.index, -1, monotonic_ns(), time.process_time()))
+        return 0
+    if isinstance(exc, StepFailed):
+        message = f"line {run.steps[exc.step][0]}: {exc}"
+    else:
+        message = f"{type(exc).__name__}: {exc}"
+    emit((ev.ACTOR_FAILED, actor.index, -1, monotonic_ns(), f"{message} (exit {FAILED_EXIT})"))
+    return FAILED_EXIT
+
+
+def child_main(spec: ChildSpec) -> None:
+    """A Process actor: run its group's steps, report, exit 0 (or FAILED_EXIT)."""
+    set_pids()
+    channel = Channel(spec.address)
+    channel.start()
+    emit = channel.emit
+    run = ChildRun(spec, emit)
+    actor = ActorRuntime(*spec.actor)
+    emit((ev.ACTOR_START, actor.index, -1, monotonic_ns(), os.getpid(), os.getpid(), os.getppid()))
+    error: BaseException | None = None
+    try:
+        body = Compiler(run, actor).block(spec.scenario.actors[actor.group].steps)
+        frame = Frame(run, actor, spec.knobs)  # type: ignore[arg-type]
+        frame.locals.update(spec.args)
+        body(frame)
+    except BaseException as exc:  # noqa: BLE001 - a child reports whatever ends it
+        error = exc
+    status = _report_end(emit, run, actor, error)
+    channel.close()
+    sys.exit(status)
+
+
+# ---------------------------------------------------------------- pool workers
+
+
+class _Worker:
+    """A pool worker's state: its channel, run, lane actor and compiled tasks."""
+
+    def __init__(self, spec: ChildSpec, lane: ActorRuntime) -> None:
+        self.channel = Channel(spec.address)
+        self.channel.start()
+        self.run = ChildRun(spec, self.channel.emit)
+        self.lane = lane
+        self.tasks: dict[str, Any] = {}
+
+    def body(self, task: str) -> Any:
+        if task not in self.tasks:
+            steps = self.run.scenario.tasks[task].steps
+            self.tasks[task] = Compiler(self.run, self.lane).block(steps)  # type: ignore[arg-type]
+        return self.tasks[task]
+
+
+_worker: _Worker | None = None
+
+
+def pool_worker_init(spec: ChildSpec, counter: Any, lanes: list[tuple[Any, ...]]) -> None:
+    """A pool worker's initializer: take the next lane, connect, report the start."""
+    global _worker
+    from multiprocessing import util
+
+    set_pids()
+    with counter.get_lock():
+        k = counter.value
+        counter.value += 1
+    lane = ActorRuntime(*lanes[k % len(lanes)])  # a replacement worker takes over a lane
+    _worker = _Worker(spec, lane)
+    emit = _worker.channel.emit
+    emit((ev.ACTOR_START, lane.index, -1, monotonic_ns(), os.getpid(), os.getpid(), os.getppid()))
+    util.Finalize(None, _worker_exit, exitpriority=100)
+
+
+def _worker_exit() -> None:
+    if _worker is not None:
+        lane = _worker.lane.index
+        _worker.channel.emit((ev.ACTOR_DONE, lane, -1, monotonic_ns(), time.process_time()))
+        _worker.channel.close()
+
+
+def run_task(pool: int, task: str, task_id: int, args: dict[str, Any]) -> Any:
+    """Run one task on this worker; its result is the local ``result`` if it set one."""
+    assert _worker is not None, "run_task outside a pool worker"
+    emit, lane = _worker.channel.emit, _worker.lane
+    emit((ev.TASK_BEGIN, lane.index, pool, monotonic_ns(), task_id))
+    frame = Frame(_worker.run, lane, _worker.run.knobs)  # type: ignore[arg-type]
+    frame.locals.update(args)
+    try:
+        _worker.body(task)(frame)
+    except BaseException as exc:
+        detail = str(exc) if isinstance(exc, StepFailed) else f"{type(exc).__name__}: {exc}"
+        emit((ev.TASK_END, lane.index, pool, monotonic_ns(), task_id, False, detail))
+        raise
+    emit((ev.TASK_END, lane.index, pool, monotonic_ns(), task_id, True, ""))
+    return frame.locals.get("result")

@@ -1,0 +1,151 @@
+"""Resources shared between processes: made once by the parent, wrapped in every process.
+
+:func:`make_raws` builds the ``multiprocessing`` objects (locks, queues,
+pipes, Manager proxies) in the main process; each child receives them when
+it is spawned and :func:`wrap_resources` puts the same instrumented wrappers
+around them as a thread would use, reporting to that process's own emit.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from typing import Any
+
+from tui_conc.engine.compiling import expr
+from tui_conc.engine.primitives import Condition, Emit, Event, LockLike
+from tui_conc.engine.shared_data import (
+    PipeEnd,
+    ProcessQueue,
+    ProcessVariable,
+    SharedDict,
+    SharedList,
+)
+from tui_conc.scenario import model as m
+
+#: The start method: spawn (see the README). The runner has threads before any
+#: child starts, so fork could copy a lock some thread holds; forkserver would
+#: make every child's parent the fork server instead of the main process.
+CTX = multiprocessing.get_context("spawn")
+
+
+class SharedControl:
+    """Pause and back-pressure for every process of a run: one shared flag."""
+
+    def __init__(self, flag: Any = None) -> None:
+        self.flag = flag if flag is not None else CTX.RawValue("b", 0)
+        self.paused = False
+        self.throttled = False
+
+    @property
+    def hold(self) -> bool:
+        return bool(self.flag.value)
+
+    def _update(self) -> None:
+        self.flag.value = 1 if (self.paused or self.throttled) else 0
+
+    def pause(self, paused: bool) -> None:
+        self.paused = paused
+        self._update()
+
+    def throttle(self, throttled: bool) -> None:
+        if throttled != self.throttled:
+            self.throttled = throttled
+            self._update()
+
+    def wait(self) -> None:
+        while self.flag.value:
+            time.sleep(0.005)
+
+
+class NotShareable(ValueError):
+    """A resource type that cannot live between processes (sockets, selectors)."""
+
+
+def make_raws(
+    scenario: m.Scenario, env: dict[str, Any], manager: Any
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The multiprocessing objects behind each resource, and the header's resource info.
+
+    ``manager`` is called (once) for a Manager when a dict, list or variable needs one.
+    Pools are left to the caller (their raw entry is None).
+    """
+    raws: dict[str, Any] = {}
+    infos: list[dict[str, Any]] = []
+    for name, res in scenario.resources.items():
+        info: dict[str, Any] = {"name": name, "type": res.type}
+        kind = res.type
+        raw: Any = None
+        if kind == "lock":
+            raw = CTX.Lock()
+        elif kind == "rlock":
+            raw = CTX.RLock()
+        elif kind in ("semaphore", "bounded_semaphore"):
+            value = int(expr(res.value if res.value is not None else 1)(env))
+            raw = (CTX.Semaphore if kind == "semaphore" else CTX.BoundedSemaphore)(value)
+            info["value"] = value
+        elif kind == "condition":
+            lock = raws[res.lock] if res.lock else CTX.Lock()
+            raw = (lock, CTX.Condition(lock))
+            info["lock"] = res.lock
+        elif kind == "event":
+            raw = CTX.Event()
+        elif kind == "queue":
+            if res.kind != "fifo":
+                raise NotShareable(f"queue {name!r}: a multiprocessing queue is FIFO only")
+            maxsize = int(expr(res.maxsize)(env))
+            raw = CTX.JoinableQueue(maxsize)
+            for item in res.items:
+                raw.put(item)
+                raw._unfinished_tasks.acquire(False)  # initial items are not tasks
+            info.update(kind="fifo", maxsize=maxsize, initial=len(res.items))
+        elif kind == "pipe":
+            raw = CTX.Pipe(res.duplex)
+            info.update(ends=list(res.ends), duplex=res.duplex)
+        elif kind == "dict":
+            raw = manager().dict(res.value or {})
+            info["value"] = dict(res.value or {})
+        elif kind == "list":
+            raw = manager().list(res.value or [])
+            info["value"] = list(res.value or [])
+        elif kind == "variable":
+            raw = manager().Value("O", res.value)
+            info["value"] = res.value
+        elif kind == "pool":
+            info["workers"] = int(expr(res.workers)(env))
+        else:
+            raise NotShareable(f"a {kind} ({name!r}) cannot be shared between processes")
+        raws[name] = raw
+        infos.append(info)
+    return raws, infos
+
+
+def wrap_resources(
+    scenario: m.Scenario, raws: dict[str, Any], emit: Emit, env: dict[str, Any]
+) -> dict[str, Any]:
+    """The instrumented wrappers around ``raws``, for one process; pipe ends by their names."""
+    out: dict[str, Any] = {}
+    for index, (name, res) in enumerate(scenario.resources.items()):
+        raw, kind = raws.get(name), res.type
+        if kind in ("lock", "rlock", "semaphore", "bounded_semaphore"):
+            value = int(expr(res.value if res.value is not None else 1)(env))
+            out[name] = LockLike(index, emit, kind, value, raw=raw)
+        elif kind == "condition":
+            lock_raw, cond_raw = raw
+            base = out[res.lock] if res.lock else LockLike(index, emit, "lock", raw=lock_raw)
+            out[name] = Condition(index, emit, base, raw=cond_raw)
+        elif kind == "event":
+            out[name] = Event(index, emit, raw=raw)
+        elif kind == "queue":
+            out[name] = ProcessQueue(index, emit, raw, raw._maxsize)
+        elif kind == "pipe":
+            for end, conn in zip(res.ends, raw, strict=True):
+                out[end] = PipeEnd(index, emit, conn, end)
+        elif kind == "dict":
+            out[name] = SharedDict(index, emit, raw)
+        elif kind == "list":
+            out[name] = SharedList(index, emit, raw)
+        elif kind == "variable":
+            out[name] = ProcessVariable(index, emit, raw)
+    return out
+
