@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from tui_conc.scenario.model import BACKENDS
+
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
 
@@ -35,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--record", type=Path, metavar="TRACE", help="save the event stream")
     run.add_argument(
         "--backend",
-        choices=("thread", "gevent", "eventlet", "greenlet"),
+        choices=BACKENDS,
         help="run on this backend",
     )
     return parser

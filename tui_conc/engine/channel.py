@@ -28,6 +28,9 @@ from tui_conc.engine import native
 CHILD_FLUSH_S = 0.005
 #: Events stamped this close to a source's watermark wait for the next round.
 SLACK_NS = 20_000_000
+#: An untimed event this long after the last clock reading is dated with a CLOCK.
+CLOCK_STEP_NS = 1_000_000
+CLOCK = 10  # events.CLOCK (kept local: the hot loop reads it)
 
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(tuple[int, list[tuple[int, tuple]]])
@@ -93,6 +96,7 @@ class Merger:
         self.lock = native.allocate_lock()
         #: the latest time up to which the stream is complete (the frames' CLOCK)
         self.safe = monotonic_ns()
+        self._last_clock = 0
 
     def emit_local(self, event: tuple[Any, ...]) -> None:
         """The emit of the runner's own threads (actors that run in the main process)."""
@@ -149,9 +153,26 @@ class Merger:
             pending.sort(key=_t)
             cut = len(pending) if final else bisect_right(pending, safe, key=_t)
             if cut:
-                self.out.events.extend([e for _, e in pending[:cut]])
+                self.out.events.extend(self._with_clocks(pending[:cut]))
                 del pending[:cut]
             self.safe = max(self.safe, safe)
+
+    def _with_clocks(self, pairs: list[tuple[int, tuple[Any, ...]]]) -> list[tuple[Any, ...]]:
+        """The events without their stamps; an untimed event (an acquire, a put) more than
+        a millisecond after the last clock reading gets a CLOCK before it, so the fold
+        dates it right."""
+        out: list[tuple[Any, ...]] = []
+        append = out.append
+        last = self._last_clock
+        for t, e in pairs:
+            if len(e) < 4 and t - last > CLOCK_STEP_NS:
+                append((CLOCK, -1, -1, t))
+                last = t
+            elif len(e) > 3:
+                last = e[3]
+            append(e)
+        self._last_clock = last
+        return out
 
     def drain_sources(self, timeout_s: float = 1.0) -> None:
         """At the end: read what connected children still have to say, then merge it all."""

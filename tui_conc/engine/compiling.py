@@ -33,9 +33,9 @@ def give_up(handler: Block | None, error: Exception, f: Frame) -> None:
 
 
 def _q(res: Any) -> Queue:
-    if not isinstance(res, Queue):
+    if not hasattr(res, "qsize"):
         raise TypeError("expected a queue")
-    return res
+    return res  # a thread queue or a process queue
 
 
 STEP_FUNCTIONS: dict[str, Callable[..., Any]] = {

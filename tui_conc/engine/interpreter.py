@@ -26,8 +26,8 @@ from tui_conc.engine.compiling import (
     timeout_of,
 )
 from tui_conc.engine.io_steps import IoSteps
-from tui_conc.engine.process_steps import ProcessSteps
 from tui_conc.engine.primitives import Queue, Variable
+from tui_conc.engine.process_steps import ProcessSteps
 from tui_conc.scenario import model as m
 
 if TYPE_CHECKING:

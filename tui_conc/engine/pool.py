@@ -17,7 +17,6 @@ from tui_conc.engine.primitives import Emit
 from tui_conc.engine.process_child import ChildSpec, pool_worker_init, run_task
 from tui_conc.engine.shared_resources import CTX
 
-
 #: How long a pool's workers may take to start before the run goes on regardless.
 READY_TIMEOUT_S = 30.0
 

@@ -30,9 +30,7 @@ Emit = Callable[[tuple[Any, ...]], None]
 class LockLike:
     """A lock, rlock, semaphore or bounded semaphore with instrumented handles."""
 
-    def __init__(
-        self, index: int, emit: Emit, kind: str, value: int = 1, raw: Any = None
-    ) -> None:
+    def __init__(self, index: int, emit: Emit, kind: str, value: int = 1, raw: Any = None) -> None:
         self.index = index
         self.kind = kind
         self._emit = emit

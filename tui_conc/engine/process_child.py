@@ -28,6 +28,10 @@ from tui_conc.scenario import model as m
 FAILED_EXIT = 70
 
 
+class TaskFailed(Exception):
+    """A pool task raised: what the parent's AsyncResult holds (always picklable)."""
+
+
 @dataclass
 class ChildSpec:
     """Everything a child needs, pickled to it when it is spawned."""
@@ -91,7 +95,7 @@ def child_main(spec: ChildSpec) -> None:
         frame = Frame(run, actor, spec.knobs)  # type: ignore[arg-type]
         frame.locals.update(spec.args)
         body(frame)
-    except BaseException as exc:  # noqa: BLE001 - a child reports whatever ends it
+    except BaseException as exc:
         error = exc
     status = _report_end(emit, run, actor, error)
     channel.close()
@@ -156,6 +160,6 @@ def run_task(pool: int, task: str, task_id: int, args: dict[str, Any]) -> Any:
     except BaseException as exc:
         detail = str(exc) if isinstance(exc, StepFailed) else f"{type(exc).__name__}: {exc}"
         emit((ev.TASK_END, lane.index, pool, monotonic_ns(), task_id, False, detail))
-        raise
+        raise TaskFailed(f"task {task} #{task_id}: {detail}") from None
     emit((ev.TASK_END, lane.index, pool, monotonic_ns(), task_id, True, ""))
     return frame.locals.get("result")

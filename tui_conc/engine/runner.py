@@ -12,6 +12,7 @@ process group, which ends every thread at once, deadlocked or not.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -71,10 +72,9 @@ class Writer:
         """Queue ``frame`` for writing."""
         self.frames.append(frame)
         if self._ready.locked():
-            try:
+            # a racing hand() may have released it already: the writer is awake anyway
+            with contextlib.suppress(RuntimeError):
                 self._ready.release()
-            except RuntimeError:
-                pass  # released by a racing hand(): the writer is awake anyway
 
     def _run(self) -> None:
         while True:

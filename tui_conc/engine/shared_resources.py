@@ -148,4 +148,3 @@ def wrap_resources(
         elif kind == "variable":
             out[name] = ProcessVariable(index, emit, raw)
     return out
-

@@ -55,7 +55,14 @@ class ActorView:
         if self.state == IN_IO:
             return f"in IO on {self.target}" + (f" ({self.how})" if self.how != "select" else "")
         if self.state == WAITING:
-            hows = {"join": "join", "qjoin": "join", "cond": "notify", "switch": "switched out"}
+            hows = {
+                "join": "join",
+                "qjoin": "join",
+                "cond": "notify",
+                "switch": "switched out",
+                "pipe": "recv",
+                "pool": "its tasks",
+            }
             what = hows.get(self.how or "")
             return f"waiting on {self.target}" + (f" ({what})" if what else "")
         return self.state

@@ -35,6 +35,7 @@ from tui_conc.ui.widgets.knobs_screen import KnobsScreen
 from tui_conc.ui.widgets.lesson_view import LessonView, prewarm
 from tui_conc.ui.widgets.locks_panel import LocksPanel
 from tui_conc.ui.widgets.log_panel import LogPanel
+from tui_conc.ui.widgets.pool_panel import PoolPanel
 from tui_conc.ui.widgets.queues_panel import QueuesPanel
 from tui_conc.ui.widgets.scenario_tree import ScenarioTree
 from tui_conc.ui.widgets.sockets_panel import SocketsPanel
@@ -67,7 +68,7 @@ class TuiConcApp(App[None]):
     | :- | :- |
     | r | run (or restart) the selected scenario |
     | k | change the knobs for the next run |
-    | b | switch the backend (thread / gevent) for the next run, where the scenario allows |
+    | b | switch the next run's backend (thread / process / gevent) where the scenario allows |
     | x | stop the run (kills its process at once) |
     | space | pause / resume |
     | 1 / 2 | Lesson / Run view |
@@ -196,6 +197,7 @@ class TuiConcApp(App[None]):
         await pane.mount_all(
             [
                 ActorsPanel(id="actors"),
+                PoolPanel(id="pools"),
                 Horizontal(LocksPanel(id="locks"), QueuesPanel(id="queues"), id="resources"),
                 SocketsPanel(id="sockets"),
                 LogPanel(id="log"),
@@ -322,11 +324,11 @@ class TuiConcApp(App[None]):
         if self.source is not None and self.source.status not in (sm.FINISHED, sm.ERROR):
             self.source.stop()
 
-    def _panels(self) -> list[ActorsPanel | LocksPanel | QueuesPanel | SocketsPanel | LogPanel]:
+    def _panels(self) -> list[Any]:
         """The live panels that are mounted (they mount lazily, after the first frame)."""
         return list(
             self._main_screen()
-            .query("ActorsPanel, LocksPanel, QueuesPanel, SocketsPanel, LogPanel")
+            .query("ActorsPanel, PoolPanel, LocksPanel, QueuesPanel, SocketsPanel, LogPanel")
             .results()
         )
 

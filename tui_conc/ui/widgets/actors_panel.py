@@ -34,18 +34,29 @@ class ActorsPanel(LiveTable):
         hub = f" · hub: {snapshot.hub.switches:,} switches" if snapshot.hub is not None else ""
         self.border_title = f"Actors · {busy:,} live of {snapshot.actor_total:,}{hub}"
 
+    @staticmethod
+    def _ident(a: ActorView) -> str:
+        """A thread's native id, or a process's pid and its parent's."""
+        if a.pid is not None:
+            return f"pid {a.pid}←{a.ppid}"
+        return str(a.native_id) if a.native_id else "-"
+
     @classmethod
     def _row(cls, a: ActorView, snapshot: Snapshot) -> tuple[str | Text, ...]:
         label = a.label
-        if a.state == "failed" and a.detail:
-            label = f"failed: {a.detail}"
+        if a.state in ("failed", "killed") and a.detail:
+            label = f"{a.state}: {a.detail}"
+        elif a.state == "done" and a.cpu_s is not None and a.wall_s is not None:
+            label = f"done · CPU {a.cpu_s:.2f}s of {a.wall_s:.2f}s"
+        elif a.detail and a.group != a.name and a.state == "running" and a.pid:
+            label = f"running {a.detail}"  # a pool worker: its task
         elif a.state in ("sleeping", "computing") and a.detail:
             label = f"{a.state} {a.detail}"
         elif a.timeout is not None:
             label = f"{label} (≤{a.timeout:g}s)"
         return (
             Text(a.name, style="bold" if not a.daemon else "italic"),
-            Text(str(a.native_id) if a.native_id else "-", style="dim"),
+            Text(cls._ident(a), style="dim"),
             Text(label, style=STATE_STYLES.get(a.state, "")),
             seconds(a.since_s) if a.state not in ("new",) else "",
             timeline(a.history, snapshot.t0, snapshot.now, cls.TIMELINE_WIDTH),

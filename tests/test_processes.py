@@ -1,0 +1,233 @@
+"""The process backend: real multiprocessing children, merged events, nothing left behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tui_conc.engine import events as ev
+from tui_conc.engine.channel import SLACK_NS, Merger
+from tui_conc.engine.runner import Sink
+from tui_conc.scenario import load_scenario
+from tui_conc.session import LiveRun
+from tui_conc.state import model as sm
+from tui_conc.state.expectations import check
+
+from .conftest import SCENARIOS
+
+PROCESS_SWITCHABLE = [
+    p
+    for p in sorted(SCENARIOS.glob("*.yaml"))
+    if "process" in load_scenario(p).supported and load_scenario(p).backend != "process"
+]
+
+
+def in_group(pgid: int) -> list[int]:
+    """Every live process in process group ``pgid`` (zombies count: they are left behind)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:
+            out.append(int(entry))
+    return out
+
+
+def wait_for(run: LiveRun, cond: Callable[[sm.Snapshot], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond(run.snapshot(log_tail=0)):
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def finished(path: Path, backend: str = "process", overrides: dict | None = None) -> LiveRun:
+    run = LiveRun(path, overrides, backend=backend).start()
+    try:
+        assert run.wait(60), f"{path.name} did not end"
+    finally:
+        run.stop()
+    return run
+
+
+@pytest.mark.parametrize("path", PROCESS_SWITCHABLE, ids=lambda p: p.stem)
+def test_thread_scenarios_keep_their_lesson_on_processes(path: Path) -> None:
+    run = finished(path)
+    snapshot = run.snapshot(log_tail=0)
+    assert snapshot.backend == "process"
+    children = [a for a in snapshot.actors if a.pid is not None]
+    assert children, "no actor ran in a child process"
+    assert len({a.pid for a in children}) == len(children), "every process has its own pid"
+    assert all(a.pid != os.getpid() and a.ppid == run.runner.pid for a in children)
+    results = check(load_scenario(path), snapshot, run.log_texts())
+    failed = [f"{r.text} [{r.detail}]" for r in results if not r.passed]
+    assert not failed, f"{path.name} on processes ({snapshot.status}): {failed}"
+
+
+def test_process_switchable_scenarios_are_the_ones_the_issue_names() -> None:
+    names = {p.stem for p in PROCESS_SWITCHABLE}
+    assert {"producer_consumer", "semaphore_pool", "deadlock_mutex"} <= names
+
+
+def test_the_deadlock_between_processes_names_its_cycle() -> None:
+    run = finished(SCENARIOS / "deadlock_mutex.yaml")
+    snapshot = run.snapshot(log_tail=0)
+    assert snapshot.status == sm.DEADLOCK
+    assert {e.waits_for for e in snapshot.cycle} == {"mutexA", "mutexB"}
+
+
+# ---------------------------------------------------------------- reliability
+
+PIPE_FOREVER = """
+title: blocked on a pipe
+chapter: Test
+backend: process
+resources:
+  conn: {type: pipe, ends: [a, b]}
+actors:
+  main:
+    runs_in: main
+    steps:
+      - start: child
+      - join: child
+  child:
+    autostart: false
+    steps:
+      - recv: b
+"""
+
+STATES: list[tuple[str, Callable[[sm.Snapshot], bool]]] = [
+    ("deadlock_mutex.yaml", lambda s: s.status == sm.DEADLOCK),
+    ("pipe", lambda s: any(a.how == "pipe" for a in s.actors)),
+    ("pool_five.yaml", lambda s: any(p.busy for p in s.pools)),
+]
+
+
+def test_fifty_start_stop_cycles_leave_no_process_behind(tmp_path: Path) -> None:
+    pipe = tmp_path / "pipe.yaml"
+    pipe.write_text(PIPE_FOREVER)
+    before = in_group(os.getpgid(0))
+    reached = 0
+    for cycle in range(50):
+        name, state = STATES[cycle % len(STATES)]
+        path = pipe if name == "pipe" else SCENARIOS / name
+        run = LiveRun(path, backend="process").start()
+        group = run.runner.pid
+        assert group is not None
+        # every third cycle waits for the state it is about; the others stop at once
+        if cycle % 3 == 0 or cycle < len(STATES):
+            reached += wait_for(run, state)
+        else:
+            time.sleep(0.05 * (cycle % 4))
+        run.stop()
+        deadline = time.monotonic() + 5
+        while in_group(group) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert in_group(group) == [], f"cycle {cycle} ({name}) left {in_group(group)}"
+    assert reached >= 17, "the runs did not reach their states"
+    assert sorted(in_group(os.getpgid(0))) == sorted(before)
+
+
+CRASHES = """
+title: crashes
+chapter: Test
+backend: process
+resources:
+  pool: {type: pool, workers: 2}
+tasks:
+  boom:
+    steps:
+      - let: {x: 1 / n}
+actors:
+  main:
+    runs_in: main
+    steps:
+      - start: victim
+      - start: bad
+      - submit: pool
+        task: boom
+        args: {n: 0}
+      - submit: pool
+        task: boom
+        args: {n: 1}
+      - close: pool
+      - join: pool
+      - join: bad
+      - join: victim
+      - log: "main goes on"
+  victim:
+    autostart: false
+    steps:
+      - log: "victim {pid}"
+      - sleep: 30
+  bad:
+    autostart: false
+    steps:
+      - let: {y: 1 / 0}
+"""
+
+
+def test_crashed_and_killed_children_show_as_failed_and_killed(tmp_path: Path) -> None:
+    path = tmp_path / "crashes.yaml"
+    path.write_text(CRASHES)
+    run = LiveRun(path, backend="process").start()
+    try:
+        assert wait_for(
+            run, lambda s: any(a.name == "victim" and a.state == "sleeping" for a in s.actors)
+        )
+        victim = next(a for a in run.snapshot(log_tail=0).actors if a.name == "victim")
+        assert victim.pid is not None
+        os.kill(victim.pid, signal.SIGKILL)
+        assert run.wait(20)
+    finally:
+        run.stop()
+    snapshot = run.snapshot(log_tail=0)
+    actors = {a.name: a for a in snapshot.actors}
+    assert actors["victim"].state == sm.KILLED
+    assert "SIGKILL" in actors["victim"].detail and "signal 9" in actors["victim"].detail
+    assert actors["bad"].state == sm.FAILED
+    assert "ZeroDivisionError" in actors["bad"].detail and "exit 70" in actors["bad"].detail
+    pool = snapshot.pools[0]
+    assert (pool.done, pool.failed) == (1, 1)
+    assert "ZeroDivisionError" in pool.last_failure
+    assert "main goes on" in run.log_texts()
+    assert snapshot.status == sm.FINISHED
+
+
+# ---------------------------------------------------------------- merging
+
+
+class _FakeSource:
+    """A child's stream without a child: batches with watermarks, straight into the merger."""
+
+
+def test_the_merger_orders_every_source_by_time_up_to_the_slowest_watermark() -> None:
+    sink = Sink()
+    merger = Merger(sink)
+    t = time.monotonic_ns() - 10 * SLACK_NS
+    # the runner's own thread stamped these out of append order
+    merger.local.extend([(t + 30, (ev.RELEASED, 0, 0)), (t + 10, (ev.ACQUIRED, 0, 0))])
+    conn = object()
+    merger.sources[conn] = t + 20 + SLACK_NS  # a child has reported up to t + 20 only
+    merger.pending.append((t + 15, (ev.ACQUIRED, 1, 1)))
+    merger.merge()
+    assert sink.events == [(ev.ACQUIRED, 0, 0), (ev.ACQUIRED, 1, 1)]
+    merger.sources[conn] = t + 40 + SLACK_NS
+    merger.pending.append((t + 25, (ev.RELEASED, 1, 1)))
+    merger.merge()
+    assert sink.events[2:] == [(ev.RELEASED, 1, 1), (ev.RELEASED, 0, 0)]
+    merger.pending.append((time.monotonic_ns() + 10**9, (ev.PUT, 2, 2)))
+    merger.merge(final=True)
+    assert sink.events[-1] == (ev.PUT, 2, 2)
+    merger.listener.close()
