@@ -236,8 +236,58 @@ async def test_gevent_runs_in_its_runner_and_never_patches_the_app() -> None:
 async def test_b_says_when_a_scenario_has_one_backend() -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        app.open_entry(_open(app, "deadlock_mutex"))
+        app.open_entry(_open(app, "race_counter"))
         await pilot.press("b")
         await pilot.pause()
         assert app.backend_for(app.entry) == "thread"
         assert any("thread only" in str(n.message) for n in app._notifications)
+
+
+async def test_b_runs_the_deadlock_on_processes_and_stop_and_quit_leave_nothing() -> None:
+    from .test_processes import in_group
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.open_entry(_open(app, "deadlock_mutex"))
+        await pilot.press("b")
+        assert app.backend_for(app.entry) == "process"
+        await pilot.press("r")
+        await _until(pilot, lambda: app.source.status == "deadlock", timeout=20)
+        snapshot = app.source.snapshot()
+        assert snapshot.backend == "process"
+        assert all(a.pid is not None for a in snapshot.actors)
+        banner = _plain(app.query_one(Banner))
+        assert "DEADLOCK" in banner and "mutexA" in banner
+        first = app.source.runner.pid
+        assert len(in_group(first)) > 2  # the runner, its children, the resource tracker
+        await pilot.press("x")
+        await _until(pilot, lambda: not in_group(first), timeout=3)
+        await pilot.press("r")  # again, then quit in the middle of it
+        await _until(pilot, lambda: app.source.status == "deadlock", timeout=20)
+        second = app.source.runner.pid
+        await pilot.press("q")
+    deadline = time.monotonic() + 3
+    while in_group(second) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not in_group(second)
+
+
+async def test_the_pool_panel_shows_lanes_and_waiting_tasks() -> None:
+    from .test_processes import in_group
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.open_entry(_open(app, "pool_five"))
+        app.knob_overrides[app.entry.path] = {"tasks": "12", "seconds": "3"}
+        await pilot.press("r")
+        await _until(pilot, lambda: any(p.busy == 5 for p in app.source.snapshot().pools), 20)
+        await pilot.pause(0.2)
+        panel = app.query_one("PoolPanel")
+        assert panel.display
+        assert "5/5 busy" in str(panel.border_title)
+        cells = [str(c) for row in panel._live_cells.values() for c in row]
+        assert sum(c.startswith("work(n=") for c in cells) == 5
+        assert any(c.startswith("waiting (7): work(n=5)") for c in cells), cells
+        group = app.source.runner.pid
+        await pilot.press("x")  # stopped inside the pool's tasks
+        await _until(pilot, lambda: not in_group(group), timeout=3)

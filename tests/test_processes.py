@@ -208,26 +208,27 @@ def test_crashed_and_killed_children_show_as_failed_and_killed(tmp_path: Path) -
 # ---------------------------------------------------------------- merging
 
 
-class _FakeSource:
-    """A child's stream without a child: batches with watermarks, straight into the merger."""
-
-
 def test_the_merger_orders_every_source_by_time_up_to_the_slowest_watermark() -> None:
     sink = Sink()
     merger = Merger(sink)
     t = time.monotonic_ns() - 10 * SLACK_NS
-    # the runner's own thread stamped these out of append order
-    merger.local.extend([(t + 30, (ev.RELEASED, 0, 0)), (t + 10, (ev.ACQUIRED, 0, 0))])
+    ms = 1_000_000
+    # the runner's own threads appended these out of time order
+    merger.local.extend([(ev.RELEASED, 0, 0, t + 30 * ms), (ev.ACQUIRED, 0, 0, t + 10 * ms)])
     conn = object()
-    merger.sources[conn] = t + 20 + SLACK_NS  # a child has reported up to t + 20 only
-    merger.pending.append((t + 15, (ev.ACQUIRED, 1, 1)))
+    merger.sources[conn] = t + 20 * ms + SLACK_NS  # a child has reported up to t + 20 ms
+    merger.pending.append((ev.ACQUIRED, 1, 1, t + 15 * ms))
     merger.merge()
-    assert sink.events == [(ev.ACQUIRED, 0, 0), (ev.ACQUIRED, 1, 1)]
-    merger.sources[conn] = t + 40 + SLACK_NS
-    merger.pending.append((t + 25, (ev.RELEASED, 1, 1)))
+    kinds = [(e[0], e[1]) for e in sink.events]
+    # a CLOCK dates each fast-path event that came a while after the last reading
+    assert kinds == [(ev.CLOCK, -1), (ev.ACQUIRED, 0), (ev.CLOCK, -1), (ev.ACQUIRED, 1)]
+    assert sink.events[2][3] == t + 15 * ms
+    merger.sources[conn] = t + 40 * ms + SLACK_NS
+    merger.pending.append((ev.RELEASED, 1, 1, t + 25 * ms))
     merger.merge()
-    assert sink.events[2:] == [(ev.RELEASED, 1, 1), (ev.RELEASED, 0, 0)]
-    merger.pending.append((time.monotonic_ns() + 10**9, (ev.PUT, 2, 2)))
+    later = [(e[0], e[1]) for e in sink.events[4:] if e[0] != ev.CLOCK]
+    assert later == [(ev.RELEASED, 1), (ev.RELEASED, 0)]
+    merger.pending.append((ev.PUT, 2, 2, time.monotonic_ns() + 10**9))
     merger.merge(final=True)
-    assert sink.events[-1] == (ev.PUT, 2, 2)
+    assert sink.events[-1][:3] == (ev.PUT, 2, 2)
     merger.listener.close()

@@ -67,3 +67,13 @@ class TestSocketsPanel:
             press=["r"],
             terminal_size=(120, 44),
         )
+
+
+class TestPoolPanel:
+    def test_pool_of_five_second_wave(self, snap_compare) -> None:
+        assert snap_compare(
+            replaying("pool_five", upto=52),
+            run_before=choose("pool_five"),
+            press=["r"],
+            terminal_size=(120, 40),
+        )

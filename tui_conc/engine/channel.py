@@ -1,9 +1,10 @@
 """Event streams between the run's processes: a child's channel and the parent's merger.
 
 Every child process (a Process actor, a pool worker) connects to the runner's
-:class:`Merger` over a local socket and sends batches of ``(t_ns, event)``
-pairs every few milliseconds, each batch with a *watermark*: the child's
-clock when it took the batch. The runner's own threads add their pairs
+:class:`Merger` over a local socket and sends batches of events every few
+milliseconds, each batch with a *watermark*: the child's clock when it took
+the batch. Every event here is timed: a fast-path event gets its clock
+reading as a fourth item, ``(kind, actor, res, t_ns)``. The runner's own threads add their pairs
 directly. The merger releases events in timestamp order up to the smallest
 watermark of any connected source (less a little slack for a thread caught
 between reading the clock and appending), so the one stream it writes is
@@ -33,8 +34,21 @@ CLOCK_STEP_NS = 1_000_000
 CLOCK = 10  # events.CLOCK (kept local: the hot loop reads it)
 
 _encoder = msgspec.msgpack.Encoder()
-_decoder = msgspec.msgpack.Decoder(tuple[int, list[tuple[int, tuple]]])
-_t = itemgetter(0)
+_decoder = msgspec.msgpack.Decoder(tuple[int, list[tuple]])
+_t = itemgetter(3)
+#: Past this many events in one release, a CLOCK goes in every CLOCK_EVERY events
+#: rather than wherever the time moved (a dense stream is dated finely anyway).
+DENSE = 2_000
+CLOCK_EVERY = 256
+
+
+def stamped(append: Any) -> Any:
+    """An emit that gives untimed (fast-path) events a fourth item: the time."""
+
+    def emit(event: tuple[Any, ...]) -> None:
+        append(event if len(event) > 3 else (*event, monotonic_ns()))
+
+    return emit
 
 
 class Channel:
@@ -42,13 +56,10 @@ class Channel:
 
     def __init__(self, address: str) -> None:
         self.conn: Connection = Client(address)
-        self.events: list[tuple[int, tuple[Any, ...]]] = []
-        self._append = self.events.append
+        self.events: list[tuple[Any, ...]] = []
+        self.emit = stamped(self.events.append)
         self.lock = native.allocate_lock()
         self.closed = False
-
-    def emit(self, event: tuple[Any, ...]) -> None:
-        self._append((monotonic_ns(), event))
 
     def start(self) -> None:
         native.start_thread(self._run)
@@ -89,18 +100,15 @@ class Merger:
         address = f"\0tui-conc-{os.getpid()}-{os.urandom(4).hex()}"
         self.listener = Listener(address, family="AF_UNIX")
         self.address = address
-        self.local: list[tuple[int, tuple[Any, ...]]] = []
-        self._local_append = self.local.append
+        self.local: list[tuple[Any, ...]] = []
+        #: the emit of the runner's own threads (actors that run in the main process)
+        self.emit_local = stamped(self.local.append)
         self.sources: dict[Connection, int] = {}
-        self.pending: list[tuple[int, tuple[Any, ...]]] = []
+        self.pending: list[tuple[Any, ...]] = []
         self.lock = native.allocate_lock()
         #: the latest time up to which the stream is complete (the frames' CLOCK)
         self.safe = monotonic_ns()
         self._last_clock = 0
-
-    def emit_local(self, event: tuple[Any, ...]) -> None:
-        """The emit of the runner's own threads (actors that run in the main process)."""
-        self._local_append((monotonic_ns(), event))
 
     def start(self) -> None:
         native.start_thread(self._accept)
@@ -157,19 +165,30 @@ class Merger:
                 del pending[:cut]
             self.safe = max(self.safe, safe)
 
-    def _with_clocks(self, pairs: list[tuple[int, tuple[Any, ...]]]) -> list[tuple[Any, ...]]:
-        """The events without their stamps; an untimed event (an acquire, a put) more than
-        a millisecond after the last clock reading gets a CLOCK before it, so the fold
-        dates it right."""
-        out: list[tuple[Any, ...]] = []
+    def _with_clocks(self, events: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """``events`` with CLOCKs between them, so the fold dates fast-path events right.
+
+        (The fold reads the time of timed events only; an acquire or a put takes
+        the time of the last one before it.)
+        """
+        if len(events) > DENSE:
+            out = []
+            for k in range(0, len(events), CLOCK_EVERY):
+                chunk = events[k : k + CLOCK_EVERY]
+                out.append((CLOCK, -1, -1, chunk[0][3]))
+                out.extend(chunk)
+            self._last_clock = events[-1][3]
+            return out
+        out = []
         append = out.append
         last = self._last_clock
-        for t, e in pairs:
-            if len(e) < 4 and t - last > CLOCK_STEP_NS:
+        for e in events:
+            t = e[3]
+            if e[0] >= CLOCK:
+                last = t  # a timed event: the fold takes its time
+            elif t - last > CLOCK_STEP_NS:
                 append((CLOCK, -1, -1, t))
                 last = t
-            elif len(e) > 3:
-                last = e[3]
             append(e)
         self._last_clock = last
         return out

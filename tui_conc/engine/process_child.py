@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from time import monotonic_ns
 from typing import Any
 
+from tui_conc.engine import codec
 from tui_conc.engine import events as ev
 from tui_conc.engine.channel import Channel
 from tui_conc.engine.interpreter import Compiler, Frame, StepFailed, set_pids
@@ -83,6 +84,7 @@ def _report_end(emit: Any, run: ChildRun, actor: ActorRuntime, exc: BaseExceptio
 def child_main(spec: ChildSpec) -> None:
     """A Process actor: run its group's steps, report, exit 0 (or FAILED_EXIT)."""
     set_pids()
+    codec.tune_gc_for_streaming()
     channel = Channel(spec.address)
     channel.start()
     emit = channel.emit
@@ -131,6 +133,7 @@ def pool_worker_init(spec: ChildSpec, counter: Any, lanes: list[tuple[Any, ...]]
     from multiprocessing import util
 
     set_pids()
+    codec.tune_gc_for_streaming()
     with counter.get_lock():
         k = counter.value
         counter.value += 1

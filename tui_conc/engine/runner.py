@@ -204,6 +204,7 @@ def run(
             from tui_conc.engine.channel import Merger
             from tui_conc.engine.process_backend import ProcessRun
 
+            codec.tune_gc_for_streaming()  # the merger decodes every child's events
             merger = Merger(sink)
             merger.start()
             trun: ThreadRun = ProcessRun(
