@@ -213,6 +213,8 @@ async def test_gevent_runs_in_its_runner_and_never_patches_the_app() -> None:
         app.open_entry(_open(app, "semaphore_pool"))
         app.knob_overrides[app.entry.path] = {"hold": "0.2"}
         await pilot.press("b")
+        assert app.backend_for(app.entry) == "process"
+        await pilot.press("b")
         assert app.backend_for(app.entry) == "gevent"
         await pilot.press("r")
         await _until(pilot, lambda: app.results is not None, timeout=20)

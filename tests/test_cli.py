@@ -95,7 +95,7 @@ def test_run_timeout_stops_the_run(tmp_path) -> None:
 def test_run_refuses_a_backend_the_scenario_does_not_support() -> None:
     out = tui("run", DEADLOCK, "--backend", "gevent")
     assert out.returncode == 2
-    assert "runs on thread, not gevent" in out.stderr
+    assert "runs on thread, process, not gevent" in out.stderr
 
 
 def test_run_on_gevent_reports_the_backend() -> None:

@@ -31,7 +31,7 @@ CHILD_FLUSH_S = 0.005
 SLACK_NS = 20_000_000
 #: An untimed event this long after the last clock reading is dated with a CLOCK.
 CLOCK_STEP_NS = 1_000_000
-CLOCK = 10  # events.CLOCK (kept local: the hot loop reads it)
+CLOCK = 10  # events.CLOCK: kinds below it are untimed (kept local: hot loops read it)
 
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(tuple[int, list[tuple]])
@@ -46,7 +46,7 @@ def stamped(append: Any) -> Any:
     """An emit that gives untimed (fast-path) events a fourth item: the time."""
 
     def emit(event: tuple[Any, ...]) -> None:
-        append(event if len(event) > 3 else (*event, monotonic_ns()))
+        append(event if event[0] >= CLOCK else (*event[:3], monotonic_ns(), *event[3:]))
 
     return emit
 

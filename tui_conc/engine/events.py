@@ -17,7 +17,6 @@ RELEASED = 2  #: actor let go of one hold of res
 PUT = 3  #: actor put an item into queue res
 GOT = 4  #: actor took an item from queue res
 TASK_DONE = 5  #: actor called task_done on queue res
-GOT_ITEM = 6  #: (.., actor, res, item) — a get or pipe recv that also says what it took
 
 # -- timed: (kind, actor, res, t, *args)
 CLOCK = 10  #: (CLOCK, -1, -1, t)
@@ -25,12 +24,14 @@ ACTOR_NEW = 11  #: (.., actor, group, t, name, index_in_group, daemon)
 ACTOR_START = 12  #: (.., actor, -1, t, native_id[, pid, ppid]) — pids: a process actor
 ACTOR_DONE = 13  #: (.., actor, -1, t[, cpu_seconds])
 ACTOR_FAILED = 14  #: (.., actor, -1, t, message)
+ACTOR_SPAWNED = 16  #: (.., actor, -1, t) — a child process was started; it reports ACTOR_START
 ACTOR_KILLED = 15  #: (.., actor, -1, t, reason) — a daemon cut off at the end of the run
 WAIT = 20  #: (.., actor, res, t, step, how, timeout) — how: see WAIT_HOWS
 WAKE = 21  #: (.., actor, res, t, ok) — the wait ended; ok is False on a timeout
 SLEEP = 22  #: (.., actor, -1, t, step, seconds)
 COMPUTE = 23  #: (.., actor, -1, t, step, size)
 RUN = 24  #: (.., actor, -1, t) — back to running after a sleep or a compute
+GOT_ITEM = 27  #: (.., actor, res, t, item) — a get or pipe recv that also says what it took
 FULL = 25  #: (.., actor, res, t) — a put gave up: queue.Full
 EMPTY = 26  #: (.., actor, res, t) — a get gave up: queue.Empty
 SET = 30  #: (.., actor, res, t)

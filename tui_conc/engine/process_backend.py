@@ -112,6 +112,7 @@ class ProcessRun(ThreadRun):
         if not actor.daemon:
             with self._live_cond:
                 self._live += 1
+        self.emit((ev.ACTOR_SPAWNED, actor.index, -1, monotonic_ns()))
         proc.start()
         native.start_thread(lambda: self._watch(actor, handle))
 

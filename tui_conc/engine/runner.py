@@ -240,7 +240,8 @@ def run(
         sink.append((ev.END, -1, -1, monotonic_ns(), "finished"))
     except Exception as exc:
         if merger is not None:
-            merger.merge(final=True)
+            with contextlib.suppress(Exception):
+                merger.merge(final=True)
         sink.append((ev.ERROR, -1, -1, monotonic_ns(), f"{type(exc).__name__}: {exc}"))
     flusher.flush()
     return 0

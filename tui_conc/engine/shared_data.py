@@ -68,7 +68,7 @@ class ProcessQueue:
                 emit((ev.EMPTY, actor, index, monotonic_ns()))
                 return False, None
             emit((ev.WAKE, actor, index, monotonic_ns(), True))
-        emit((ev.GOT_ITEM, actor, index, item))
+        emit((ev.GOT_ITEM, actor, index, monotonic_ns(), item))
         return True, item
 
     def task_done(self, actor: int) -> None:
@@ -115,7 +115,7 @@ class PipeEnd:
             self.conn.poll(None)
             emit((ev.WAKE, actor, index, monotonic_ns(), True))
         value = self.conn.recv()
-        emit((ev.GOT_ITEM, actor, index, value))
+        emit((ev.GOT_ITEM, actor, index, monotonic_ns(), value))
         return True, value
 
     def close(self, actor: int) -> None:

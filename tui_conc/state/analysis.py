@@ -93,6 +93,8 @@ def is_stalled(folder: StateFolder) -> bool:
     live = [a for a in folder.actors if a.state not in sm.ENDED_STATES and a.state != sm.NEW]
     if not live or folder.ended_at is not None:
         return False
+    if any(a.spawned for a in folder.actors):
+        return False  # a child process is still starting: it will act
     return all(
         a.state in (sm.BLOCKED, sm.WAITING, sm.IN_IO)
         and a.timeout is None

@@ -61,6 +61,7 @@ class StateFolder:
         self._handlers = {
             ev.CLOCK: self._clock,
             ev.ACTOR_START: self._actor_start,
+            ev.ACTOR_SPAWNED: self._actor_spawned,
             ev.ACTOR_DONE: self._actor_end,
             ev.ACTOR_FAILED: self._actor_end,
             ev.ACTOR_KILLED: self._actor_end,
@@ -212,10 +213,18 @@ class StateFolder:
         actor = self.actors[e[1]]
         actor.native_id = e[4]
         actor.started = e[3]
+        actor.spawned = False
+        actor.detail = ""
         actor.ended = None
         if len(e) > 6:
             actor.pid, actor.ppid = e[5], e[6]
         self._to(actor, sm.RUNNING, e[3])
+
+    def _actor_spawned(self, e: Sequence[Any]) -> None:
+        self.now = e[3]
+        actor = self.actors[e[1]]
+        actor.spawned = True
+        actor.detail = "spawning"
 
     def _actor_end(self, e: Sequence[Any]) -> None:
         self.now = e[3]
@@ -321,10 +330,11 @@ class StateFolder:
         sel.ready_sizes.append(len(e[4]))
 
     def _got_item(self, e: Sequence[Any]) -> None:
+        self.now = e[3]
         r = self.resources[e[2]]
         r.gets += 1
         r.depth -= 1
-        r.got_values.append(e[3])
+        r.got_values.append(e[4])
         self._sample(r)
 
     def _stored(self, e: Sequence[Any]) -> None:

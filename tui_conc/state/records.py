@@ -68,6 +68,7 @@ class Actor:
         "pid",
         "ppid",
         "since",
+        "spawned",
         "started",
         "state",
         "step",
@@ -86,6 +87,7 @@ class Actor:
         self.cpu_s: float | None = None  #: CPU seconds it used, once it is done
         self.started: int | None = None
         self.ended: int | None = None
+        self.spawned = False  #: a child process on its way (spawned, not yet reporting)
         self.state = sm.NEW
         self.target: int | None = None
         self.how: str | None = None

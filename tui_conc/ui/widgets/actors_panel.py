@@ -46,6 +46,8 @@ class ActorsPanel(LiveTable):
         label = a.label
         if a.state in ("failed", "killed") and a.detail:
             label = f"{a.state}: {a.detail}"
+        elif a.state == "new" and a.detail:
+            label = f"new ({a.detail})"  # a child process being spawned
         elif a.state == "done" and a.cpu_s is not None and a.wall_s is not None:
             label = f"done · CPU {a.cpu_s:.2f}s of {a.wall_s:.2f}s"
         elif a.detail and a.group != a.name and a.state == "running" and a.pid:
