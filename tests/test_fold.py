@@ -176,3 +176,50 @@ def test_the_fold_knows_who_is_waiting() -> None:
     assert f.waiting == {0, 1, 2}
     f.fold([(ev.WAKE, 2, 0, 2 * S, False)])
     assert f.waiting == {0, 1}
+
+
+def test_pool_lanes_waiting_tasks_and_terminate() -> None:
+    h = header(3, [{"name": "pool", "type": "pool", "workers": 2}])
+    h["actors"][1]["group"] = h["actors"][2]["group"] = "pool"
+    f = StateFolder(h)
+    f.fold(started(3))
+    f.fold([(ev.SUBMIT, 0, 0, 2, k, f"work(n={k})") for k in range(1, 5)])
+    f.fold([(ev.TASK_BEGIN, 1, 0, 3, 1), (ev.TASK_BEGIN, 2, 0, 3, 2)])
+    view = f.snapshot("running").pools[0]
+    assert [lane.task for lane in view.lanes] == ["work(n=1)", "work(n=2)"]
+    assert (view.busy, view.max_busy, view.waiting) == (2, 2, ("work(n=3)", "work(n=4)"))
+    f.fold([(ev.TASK_END, 1, 0, 4, 1, True, ""), (ev.TASK_BEGIN, 1, 0, 4, 3)])
+    f.fold([(ev.TASK_END, 2, 0, 5, 2, False, "ZeroDivisionError: division by zero")])
+    f.fold([(ev.POOL_TERMINATE, 0, 0, 6)])
+    view = f.snapshot("running").pools[0]
+    assert (view.done, view.failed, view.killed) == (1, 1, 1)
+    assert view.never_ran == ("work(n=4)",) and view.terminated
+    assert "ZeroDivisionError" in view.last_failure
+
+
+def test_dicts_lists_and_values_taken_fold_from_their_events() -> None:
+    f = StateFolder(
+        header(
+            1,
+            [
+                {"name": "d", "type": "dict", "value": {}},
+                {"name": "l", "type": "list", "value": [0]},
+                {"name": "q", "type": "queue", "kind": "fifo"},
+            ],
+        )
+    )
+    f.fold(started(1))
+    f.fold([(ev.STORED, 0, 0, 2, 1, 1), (ev.STORED, 0, 0, 3, 2, 4), (ev.APPENDED, 0, 1, 4, 7)])
+    f.fold([(ev.PUT, 0, 2, 5), (ev.GOT_ITEM, 0, 2, 6, [42, None])])
+    s = f.snapshot("running")
+    assert {v.name: v.value for v in s.variables} == {"d": {1: 1, 2: 4}, "l": [0, 7]}
+    assert s.queues[0].values == ([42, None],) and s.queues[0].depth == 0
+
+
+def test_a_process_actor_reports_pids_cpu_and_wall() -> None:
+    f = StateFolder(header(1, []))
+    f.fold([(ev.ACTOR_SPAWNED, 0, -1, 1)])
+    assert f.actors[0].spawned
+    f.fold([(ev.ACTOR_START, 0, -1, 1 * S, 501, 501, 500), (ev.ACTOR_DONE, 0, -1, 3 * S, 1.5)])
+    a = f.snapshot("finished").actors[0]
+    assert (a.pid, a.ppid, a.cpu_s, a.wall_s) == (501, 500, 1.5, 2.0)

@@ -167,3 +167,94 @@ def test_switch_needs_the_greenlet_backend_and_an_actor() -> None:
     with pytest.raises(ScenarioError, match="unknown actor 'zz'"):
         parse_scenario(base.format(b="greenlet", t="zz"))
     assert parse_scenario(base.format(b="greenlet", t="a")).backend == "greenlet"
+
+
+PROCESS_BASE = """\
+title: t
+chapter: c
+backend: {backend}
+resources:
+  {resources}
+tasks:
+  work:
+    steps: [{{log: "{{n}}"}}]
+actors:
+  main:
+    runs_in: {runs_in}
+    steps:
+      - {step}
+"""
+
+
+@pytest.mark.parametrize(
+    ("backend", "resources", "runs_in", "step", "line", "words"),
+    [
+        ("thread", "pool: {type: pool}", "main", "{close: pool}", 5, "needs the process backend"),
+        (
+            "process",
+            "pool: {type: pool}",
+            "process",
+            "{submit: pool, task: work}",
+            11,
+            "a pool belongs to the process that made it",
+        ),
+        (
+            "process",
+            "pool: {type: pool}",
+            "main",
+            "{submit: pool, task: nope}",
+            13,
+            "unknown task 'nope'",
+        ),
+        (
+            "process",
+            "conn: {type: pipe, ends: [a]}",
+            "main",
+            "{recv: a}",
+            5,
+            "ends must name its two ends",
+        ),
+        (
+            "process",
+            "conn: {type: pipe, ends: [main, b]}",
+            "main",
+            "{recv: b}",
+            5,
+            "the name 'main' is taken",
+        ),
+        (
+            "process",
+            "d: {type: dict}",
+            "main",
+            "{append: d, item: 1}",
+            13,
+            "'d' is a dict, not a list",
+        ),
+        (
+            "process",
+            "d: {type: dict}",
+            "main",
+            "{update: d, key: k, value: 1}",
+            13,
+            "unknown name 'k'",
+        ),
+    ],
+)
+def test_process_resources_and_steps_are_checked(backend, resources, runs_in, step, line, words):
+    text = PROCESS_BASE.format(backend=backend, resources=resources, runs_in=runs_in, step=step)
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(text, "p.yaml")
+    assert info.value.line == line, str(info.value)
+    assert words in info.value.message
+
+
+def test_a_task_sees_the_args_its_submits_pass_and_pids() -> None:
+    text = PROCESS_BASE.format(
+        backend="process",
+        resources="pool: {type: pool, workers: 2}",
+        runs_in="main",
+        step="{submit: pool, task: work, args: {n: pid}}",
+    )
+    scenario = parse_scenario(text)
+    assert scenario.in_process("main", "process") is False
+    assert list(scenario.tasks) == ["work"]

@@ -232,3 +232,42 @@ def test_the_merger_orders_every_source_by_time_up_to_the_slowest_watermark() ->
     merger.merge(final=True)
     assert sink.events[-1][:3] == (ev.PUT, 2, 2)
     merger.listener.close()
+
+
+MAP = """
+title: map
+chapter: Test
+backend: process
+resources:
+  pool: {type: pool, workers: 3}
+  results: {type: variable, value: []}
+tasks:
+  square:
+    steps:
+      - let: {result: item * item}
+actors:
+  main:
+    runs_in: main
+    steps:
+      - map: pool
+        task: square
+        items: range(6)
+        as: got
+      - write: results
+        value: got
+      - close: pool
+      - join: pool
+expect:
+  - that: results == [0, 1, 4, 9, 16, 25] and tasks_done(pool) == 6
+"""
+
+
+def test_pool_map_returns_every_result_in_order(tmp_path: Path) -> None:
+    path = tmp_path / "map.yaml"
+    path.write_text(MAP)
+    run = finished(path)
+    snapshot = run.snapshot(log_tail=0)
+    assert {v.name: v.value for v in snapshot.variables}["results"] == [0, 1, 4, 9, 16, 25]
+    assert all(r.passed for r in check(load_scenario(path), snapshot, run.log_texts()))
+    main = next(a for a in snapshot.actors if a.name == "main")
+    assert main.state == sm.DONE

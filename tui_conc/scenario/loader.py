@@ -378,11 +378,11 @@ def _check_steps(
                 raise _Problem((*here, kind), f"switch: unknown actor {target!r}")
             if sc.backend != "greenlet":
                 raise _Problem((*here, kind), "switch needs backend: greenlet")
-        elif kind in ("submit", "map") and step.task not in sc.tasks:  # type: ignore[union-attr]
-            known = ", ".join(sc.tasks) or "none declared"
-            raise _Problem((*here, "task"), f"{kind}: unknown task {step.task!r} (tasks: {known})")  # type: ignore[union-attr]
         elif kind == "break" and not in_loop:
             raise _Problem(here, "break outside a repeat or while loop")
+        if kind in ("submit", "map") and step.task not in sc.tasks:  # type: ignore[union-attr]
+            known = ", ".join(sc.tasks) or "none declared"
+            raise _Problem((*here, "task"), f"{kind}: unknown task {step.task!r} (tasks: {known})")  # type: ignore[union-attr]
         for key in _EXPR_OPTIONS:
             value = getattr(step, key, None)
             if value is None:
