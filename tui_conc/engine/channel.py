@@ -46,7 +46,7 @@ def stamped(append: Any) -> Any:
     """An emit that gives untimed (fast-path) events a fourth item: the time."""
 
     def emit(event: tuple[Any, ...]) -> None:
-        append(event if event[0] >= CLOCK else (*event[:3], monotonic_ns(), *event[3:]))
+        append(event if event[0] >= CLOCK else (*event, monotonic_ns()))  # untimed: 3 items
 
     return emit
 
@@ -54,8 +54,9 @@ def stamped(append: Any) -> Any:
 class Channel:
     """A child process's side: buffer stamped events, ship them from a native thread."""
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, tick: Any = None) -> None:
         self.conn: Connection = Client(address)
+        self.tick = tick  #: called every round (the shared pause flag is read there)
         self.events: list[tuple[Any, ...]] = []
         self.emit = stamped(self.events.append)
         self.lock = native.allocate_lock()
@@ -67,6 +68,8 @@ class Channel:
     def _run(self) -> None:
         while not self.closed:
             native.sleep(CHILD_FLUSH_S)
+            if self.tick is not None:
+                self.tick()
             self.flush()
 
     def flush(self) -> None:
@@ -166,17 +169,18 @@ class Merger:
             self.safe = max(self.safe, safe)
 
     def _with_clocks(self, events: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-        """``events`` with CLOCKs between them, so the fold dates fast-path events right.
+        """``events`` as the app expects them: fast-path events lose their stamp again
+        (three small ints decode far cheaper than a tuple with a 64-bit time) and a
+        CLOCK goes before one that came a while after the last time the fold saw.
 
-        (The fold reads the time of timed events only; an acquire or a put takes
-        the time of the last one before it.)
+        In a dense stream a CLOCK every ``CLOCK_EVERY`` events dates them finely enough.
         """
         if len(events) > DENSE:
             out = []
             for k in range(0, len(events), CLOCK_EVERY):
                 chunk = events[k : k + CLOCK_EVERY]
                 out.append((CLOCK, -1, -1, chunk[0][3]))
-                out.extend(chunk)
+                out.extend([e if e[0] >= CLOCK else e[:3] for e in chunk])
             self._last_clock = events[-1][3]
             return out
         out = []
@@ -186,10 +190,12 @@ class Merger:
             t = e[3]
             if e[0] >= CLOCK:
                 last = t  # a timed event: the fold takes its time
-            elif t - last > CLOCK_STEP_NS:
+                append(e)
+                continue
+            if t - last > CLOCK_STEP_NS:
                 append((CLOCK, -1, -1, t))
                 last = t
-            append(e)
+            append(e[:3])
         self._last_clock = last
         return out
 

@@ -86,9 +86,10 @@ def child_main(spec: ChildSpec) -> None:
     set_pids()
     codec.tune_gc_for_streaming()
     channel = Channel(spec.address)
-    channel.start()
     emit = channel.emit
     run = ChildRun(spec, emit)
+    channel.tick = run.control.refresh
+    channel.start()
     actor = ActorRuntime(*spec.actor)
     emit((ev.ACTOR_START, actor.index, -1, monotonic_ns(), os.getpid(), os.getpid(), os.getppid()))
     error: BaseException | None = None
@@ -112,8 +113,9 @@ class _Worker:
 
     def __init__(self, spec: ChildSpec, lane: ActorRuntime) -> None:
         self.channel = Channel(spec.address)
-        self.channel.start()
         self.run = ChildRun(spec, self.channel.emit)
+        self.channel.tick = self.run.control.refresh
+        self.channel.start()
         self.lane = lane
         self.tasks: dict[str, Any] = {}
 

@@ -30,19 +30,26 @@ CTX = multiprocessing.get_context("spawn")
 
 
 class SharedControl:
-    """Pause and back-pressure for every process of a run: one shared flag."""
+    """Pause and back-pressure for every process of a run: one shared flag.
+
+    Actors test the plain ``hold`` attribute at every step (reading shared
+    memory through ctypes each time would cost more than the step); a child
+    refreshes it from the flag every few milliseconds (:meth:`refresh`).
+    """
 
     def __init__(self, flag: Any = None) -> None:
         self.flag = flag if flag is not None else CTX.RawValue("b", 0)
         self.paused = False
         self.throttled = False
+        self.hold = bool(self.flag.value)
 
-    @property
-    def hold(self) -> bool:
-        return bool(self.flag.value)
+    def refresh(self) -> None:
+        """Read the shared flag (a child's channel calls this every round)."""
+        self.hold = bool(self.flag.value)
 
     def _update(self) -> None:
-        self.flag.value = 1 if (self.paused or self.throttled) else 0
+        self.hold = self.paused or self.throttled
+        self.flag.value = 1 if self.hold else 0
 
     def pause(self, paused: bool) -> None:
         self.paused = paused
@@ -56,6 +63,7 @@ class SharedControl:
     def wait(self) -> None:
         while self.flag.value:
             time.sleep(0.005)
+        self.hold = False
 
 
 class NotShareable(ValueError):

@@ -125,6 +125,18 @@ class StateFolder:
                     if actor.state == sm.BLOCKED and actor.target == r.index:
                         self._to(actor, sm.RUNNING, self.now)
                     r.waiters.pop(e[1], None)
+                elif r.counting and r.last_acq + WAVE_GAP_NS > self.now and not r.waiters:
+                    # the hot path of a semaphore with permits left, within a wave
+                    a = e[1]
+                    holders[a] = holders.get(a, 0) + 1
+                    r.acquisitions += 1
+                    r.value -= 1
+                    r.last_acq = self.now
+                    if r.initial - r.value > r.max_holders:
+                        r.max_holders = r.initial - r.value
+                    actor = actors[a]
+                    if actor.state == sm.BLOCKED and actor.target == r.index:
+                        self._to(actor, sm.RUNNING, self.now)
                 else:
                     self._acquired(actors[e[1]], r)
             elif kind == ev.RELEASED:
