@@ -271,3 +271,53 @@ def test_pool_map_returns_every_result_in_order(tmp_path: Path) -> None:
     assert all(r.passed for r in check(load_scenario(path), snapshot, run.log_texts()))
     main = next(a for a in snapshot.actors if a.name == "main")
     assert main.state == sm.DONE
+
+
+BOTH = """
+title: dicts, lists and pipes on both backends
+chapter: Test
+backend: thread
+backends: [thread, process]
+resources:
+  d: {type: dict}
+  l: {type: list, value: [0]}
+  conn: {type: pipe, ends: [here, there]}
+actors:
+  main:
+    runs_in: main
+    steps:
+      - start: child
+      - recv: here
+        as: got
+      - log: "got {got}"
+      - join: child
+  child:
+    count: 3
+    autostart: false
+    steps:
+      - update: d
+        key: i
+        value: i * 10
+      - append: l
+        item: i
+      - if: i == 0
+        then:
+          - send: there
+            data: "[1, 'two']"
+expect:
+  - that: "len(d) == 3 and d[2] == 20 and sorted(l) == [0, 0, 1, 2]"
+  - that: "values_got(conn) == [[1, 'two']] and log_count('got [1') == 1"
+"""
+
+
+@pytest.mark.parametrize("backend", ["thread", "process"])
+def test_dicts_lists_and_pipes_teach_the_same_on_threads_and_processes(
+    tmp_path: Path, backend: str
+) -> None:
+    path = tmp_path / "both.yaml"
+    path.write_text(BOTH)
+    run = finished(path, backend=backend)
+    snapshot = run.snapshot(log_tail=0)
+    results = check(load_scenario(path), snapshot, run.log_texts())
+    assert all(r.passed for r in results), [(r.text, r.detail) for r in results]
+    assert (snapshot.actors[1].pid is not None) == (backend == "process")

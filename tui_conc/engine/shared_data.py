@@ -10,6 +10,7 @@ expectations see what was sent and taken, not only how much.
 from __future__ import annotations
 
 import queue
+import threading
 from collections.abc import Callable
 from time import monotonic_ns
 from typing import Any
@@ -20,11 +21,47 @@ from tui_conc.engine.primitives import Variable
 Emit = Callable[[tuple[Any, ...]], None]
 
 
+class _StampedSlots:
+    """The queue's slot semaphore, noting when this thread took or gave back a slot.
+
+    ``multiprocessing.Queue`` takes a slot in ``put`` before the item can reach
+    the pipe, and gives one back in ``get`` before unpickling the item. Those
+    two moments are what order a put and a get across processes: a put
+    stamped at its slot comes before any get of its item; a get stamped at its
+    slot comes before the put it made room for.
+    """
+
+    def __init__(self, sem: Any) -> None:
+        self.sem = sem
+        self.mine = threading.local()
+
+    def acquire(self, block: bool = True, timeout: float | None = None) -> bool:
+        ok = self.sem.acquire(block, timeout)
+        self.mine.t = monotonic_ns()
+        return bool(ok)
+
+    def release(self) -> None:
+        self.mine.t = monotonic_ns()
+        self.sem.release()
+
+    def stamp(self) -> int:
+        """When this thread last took or gave back a slot."""
+        return getattr(self.mine, "t", 0) or monotonic_ns()
+
+    def __reduce__(self) -> Any:
+        return (_bare, (self.sem,))  # a child gets the bare semaphore (and wraps it itself)
+
+
+def _bare(sem: Any) -> Any:
+    return sem
+
+
 class ProcessQueue:
     """A ``multiprocessing.JoinableQueue``; put / get / task_done / join report events.
 
-    A put is reported once the item is in the queue's buffer (the feeder
-    thread moves it to the pipe afterwards), so no get of it can come first.
+    Puts and gets are dated when they take or give back a slot of the queue
+    (see :class:`_StampedSlots`), so across processes no get comes before its
+    put and a queue never looks deeper than its maxsize.
     """
 
     def __init__(self, index: int, emit: Emit, raw: Any, maxsize: int) -> None:
@@ -32,6 +69,9 @@ class ProcessQueue:
         self._emit = emit
         self.raw = raw
         self.maxsize = maxsize
+        if not isinstance(raw._sem, _StampedSlots):
+            raw._sem = _StampedSlots(raw._sem)
+        self._slots: _StampedSlots = raw._sem
 
     def put(self, actor: int, step: int, item: Any, block: bool, timeout: float | None) -> bool:
         emit, index = self._emit, self.index
@@ -49,7 +89,7 @@ class ProcessQueue:
                 emit((ev.FULL, actor, index, monotonic_ns()))
                 return False
             emit((ev.WAKE, actor, index, monotonic_ns(), True))
-        emit((ev.PUT, actor, index))
+        emit((ev.PUT, actor, index, self._slots.stamp()))
         return True
 
     def get(self, actor: int, step: int, block: bool, timeout: float | None) -> tuple[bool, Any]:
@@ -68,7 +108,7 @@ class ProcessQueue:
                 emit((ev.EMPTY, actor, index, monotonic_ns()))
                 return False, None
             emit((ev.WAKE, actor, index, monotonic_ns(), True))
-        emit((ev.GOT_ITEM, actor, index, monotonic_ns(), item))
+        emit((ev.GOT_ITEM, actor, index, self._slots.stamp(), item))
         return True, item
 
     def task_done(self, actor: int) -> None:

@@ -13,6 +13,7 @@ from tui_conc.engine import events as ev
 from tui_conc.engine import native
 from tui_conc.engine.interpreter import Compiler, Frame, StepFailed, describe, expr
 from tui_conc.engine.primitives import Condition, Event, LockLike, Queue, Variable
+from tui_conc.engine.shared_data import PipeEnd, SharedDict, SharedList
 from tui_conc.engine.sockets import Listener, Selector, SocketTable
 from tui_conc.scenario import model as m
 
@@ -151,10 +152,26 @@ class ThreadRun:
                 maxsize = int(expr(res.maxsize)(env))
                 obj = Queue(index, self.emit, res.kind, maxsize, list(res.items))
                 info.update(kind=res.kind, maxsize=maxsize, initial=len(res.items))
+            elif res.type == "dict":
+                obj = SharedDict(index, self.emit, dict(res.value or {}))
+                info["value"] = dict(res.value or {})
+            elif res.type == "list":
+                obj = SharedList(index, self.emit, list(res.value or []))
+                info["value"] = list(res.value or [])
+            elif res.type == "pipe":
+                import multiprocessing  # a Pipe works between threads as well
+
+                for end, conn in zip(res.ends, multiprocessing.Pipe(res.duplex), strict=True):
+                    self.by_name[end] = PipeEnd(index, self.emit, conn, end)
+                info.update(ends=list(res.ends), duplex=res.duplex)
+                obj = None
+            elif res.type == "pool":
+                raise ValueError(f"pool {name!r} needs the process backend")
             else:
                 obj = Variable(index, self.emit, res.value)
                 info["value"] = res.value
-            self.by_name[name] = obj
+            if obj is not None:
+                self.by_name[name] = obj
             self.resource_info.append(info)
 
     def step_id(self, s: m.Step) -> int:
