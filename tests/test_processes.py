@@ -321,3 +321,14 @@ def test_dicts_lists_and_pipes_teach_the_same_on_threads_and_processes(
     results = check(load_scenario(path), snapshot, run.log_texts())
     assert all(r.passed for r in results), [(r.text, r.detail) for r in results]
     assert (snapshot.actors[1].pid is not None) == (backend == "process")
+
+
+def test_a_silent_source_does_not_hold_the_stream_back_for_ever() -> None:
+    sink = Sink()
+    merger = Merger(sink)
+    now = time.monotonic_ns()
+    merger.sources[object()] = now - 5 * 10**9  # stopped five seconds ago (SIGSTOP, say)
+    merger.pending.append((ev.LOG, 0, -1, now - 10**8, "still shown"))
+    merger.merge()
+    assert [e[4] for e in sink.events if e[0] == ev.LOG] == ["still shown"]
+    merger.listener.close()

@@ -29,6 +29,8 @@ from tui_conc.engine import native
 CHILD_FLUSH_S = 0.005
 #: Events stamped this close to a source's watermark wait for the next round.
 SLACK_NS = 20_000_000
+#: A source whose watermark is this old is not waited for (its late events merge late).
+STALE_NS = 1_000_000_000
 #: An untimed event this long after the last clock reading is dated with a CLOCK.
 CLOCK_STEP_NS = 1_000_000
 CLOCK = 10  # events.CLOCK: kinds below it are untimed (kept local: hot loops read it)
@@ -155,7 +157,8 @@ class Merger:
             batch = local[:]
             del local[: len(batch)]
             self.pending.extend(batch)
-            marks = list(self.sources.values())
+            # a source silent for a second (stopped, or starved) no longer holds the rest back
+            marks = [m for m in self.sources.values() if m > now - STALE_NS]
             safe = now if final else min([now, *marks]) - SLACK_NS
             pending = self.pending
             if not pending:

@@ -121,7 +121,11 @@ def render_text(report: dict[str, Any]) -> str:
         lines.append(f"{name}: {sel['calls']} calls, {sel['blocked_s']:.3f}s blocked")
     if report["variables"]:
         lines.append(
-            "variables: " + ", ".join(f"{k} = {v!r}" for k, v in report["variables"].items())
+            "variables: "
+            + ", ".join(
+                f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v!r}"
+                for k, v in report["variables"].items()
+            )
         )
     for name, message in report["failures"].items():
         lines.append(f"failed: {name}: {message}")
