@@ -50,6 +50,7 @@ def stamped(append: Any) -> Any:
     def emit(event: tuple[Any, ...]) -> None:
         append(event if event[0] >= CLOCK else (*event, monotonic_ns()))  # untimed: 3 items
 
+    emit.append = append  # type: ignore[attr-defined]  # for callers that stamp themselves
     return emit
 
 

@@ -48,7 +48,9 @@ class LockLike:
             self.raw = threading.Semaphore(value)
 
     def bind(self, actor: int) -> LockHandle:
-        """A handle for ``actor``: its events are prebuilt."""
+        """A handle for ``actor``: its events are prebuilt (stamped, between processes)."""
+        if self._mp and hasattr(self._emit, "append"):
+            return StampedLockHandle(self, actor)
         return LockHandle(self, actor)
 
     def locked(self) -> bool:
@@ -108,6 +110,32 @@ class LockHandle:
         if self._owner._bounded:
             self._owner.check_release()
         self._emit(self._ev_rel)
+        self._release()
+
+
+class StampedLockHandle(LockHandle):
+    """A handle on a multiprocessing primitive: events carry their time (see
+    :func:`tui_conc.engine.channel.stamped`), built here in one go."""
+
+    __slots__ = ("_append", "_index")
+
+    def __init__(self, owner: LockLike, actor: int) -> None:
+        super().__init__(owner, actor)
+        self._append = owner._emit.append  # type: ignore[attr-defined]
+        self._index = owner.index
+
+    def acquire(self, step: int, blocking: bool = True, timeout: float | None = None) -> bool:
+        if self._try(False):
+            self._append((ev.ACQUIRED, self.actor, self._index, monotonic_ns()))
+            return True
+        if not blocking:
+            return False
+        return self._owner.acquire_slow(self.actor, step, timeout)
+
+    def release(self) -> None:
+        if self._owner._bounded:
+            self._owner.check_release()
+        self._append((ev.RELEASED, self.actor, self._index, monotonic_ns()))
         self._release()
 
 
