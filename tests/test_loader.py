@@ -258,3 +258,14 @@ def test_a_task_sees_the_args_its_submits_pass_and_pids() -> None:
     scenario = parse_scenario(text)
     assert scenario.in_process("main", "process") is False
     assert list(scenario.tasks) == ["work"]
+
+
+def test_a_process_scenario_refuses_what_processes_cannot_share() -> None:
+    text = (
+        "title: t\nchapter: c\nbackends: [thread, process]\n"
+        "resources:\n  {res}\nactors:\n  a:\n    steps: [log: hi]\n"
+    )
+    with pytest.raises(ScenarioError, match=r"listener .* cannot be shared between processes"):
+        parse_scenario(text.format(res="srv: {type: listener}"))
+    with pytest.raises(ScenarioError, match="FIFO only"):
+        parse_scenario(text.format(res="q: {type: queue, kind: lifo}"))

@@ -213,6 +213,8 @@ def run(
         else:
             trun = ThreadRun(scenario, knobs, sink.append, backend=backend)
     except Exception as exc:
+        for child in _children():  # a Manager or pool workers started before the failure
+            child.kill()
         out.write(codec.encode_frame({**header, "error": str(exc)}))
         out.write(codec.encode_frame([(ev.ERROR, -1, -1, monotonic_ns(), f"cannot build: {exc}")]))
         out.flush()

@@ -10,6 +10,7 @@ from tui_conc.scenario import model as m
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _POOL_STEPS = (m.Submit, m.Map, m.Terminate)
+_NOT_SHAREABLE = frozenset({"listener", "selector", "http_server"})
 
 
 def check_process_resources(sc: m.Scenario, problem: Callable[..., Exception]) -> set[str]:
@@ -27,6 +28,19 @@ def check_process_resources(sc: m.Scenario, problem: Callable[..., Exception]) -
                 ends.add(end)
         elif res.type == "pool" and "process" not in sc.supported:
             raise problem((*path, "type"), f"pool {name!r} needs the process backend")
+        if "process" in sc.supported:
+            if res.type in _NOT_SHAREABLE:
+                raise problem(
+                    (*path, "type"),
+                    f"a {res.type} ({name!r}) cannot be shared between processes"
+                    " (this scenario lists the process backend)",
+                )
+            if res.type == "queue" and res.kind != "fifo":
+                raise problem(
+                    (*path, "kind"),
+                    f"queue {name!r}: a multiprocessing queue is FIFO only"
+                    " (this scenario lists the process backend)",
+                )
     if "process" in sc.supported:
         for group, actor in sc.actors.items():
             if actor.runs_in != "main" and _uses_pool(actor.steps):

@@ -20,7 +20,7 @@ from tui_conc.state.snapshots import take_snapshot
 
 LOG_KEEP = 20_000  #: log lines kept (for the panel and for log_count)
 HISTORY_BUCKET_NS = 100_000_000  #: one depth sample per 100 ms of run time
-WAVE_GAP_NS = 100_000_000  #: acquisitions this far apart start a new wave
+WAVE_GAP_NS = 500_000_000  #: acquisitions this far apart start a new wave
 
 _WAITING_HOWS = frozenset({"event", "cond", "join", "qjoin", "switch", "pipe", "pool"})
 _ACTOR_HOWS = frozenset({"join", "switch"})  #: waits whose target is an actor
