@@ -44,7 +44,7 @@ EXPECT_FUNCTIONS: dict[str, str] = {
     "max_holders": "max_holders(r): most holders of a lock or semaphore at once",
     "acquisitions": "acquisitions(r): how many times r was acquired",
     "contended": "contended(r): how many acquires of r had to wait",
-    "waves": "waves(r): bursts of acquisitions of r separated by a pause of 0.5 s or more",
+    "waves": "waves(r): bursts of acquisitions of r, apart by 0.1 s or half a hold, if longer",
     "max_depth": "max_depth(q): the deepest the queue got",
     "depth": "depth(q): items left in the queue at the end",
     "puts": "puts(q): items put",

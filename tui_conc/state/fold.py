@@ -20,7 +20,7 @@ from tui_conc.state.snapshots import take_snapshot
 
 LOG_KEEP = 20_000  #: log lines kept (for the panel and for log_count)
 HISTORY_BUCKET_NS = 100_000_000  #: one depth sample per 100 ms of run time
-WAVE_GAP_NS = 500_000_000  #: acquisitions this far apart start a new wave
+WAVE_GAP_NS = 100_000_000  #: acquisitions this far apart start a new wave (at least)
 
 _WAITING_HOWS = frozenset({"event", "cond", "join", "qjoin", "switch", "pipe", "pool"})
 _ACTOR_HOWS = frozenset({"join", "switch"})  #: waits whose target is an actor
@@ -125,10 +125,11 @@ class StateFolder:
                     if actor.state == sm.BLOCKED and actor.target == r.index:
                         self._to(actor, sm.RUNNING, self.now)
                     r.waiters.pop(e[1], None)
-                elif r.counting and r.last_acq + WAVE_GAP_NS > self.now and not r.waiters:
+                elif r.counting and r.last_acq + r.wave_gap > self.now and not r.waiters:
                     # the hot path of a semaphore with permits left, within a wave
                     a = e[1]
                     holders[a] = holders.get(a, 0) + 1
+                    r.acquired_at[a] = self.now
                     r.acquisitions += 1
                     r.value -= 1
                     r.last_acq = self.now
@@ -145,6 +146,9 @@ class StateFolder:
                 a = e[1]
                 if r.counting:
                     r.value += 1  # any thread may release a semaphore
+                    taken = r.acquired_at.pop(a, None)
+                    if taken is not None:  # waves: pauses of half a hold or more
+                        r.wave_gap = max(WAVE_GAP_NS, (self.now - taken) // 2)
                 if a in holders:
                     if holders[a] > 1:
                         holders[a] -= 1
@@ -177,13 +181,14 @@ class StateFolder:
         r.acquisitions += 1
         if r.counting:
             r.value -= 1
+            r.acquired_at[a] = self.now
             held = sum(holders.values())
         else:
             held = len(holders)
         if held > r.max_holders:
             r.max_holders = held
         now = self.now
-        if now - r.last_acq >= WAVE_GAP_NS:
+        if now - r.last_acq >= r.wave_gap:
             r.waves += 1
         r.last_acq = now
         if actor.target == r.index and actor.state == sm.BLOCKED:

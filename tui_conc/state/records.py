@@ -102,6 +102,7 @@ class Resource:
     """A resource as the fold knows it."""
 
     __slots__ = (
+        "acquired_at",
         "acquisitions",
         "bucket_end",
         "contended",
@@ -132,6 +133,7 @@ class Resource:
         "type",
         "value",
         "waiters",
+        "wave_gap",
         "waves",
         "writes",
     )
@@ -149,6 +151,10 @@ class Resource:
         self.initial: Any = info.get("value")
         self.acquisitions = self.contended = self.max_holders = self.waves = 0
         self.last_acq = -(10**18)
+        #: a semaphore's holders → when they took their permit, for the wave gap
+        self.acquired_at: dict[int, int] = {}
+        #: a pause this long between acquisitions starts a new wave (set by the fold)
+        self.wave_gap = 100_000_000
         self.maxsize = int(info.get("maxsize", 0) or 0)
         self.depth = self.max_depth = int(info.get("initial", 0) or 0)
         self.puts = self.gets = self.put_blocks = self.get_blocks = 0
