@@ -70,10 +70,18 @@ def cmd_list(folder: Path | None) -> int:
         print(f"tui-conc: no such folder: {root}", file=sys.stderr)
         return EXIT_INVALID
     entries = load_catalog(root)
-    for e in entries:
-        backend = "/".join(e.scenario.supported) if e.scenario else "-"
-        status = "ok" if e.valid else f"INVALID  {e.error}"
-        print(f"{e.chapter:<22} {e.title:<42} {backend:<13} {status}")
+    rows = [
+        (
+            e.chapter,
+            e.title,
+            "/".join(e.scenario.supported) if e.scenario else "-",
+            "ok" if e.valid else f"INVALID  {e.error}",
+        )
+        for e in entries
+    ]
+    widths = [max((len(row[k]) for row in rows), default=0) for k in range(3)]
+    for chapter, title, backend, status in rows:
+        print(f"{chapter:<{widths[0]}}  {title:<{widths[1]}}  {backend:<{widths[2]}}  {status}")
     return EXIT_OK if all(e.valid for e in entries) else EXIT_INVALID
 
 
