@@ -245,7 +245,10 @@ class ThreadRun:
         except BaseException as exc:
             emit((ev.ACTOR_FAILED, actor.index, -1, monotonic_ns(), f"{type(exc).__name__}: {exc}"))
         else:
-            emit((ev.ACTOR_DONE, actor.index, -1, monotonic_ns()))
+            if self.backend in ("thread", "process"):  # a greenlet has no CPU clock of its own
+                emit((ev.ACTOR_DONE, actor.index, -1, monotonic_ns(), time.thread_time()))
+            else:
+                emit((ev.ACTOR_DONE, actor.index, -1, monotonic_ns()))
         finally:
             actor.finished = True
             if not actor.daemon:

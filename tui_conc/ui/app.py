@@ -49,6 +49,8 @@ W = TypeVar("W", bound=Widget)
 
 #: The Actors panel lists at most this many actors (the rest are counted).
 LIVE_ACTORS = 300
+#: While no event arrives, every QUIET_EVERY-th tick redraws (the clocks still move).
+QUIET_EVERY = 3
 
 #: Builds the run for a scenario and its knob overrides (live by default).
 SourceFactory = Callable[[Entry, dict[str, Any], str], "RunSource"]
@@ -115,6 +117,7 @@ class TuiConcApp(App[None]):
         self._shown_version = -1
         self._shown_status = ""
         self._ticker: Timer | None = None
+        self._quiet_ticks = 0
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
@@ -348,11 +351,12 @@ class TuiConcApp(App[None]):
             return
         source.poll()
         status, version = source.status, source.version
-        if status in sm.FINAL_STATUSES and (version, status) == (
-            self._shown_version,
-            self._shown_status,
-        ):
+        unchanged = (version, status) == (self._shown_version, self._shown_status)
+        if status in sm.FINAL_STATUSES and unchanged:
             return  # an ended run does not change: nothing to redraw
+        self._quiet_ticks = self._quiet_ticks + 1 if unchanged else 0
+        if self._quiet_ticks % QUIET_EVERY:
+            return  # no new events: only the clocks move, and 10 redraws a second show them
         final = status in sm.FINAL_STATUSES
         # never wait behind the fold while it runs; the panels show at most LIVE_ACTORS actors
         snapshot = source.snapshot(wait=final, actor_limit=LIVE_ACTORS)
