@@ -18,6 +18,8 @@ class Banner(Static):
     Banner.-hub { display: block; background: $warning-darken-2; color: $text; }
     """
 
+    _shown = ""
+
     def show(self, snapshot: Snapshot | None) -> None:
         kind, message = "", ""
         if snapshot is not None:
@@ -45,4 +47,6 @@ class Banner(Static):
                 )
         for name in ("deadlock", "stall", "error", "hub"):
             self.set_class(kind == name, f"-{name}")
-        self.update(message)
+        if message != self._shown:  # an update relayouts the screen: only on a change
+            self._shown = message
+            self.update(message)

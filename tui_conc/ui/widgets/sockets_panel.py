@@ -22,6 +22,8 @@ class SocketsPanel(Vertical):
     SocketsPanel > LiveTable { height: auto; max-height: 8; }
     """
 
+    _summary: str | None = None
+
     def compose(self) -> ComposeResult:
         yield Static(id="select-summary")
         yield LiveTable(["Socket", "State", "In/Out bytes", "Polls empty/found", "Owner"])
@@ -31,10 +33,14 @@ class SocketsPanel(Vertical):
         self.query_one(LiveTable).sync([(str(s.id), self._row(s)) for s in snapshot.sockets])
         summary = self.query_one("#select-summary", Static)
         summary.display = bool(snapshot.selects)
-        summary.update(Text("\n").join(self._select_line(sel) for sel in snapshot.selects))
+        text = Text("\n").join(self._select_line(sel) for sel in snapshot.selects)
+        if text.plain != self._summary:  # an update relayouts the screen: only on a change
+            self._summary = text.plain
+            summary.update(text)
 
     def reset(self) -> None:
         self.query_one(LiveTable).reset()
+        self._summary = None
 
     @staticmethod
     def _select_line(sel: SelectView) -> Text:

@@ -14,7 +14,7 @@ class StatusBar(Static):
     """``RUNNING  3.2s  1,234 events  expectations 2/3 ✓``"""
 
     DEFAULT_CSS = """
-    StatusBar { height: 1; padding: 0 1; background: $boost; }
+    StatusBar { height: 1; width: 1fr; padding: 0 1; background: $boost; }
     """
 
     def show(
@@ -38,4 +38,5 @@ class StatusBar(Static):
         elif snapshot is not None and snapshot.status not in ("finished", "deadlock", "stall"):
             text.append("  expectations checked at the end", "dim")
         text.append(f"  {title}", "italic")
-        self.update(text)
+        # one line of fixed size: no relayout of the whole screen at every tick
+        self.update(text, layout=False)
