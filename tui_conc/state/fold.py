@@ -21,6 +21,8 @@ from tui_conc.state.snapshots import take_snapshot
 LOG_KEEP = 20_000  #: log lines kept (for the panel and for log_count)
 HISTORY_BUCKET_NS = 100_000_000  #: one depth sample per 100 ms of run time
 WAVE_GAP_NS = 100_000_000  #: acquisitions this far apart start a new wave (at least)
+#: A semaphore's hold times (for its wave gap) are sampled over its first acquisitions.
+WAVE_SAMPLE = 1_000
 
 _WAITING_HOWS = frozenset({"event", "cond", "join", "qjoin", "switch", "pipe", "pool"})
 _ACTOR_HOWS = frozenset({"join", "switch"})  #: waits whose target is an actor
@@ -129,7 +131,8 @@ class StateFolder:
                     # the hot path of a semaphore with permits left, within a wave
                     a = e[1]
                     holders[a] = holders.get(a, 0) + 1
-                    r.acquired_at[a] = self.now
+                    if r.acquisitions < WAVE_SAMPLE:
+                        r.acquired_at[a] = self.now
                     r.acquisitions += 1
                     r.value -= 1
                     r.last_acq = self.now
@@ -146,9 +149,10 @@ class StateFolder:
                 a = e[1]
                 if r.counting:
                     r.value += 1  # any thread may release a semaphore
-                    taken = r.acquired_at.pop(a, None)
-                    if taken is not None:  # waves: pauses of half a hold or more
-                        r.wave_gap = max(WAVE_GAP_NS, (self.now - taken) // 2)
+                    if r.acquired_at:  # waves: pauses of half a hold or more
+                        taken = r.acquired_at.pop(a, None)
+                        if taken is not None:
+                            r.wave_gap = max(WAVE_GAP_NS, (self.now - taken) // 2)
                 if a in holders:
                     if holders[a] > 1:
                         holders[a] -= 1
@@ -181,7 +185,8 @@ class StateFolder:
         r.acquisitions += 1
         if r.counting:
             r.value -= 1
-            r.acquired_at[a] = self.now
+            if r.acquisitions <= WAVE_SAMPLE:
+                r.acquired_at[a] = self.now
             held = sum(holders.values())
         else:
             held = len(holders)
