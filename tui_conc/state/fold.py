@@ -147,6 +147,7 @@ class StateFolder:
                 r = res[e[2]]
                 holders = r.holders
                 a = e[1]
+                r.released = True
                 if r.counting:
                     r.value += 1  # any thread may release a semaphore
                     if r.acquired_at:  # waves: pauses of half a hold or more
@@ -193,8 +194,11 @@ class StateFolder:
         if held > r.max_holders:
             r.max_holders = held
         now = self.now
-        if now - r.last_acq >= r.wave_gap:
+        # a new wave: acquisitions resume after a pause, on permits given back meanwhile
+        # (processes that start one by one do not split the first wave)
+        if now - r.last_acq >= r.wave_gap and (r.released or not r.waves):
             r.waves += 1
+            r.released = False
         r.last_acq = now
         if actor.target == r.index and actor.state == sm.BLOCKED:
             self._to(actor, sm.RUNNING, now)

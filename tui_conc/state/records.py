@@ -128,6 +128,7 @@ class Resource:
         "put_blocks",
         "puts",
         "reads",
+        "released",
         "sets",
         "tasks_done",
         "type",
@@ -155,6 +156,7 @@ class Resource:
         self.acquired_at: dict[int, int] = {}
         #: a pause this long between acquisitions starts a new wave (set by the fold)
         self.wave_gap = 100_000_000
+        self.released = False  #: a hold was given back since the current wave began
         self.maxsize = int(info.get("maxsize", 0) or 0)
         self.depth = self.max_depth = int(info.get("initial", 0) or 0)
         self.puts = self.gets = self.put_blocks = self.get_blocks = 0
