@@ -24,6 +24,7 @@ from typing import Any
 import msgspec
 
 from tui_conc.engine import native
+from tui_conc.engine.events import CLOCK  # kinds below it are untimed
 
 #: How often a child sends its batch (and its watermark, even when idle).
 CHILD_FLUSH_S = 0.005
@@ -33,7 +34,6 @@ SLACK_NS = 20_000_000
 STALE_NS = 1_000_000_000
 #: An untimed event this long after the last clock reading is dated with a CLOCK.
 CLOCK_STEP_NS = 1_000_000
-CLOCK = 10  # events.CLOCK: kinds below it are untimed (kept local: hot loops read it)
 
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(tuple[int, list[tuple]])

@@ -64,11 +64,10 @@ class ProcessQueue:
     put and a queue never looks deeper than its maxsize.
     """
 
-    def __init__(self, index: int, emit: Emit, raw: Any, maxsize: int) -> None:
+    def __init__(self, index: int, emit: Emit, raw: Any) -> None:
         self.index = index
         self._emit = emit
         self.raw = raw
-        self.maxsize = maxsize
         if not isinstance(raw._sem, _StampedSlots):
             raw._sem = _StampedSlots(raw._sem)
         self._slots: _StampedSlots = raw._sem

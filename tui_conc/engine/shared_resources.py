@@ -21,6 +21,7 @@ from tui_conc.engine.shared_data import (
     SharedDict,
     SharedList,
 )
+from tui_conc.engine.thread_backend import Control
 from tui_conc.scenario import model as m
 
 #: The start method: spawn (see the README). The runner has threads before any
@@ -29,7 +30,7 @@ from tui_conc.scenario import model as m
 CTX = multiprocessing.get_context("spawn")
 
 
-class SharedControl:
+class SharedControl(Control):
     """Pause and back-pressure for every process of a run: one shared flag.
 
     Actors test the plain ``hold`` attribute at every step (reading shared
@@ -38,27 +39,17 @@ class SharedControl:
     """
 
     def __init__(self, flag: Any = None) -> None:
+        super().__init__()
         self.flag = flag if flag is not None else CTX.RawValue("b", 0)
-        self.paused = False
-        self.throttled = False
-        self.hold = bool(self.flag.value)
+        self.refresh()
 
     def refresh(self) -> None:
         """Read the shared flag (a child's channel calls this every round)."""
         self.hold = bool(self.flag.value)
 
     def _update(self) -> None:
-        self.hold = self.paused or self.throttled
+        super()._update()
         self.flag.value = 1 if self.hold else 0
-
-    def pause(self, paused: bool) -> None:
-        self.paused = paused
-        self._update()
-
-    def throttle(self, throttled: bool) -> None:
-        if throttled != self.throttled:
-            self.throttled = throttled
-            self._update()
 
     def wait(self) -> None:
         while self.flag.value:
@@ -145,7 +136,7 @@ def wrap_resources(
         elif kind == "event":
             out[name] = Event(index, emit, raw=raw)
         elif kind == "queue":
-            out[name] = ProcessQueue(index, emit, raw, raw._maxsize)
+            out[name] = ProcessQueue(index, emit, raw)
         elif kind == "pipe":
             for end, conn in zip(res.ends, raw, strict=True):
                 out[end] = PipeEnd(index, emit, conn, end)
