@@ -255,6 +255,7 @@ async def test_b_runs_the_deadlock_on_processes_and_stop_and_quit_leave_nothing(
         assert app.backend_for(app.entry) == "process"
         await pilot.press("r")
         await _until(pilot, lambda: app.source.status == "deadlock", timeout=20)
+        await _until(pilot, lambda: "DEADLOCK" in _plain(app.query_one(Banner)))  # next redraw
         snapshot = app.source.snapshot()
         assert snapshot.backend == "process"
         started = [a for a in snapshot.actors if a.state != "new"]  # some may still be spawning
