@@ -121,3 +121,14 @@ def test_urllib_fetches_overlap_only_when_concurrent(backend: str, concurrent: b
     results = check(scenario, snapshot, run.log_texts())
     assert snapshot.status == "finished"
     assert all(r.passed for r in results), [(r.text, r.detail) for r in results if not r.passed]
+
+
+def test_a_blocked_hub_is_reported_with_the_hog_and_how_long() -> None:
+    # the hog computes for ~0.5 s without yielding: warnings every 0.1 s, each
+    # with the time the hub has been blocked so far (not a fixed 100 ms)
+    snapshot, _ = run_scenario(SCENARIOS / "gevent_no_yield.yaml", {"work": 8_000_000})
+    blocked = snapshot.hub.blocked
+    assert blocked and {name for name, _, _ in blocked} == {"hog"}
+    durations = [ms for _, ms, _ in blocked]
+    assert durations == sorted(durations) and durations[0] >= 100
+    assert durations[-1] >= 100 * len(blocked)

@@ -62,6 +62,20 @@ def expr(value: Any) -> Expr:
     return compile_expr(value, STEP_FUNCTIONS)
 
 
+def value_of(e: Expr) -> Callable[[Frame], Any]:
+    """``e`` as a function of the frame, with a shortcut for a bare local name
+    (``item: i``): one call instead of three on a step that may run millions of times."""
+    name = e.source
+    if e.names == {name} and not e.calls:
+
+        def local(f: Frame) -> Any:
+            loc = f.locals
+            return loc[name] if name in loc else f[name]
+
+        return local
+    return e
+
+
 @functools.lru_cache(maxsize=1024)
 def template(text: str) -> Template:
     """Compile a log template; cached like :func:`expr`."""

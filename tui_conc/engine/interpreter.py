@@ -24,6 +24,7 @@ from tui_conc.engine.compiling import (
     seconds_of,
     template,
     timeout_of,
+    value_of,
 )
 from tui_conc.engine.io_steps import IoSteps
 from tui_conc.engine.primitives import Queue, Variable
@@ -100,6 +101,22 @@ class Compiler(IoSteps, ProcessSteps):
         fns = [self.step(s) for s in steps]
         ids = [self.run.step_id(s) for s in steps]
         control = self.control
+        if not fns:
+            return lambda frame: None
+        if len(fns) == 1:  # the body of a tight loop, often: no loop of its own
+            only, only_id = fns[0], ids[0]
+
+            def run_one(frame: Frame) -> None:
+                if control.hold:
+                    control.wait()
+                try:
+                    only(frame)
+                except (BreakLoop, StepFailed):
+                    raise
+                except Exception as exc:
+                    raise StepFailed(only_id, exc) from exc
+
+            return run_one
 
         def run_block(frame: Frame) -> None:
             n = 0
@@ -114,8 +131,6 @@ class Compiler(IoSteps, ProcessSteps):
             except Exception as exc:
                 raise StepFailed(ids[n], exc) from exc
 
-        if not fns:
-            return lambda frame: None
         return run_block
 
     def step(self, s: m.Step) -> Block:
@@ -198,10 +213,20 @@ class Compiler(IoSteps, ProcessSteps):
 
         const = item is None or (not item.names and not item.calls)
         fixed = item({}) if item is not None and const else None
+        value_fn = value_of(item) if item is not None and not const else None
         put_ = q.put
 
+        if not callable(timeout):  # the common case: nothing to evaluate but the item
+
+            def put_fixed_timeout(f: Frame) -> None:
+                value = fixed if value_fn is None else value_fn(f)
+                if not put_(a, sid, value, block, timeout):
+                    give_up(on_full, queue.Full(f"queue {name!r} is full"), f)
+
+            return put_fixed_timeout
+
         def put(f: Frame) -> None:
-            value = fixed if const else item(f)  # type: ignore[misc]
+            value = fixed if value_fn is None else value_fn(f)
             if not put_(a, sid, value, block, at(timeout, f)):
                 give_up(on_full, queue.Full(f"queue {name!r} is full"), f)
 
@@ -215,7 +240,7 @@ class Compiler(IoSteps, ProcessSteps):
         get_ = q.get
 
         def get(f: Frame) -> None:
-            ok, value = get_(a, sid, block, at(timeout, f))
+            ok, value = get_(a, sid, block, timeout(f) if callable(timeout) else timeout)
             if not ok:
                 give_up(on_empty, queue.Empty(f"queue {qname!r} is empty"), f)
             elif name:

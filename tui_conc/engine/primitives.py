@@ -301,6 +301,38 @@ class Queue:
         return self.raw.full()
 
 
+class CooperativeQueue(Queue):
+    """The same queue for greenlets (gevent, eventlet): the uncontended path skips the mutex.
+
+    All actors share one OS thread and switch only where they block, so a
+    put that finds room (or a get that finds an item) runs to its end
+    uninterrupted: as atomic as the mutex would make it (gevent's own
+    ``Queue`` has no mutex at all). It takes that path only when nobody waits
+    and the mutex is free: a greenlet can be switched out *inside* the
+    critical section (gevent's lock operations in ``Condition.wait`` may
+    yield before it is registered as a waiter). Anything else takes the
+    mutex path above.
+    """
+
+    def put(self, actor: int, step: int, item: Any, block: bool, timeout: float | None) -> bool:
+        q = self.raw
+        free = not q.not_empty._waiters and not q.mutex.locked()
+        if free and (q.maxsize <= 0 or q._qsize() < q.maxsize):
+            q._put(item)
+            q.unfinished_tasks += 1
+            self._emit((ev.PUT, actor, self.index))
+            return True
+        return super().put(actor, step, item, block, timeout)
+
+    def get(self, actor: int, step: int, block: bool, timeout: float | None) -> tuple[bool, Any]:
+        q = self.raw
+        if q._qsize() and not q.not_full._waiters and not q.mutex.locked():
+            item = q._get()
+            self._emit((ev.GOT, actor, self.index))
+            return True, item
+        return super().get(actor, step, block, timeout)
+
+
 class Variable:
     """A shared variable: reads and writes are reported with their values."""
 

@@ -13,6 +13,7 @@ process group, which ends every thread at once, deadlocked or not.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import sys
@@ -199,12 +200,14 @@ def run(
         return 2
     sink = Sink()
     merger = None
+    # Actors allocate a tuple per event (and the merger decodes every child's):
+    # with the default thresholds the collector rescans the heap every 700.
+    codec.tune_gc_for_streaming()
     try:
         if backend == "process":
             from tui_conc.engine.channel import Merger
             from tui_conc.engine.process_backend import ProcessRun
 
-            codec.tune_gc_for_streaming()  # the merger decodes every child's events
             merger = Merger(sink)
             merger.start()
             trun: ThreadRun = ProcessRun(
@@ -219,6 +222,7 @@ def run(
         out.write(codec.encode_frame([(ev.ERROR, -1, -1, monotonic_ns(), f"cannot build: {exc}")]))
         out.flush()
         return 2
+    gc.freeze()  # the run as built (10,000 actors' compiled steps) is never garbage
     header.update(title=scenario.title, file=path, backend=backend, knobs=knobs, **trun.header())
     out.write(codec.encode_frame(header))
     out.flush()

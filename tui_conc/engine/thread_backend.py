@@ -12,12 +12,22 @@ from typing import Any
 from tui_conc.engine import events as ev
 from tui_conc.engine import native
 from tui_conc.engine.interpreter import Compiler, Frame, StepFailed, describe, expr
-from tui_conc.engine.primitives import Condition, Event, LockLike, Queue, Variable
+from tui_conc.engine.primitives import (
+    Condition,
+    CooperativeQueue,
+    Event,
+    LockLike,
+    Queue,
+    Variable,
+)
 from tui_conc.engine.shared_data import PipeEnd, SharedDict, SharedList
 from tui_conc.engine.sockets import Listener, Selector, SocketTable
 from tui_conc.scenario import model as m
 
 Emit = Callable[[tuple[Any, ...]], None]
+
+#: Backends whose actors share one OS thread and switch only where they block.
+COOPERATIVE = ("gevent", "eventlet")
 
 
 class Control:
@@ -70,6 +80,29 @@ def number_steps(scenario: m.Scenario) -> tuple[list[tuple[int, str]], dict[int,
     for task in scenario.tasks.values():
         walk(task.steps)
     return steps, ids
+
+
+class GreenThread:
+    """A gevent ``Greenlet`` with the ``Thread`` methods the engine uses.
+
+    ``gevent.spawn`` rather than a patched ``threading.Thread``: the patched
+    ``start()`` waits for the new greenlet to run, a hub round per actor
+    (10,000 actors took over a second to start).
+    """
+
+    def __init__(self, target: Callable[..., None], args: tuple[Any, ...]) -> None:
+        import gevent
+
+        self.greenlet = gevent.Greenlet(target, *args)
+
+    def start(self) -> None:
+        self.greenlet.start()
+
+    def join(self, timeout: float | None = None) -> None:
+        self.greenlet.join(timeout)
+
+    def is_alive(self) -> bool:
+        return not self.greenlet.dead
 
 
 @dataclass(eq=False)
@@ -150,7 +183,8 @@ class ThreadRun:
                 info.update(port=obj.port, sock=obj.id)
             elif res.type == "queue":
                 maxsize = int(expr(res.maxsize)(env))
-                obj = Queue(index, self.emit, res.kind, maxsize, list(res.items))
+                queue_class = CooperativeQueue if self.backend in COOPERATIVE else Queue
+                obj = queue_class(index, self.emit, res.kind, maxsize, list(res.items))
                 info.update(kind=res.kind, maxsize=maxsize, initial=len(res.items))
             elif res.type == "dict":
                 obj = SharedDict(index, self.emit, dict(res.value or {}))
@@ -223,9 +257,12 @@ class ThreadRun:
             actor.thread = threading.Thread()  # marks it started for join / start checks
             actor.runner = greenlet.greenlet(lambda *_: self._main(actor, body, frame))
             return
-        actor.thread = threading.Thread(
-            target=self._main, args=(actor, body, frame), name=actor.name, daemon=True
-        )
+        if self.backend == "gevent":
+            actor.thread = GreenThread(self._main, (actor, body, frame))  # type: ignore[assignment]
+        else:
+            actor.thread = threading.Thread(
+                target=self._main, args=(actor, body, frame), name=actor.name, daemon=True
+            )
         if not actor.daemon:
             with self._live_cond:
                 self._live += 1
