@@ -171,6 +171,15 @@ def test_a_live_snapshot_can_describe_only_the_first_actors() -> None:
     assert len(f.snapshot("running").actors) == 5
 
 
+def test_a_limited_snapshot_keeps_the_first_actor_of_every_group() -> None:
+    h = header(6, [])
+    h["actors"].append({"name": "drain", "group": "drain", "index": 0})
+    f = StateFolder(h)
+    snap = f.snapshot("running", actor_limit=3)
+    assert [a.name for a in snap.actors] == ["w-0", "w-1", "drain"]
+    assert snap.actor_total == 7
+
+
 def test_the_fold_knows_who_is_waiting() -> None:
     f = two_lock_deadlock()
     assert f.waiting == {0, 1, 2}

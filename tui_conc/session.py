@@ -28,8 +28,6 @@ DEADLOCK_CHECK_S = 0.02
 #: While events stream in, the reader publishes a snapshot this often, so the
 #: UI never waits for the fold (and never starves behind it).
 PUBLISH_EVERY_S = 0.03
-#: Snapshots taken for the live panels describe at most this many actors.
-LIVE_ACTORS = 300
 #: A frame is folded in chunks of this many events, the lock released between.
 FOLD_CHUNK = 5_000
 #: The reader's duty cycle: after this much folding it sleeps for YIELD_S, so
@@ -37,6 +35,8 @@ FOLD_CHUNK = 5_000
 #: after every syscall (measured: redraw gaps under a million events/s).
 BURST_S = 0.010
 YIELD_S = 0.004
+#: The UI may ask the reader to stand aside for at most this long at a time.
+GIVE_WAY_MAX_S = 0.1
 
 
 class RunSource(Protocol):
@@ -46,6 +46,7 @@ class RunSource(Protocol):
         self, log_tail: int = 200, wait: bool = True, actor_limit: int | None = None
     ) -> sm.Snapshot: ...
     def poll(self) -> None: ...
+    def give_way(self, seconds: float) -> None: ...
     def pause(self) -> None: ...
     def resume(self) -> None: ...
     def stop(self) -> None: ...
@@ -106,6 +107,7 @@ class LiveRun(_Judged):
         self._version = 0
         self._published: sm.Snapshot | None = None
         self._published_at = 0.0
+        self._ui_until = 0.0  #: monotonic() until which the reader leaves the GIL to the UI
 
     # -- lifecycle
 
@@ -130,6 +132,10 @@ class LiveRun(_Judged):
                         self._version += 1
                     continue
                 for start in range(0, len(frame), FOLD_CHUNK):
+                    lag = self._ui_until - time.monotonic()
+                    if lag > 0:  # the UI is building a frame: it goes first
+                        time.sleep(min(lag, GIVE_WAY_MAX_S))
+                        burst_started = time.monotonic()
                     with self._lock:
                         if self.folder is None:
                             break
@@ -139,7 +145,7 @@ class LiveRun(_Judged):
                         if now - self._last_check >= DEADLOCK_CHECK_S:
                             self._judge_deadlock()
                         if now - self._published_at >= PUBLISH_EVERY_S:
-                            self._published = self._snapshot_locked(200, LIVE_ACTORS)
+                            self._published = self._snapshot_locked(200, sm.LIVE_ACTORS)
                             self._published_at = now
                     if now - burst_started >= BURST_S:
                         time.sleep(YIELD_S)
@@ -178,6 +184,12 @@ class LiveRun(_Judged):
             self._status_override = status
         if self._frozen_at is None:
             self._frozen_at = monotonic_ns()
+
+    def give_way(self, seconds: float) -> None:
+        """Hold the fold for the next ``seconds`` (at most GIVE_WAY_MAX_S; 0 ends it):
+        the UI is building a frame, and the reader folding beside it would take half
+        the GIL (under a flood of events, key presses showed twice as late)."""
+        self._ui_until = time.monotonic() + min(seconds, GIVE_WAY_MAX_S)
 
     def poll(self) -> None:
         """Judge what needs the wall clock: a stall is blocked *and* quiet.
@@ -316,6 +328,9 @@ class ReplayRun(_Judged):
 
     def poll(self) -> None:
         return None
+
+    def give_way(self, seconds: float) -> None:
+        return None  # a replay has no reader thread to hold back
 
     def pause(self) -> None:
         return None

@@ -23,6 +23,10 @@ STARTING, RUN_RUNNING, PAUSED, FINISHED = "starting", "running", "paused", "fini
 DEADLOCK, STALL, STOPPED, TIMEOUT, ERROR = "deadlock", "stall", "stopped", "timeout", "error"
 FINAL_STATUSES = frozenset({FINISHED, DEADLOCK, STALL, STOPPED, TIMEOUT, ERROR})
 
+#: Live snapshots (and so the Actors panel) describe at most this many actors;
+#: the rest are counted by state. Rows cost UI time at every redraw.
+LIVE_ACTORS = 100
+
 
 @dataclass(frozen=True, slots=True)
 class ActorView:

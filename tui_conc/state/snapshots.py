@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from tui_conc.engine import events as ev
@@ -13,6 +15,7 @@ if TYPE_CHECKING:
     from tui_conc.state.fold import StateFolder
 
 _IO_HOWS = ev.IO_HOWS
+_STATE = attrgetter("state")
 
 
 def take_snapshot(
@@ -143,17 +146,14 @@ def take_snapshot(
 
 
 def _state_counts(folder: StateFolder) -> tuple[tuple[str, int], ...]:
-    counts: dict[str, int] = {}
-    for a in folder.actors:
-        counts[a.state] = counts.get(a.state, 0) + 1
-    return tuple(sorted(counts.items()))
+    return tuple(sorted(Counter(map(_STATE, folder.actors)).items()))
 
 
 def _actor_views(
     folder: StateFolder, now: int, limit: int | None = None
 ) -> tuple[sm.ActorView, ...]:
     out = []
-    for a in folder.actors if limit is None else folder.actors[:limit]:
+    for a in _shown(folder.actors, limit):
         target = _target_name(folder, a)
         step = ""
         if 0 <= a.step < len(folder.steps):
@@ -181,6 +181,22 @@ def _actor_views(
             )
         )
     return tuple(out)
+
+
+def _shown(actors: list[Actor], limit: int | None) -> list[Actor]:
+    """The first ``limit`` actors, but never without the first of each group
+    (10,000 workers must not hide the one drain greenlet)."""
+    if limit is None or len(actors) <= limit:
+        return actors
+    firsts: dict[str, Actor] = {}
+    for a in actors:
+        firsts.setdefault(a.group, a)
+    chosen = {a.index: a for a in list(firsts.values())[:limit]}
+    for a in actors:
+        if len(chosen) >= limit:
+            break
+        chosen.setdefault(a.index, a)
+    return [chosen[i] for i in sorted(chosen)]
 
 
 def _target_name(folder: StateFolder, a: Actor) -> str | None:

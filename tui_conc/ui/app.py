@@ -47,10 +47,19 @@ if TYPE_CHECKING:
 
 W = TypeVar("W", bound=Widget)
 
-#: The Actors panel lists at most this many actors (the rest are counted).
-LIVE_ACTORS = 300
+#: From this width on, the scenario list stays beside the run view.
+WIDE = 120
 #: While no event arrives, every QUIET_EVERY-th tick redraws (the clocks still move).
 QUIET_EVERY = 3
+#: Building a redraw may take at most this share of the UI thread's time: under
+#: a flood of events the frame rate drops instead of key presses queueing behind
+#: redraws. (Pacing on the whole frame, paint included, kept keys quicker still
+#: but stretched redraw gaps under a million events/s from 36 to 68 ms: measured.)
+REDRAW_SHARE = 0.3
+#: ... but the panels never lag more than this, and a change of status shows at once.
+MAX_REDRAW_GAP_S = 0.25
+#: What laying out and painting a whole view takes under load (measured: 30-60 ms).
+VIEW_SWITCH_S = 0.05
 
 #: Builds the run for a scenario and its knob overrides (live by default).
 SourceFactory = Callable[[Entry, dict[str, Any], str], "RunSource"]
@@ -83,7 +92,7 @@ class TuiConcApp(App[None]):
     TITLE = "tui-conc"
     COMMANDS = App.COMMANDS | {ScenarioCommands}
     #: Narrow (80 columns and up) is the default look; wide terminals get "-wide".
-    HORIZONTAL_BREAKPOINTS = [(120, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(WIDE, "-wide")]
     BINDINGS = [
         Binding("r", "run", "Run"),
         Binding("k", "knobs", "Knobs"),
@@ -118,6 +127,8 @@ class TuiConcApp(App[None]):
         self._shown_status = ""
         self._ticker: Timer | None = None
         self._quiet_ticks = 0
+        self._next_redraw = 0.0  #: perf_counter() before which no redraw starts
+        self._frame_cost = 0.0  #: how long building the last redraw took
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
@@ -292,21 +303,34 @@ class TuiConcApp(App[None]):
 
     def action_tab(self, tab: str) -> None:
         """Show the Lesson or the Run view (which takes the whole width on narrow terminals)."""
+        if self.source is not None:  # a whole new view to lay out and paint
+            self.source.give_way(VIEW_SWITCH_S)
         self._main(ContentSwitcher).current = tab
         self._main(ViewTabs).active = tab
-        self._main_screen().set_class(tab == "run", "-run-view")
-        if tab == "lesson" or self.size.width >= 120:
+        self._fit_list()
+        if tab == "lesson" or self.size.width >= WIDE:
             self._main(ScenarioTree).focus()
         else:
             panels = self._panels()
             if panels:
                 panels[0].focus()
 
+    def _fit_list(self) -> None:
+        """On a narrow terminal the run view takes the whole width; 1 or escape bring
+        the list back. Set here rather than by a CSS class on the screen: a class
+        change restyles every widget, a slow frame under a flood of events."""
+        narrow_run = self._main(ContentSwitcher).current == "run" and self.size.width < WIDE
+        self._main(ScenarioTree).display = not narrow_run
+
+    def on_resize(self) -> None:
+        with contextlib.suppress(NoMatches):
+            self._fit_list()
+
     def on_view_tabs_chosen(self, message: ViewTabs.Chosen) -> None:
         self.action_tab(message.view)
 
     def action_focus_list(self) -> None:
-        if self._main_screen().has_class("-run-view") and self.size.width < 120:
+        if self._main(ContentSwitcher).current == "run" and self.size.width < WIDE:
             self.action_tab("lesson")
         self._main(ScenarioTree).focus()
 
@@ -342,24 +366,39 @@ class TuiConcApp(App[None]):
         self._shown_status = ""
 
     def _tick(self) -> None:
+        started = perf_counter()
+        source = self.source
+        status_changed = source is not None and source.status != self._shown_status
+        if started < self._next_redraw and not status_changed:
+            return
+        drawn = False
         with contextlib.suppress(NoMatches):  # during teardown widgets go one by one
-            self._render_tick()
+            drawn = self._render_tick()
+        if drawn:
+            self._frame_cost = perf_counter() - started
+            self._next_redraw = started + self._pause_after(self._frame_cost)
 
-    def _render_tick(self) -> None:
+    @staticmethod
+    def _pause_after(cost: float) -> float:
+        return min(cost / REDRAW_SHARE, MAX_REDRAW_GAP_S)
+
+    def _render_tick(self) -> bool:
+        """Show the run's latest snapshot; False when there was nothing new to draw."""
         source, entry = self.source, self.entry
         if source is None or entry is None or not self._main_screen().is_attached:
-            return
+            return False
         source.poll()
         status, version = source.status, source.version
         unchanged = (version, status) == (self._shown_version, self._shown_status)
         if status in sm.FINAL_STATUSES and unchanged:
-            return  # an ended run does not change: nothing to redraw
+            return False  # an ended run does not change: nothing to redraw
         self._quiet_ticks = self._quiet_ticks + 1 if unchanged else 0
         if self._quiet_ticks % QUIET_EVERY:
-            return  # no new events: only the clocks move, and 10 redraws a second show them
+            return False  # no new events: only the clocks move, and 10 redraws a second show them
+        source.give_way(self._frame_cost)  # the reader holds its fold while the frame is built
         final = status in sm.FINAL_STATUSES
-        # never wait behind the fold while it runs; the panels show at most LIVE_ACTORS actors
-        snapshot = source.snapshot(wait=final, actor_limit=LIVE_ACTORS)
+        # never wait behind the fold while it runs; the panels show at most sm.LIVE_ACTORS actors
+        snapshot = source.snapshot(wait=final, actor_limit=sm.LIVE_ACTORS)
         if status in sm.FINAL_STATUSES and self.results is None and entry.scenario is not None:
             everyone = source.snapshot(log_tail=0)  # expectations see every actor
             self.results = check(entry.scenario, everyone, source.log_texts())  # type: ignore[attr-defined]
@@ -371,6 +410,7 @@ class TuiConcApp(App[None]):
                 panel.show(snapshot)
         self._shown_version, self._shown_status = version, status
         self.frame_times.append(perf_counter())
+        return True
 
 
 def make_app(

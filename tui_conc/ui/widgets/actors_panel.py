@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from tui_conc.state.model import ActorView, Snapshot
-from tui_conc.ui.widgets.live_table import LiveTable
+from tui_conc.ui.widgets.live_table import LiveTable, Row
 from tui_conc.ui.widgets.styles import STATE_STYLES, seconds
 from tui_conc.ui.widgets.timeline import timeline
 
@@ -22,7 +22,14 @@ class ActorsPanel(LiveTable):
         super().__init__(["Actor", "id", "State", "For", "Timeline", "Step"], **kwargs)
 
     def show(self, snapshot: Snapshot) -> None:
-        rows = [(str(a.index), self._row(a, snapshot)) for a in snapshot.actors]
+        # Rows out of view keep their cells until scrolled to: with thousands of
+        # actors, building every row's timeline at every redraw cost most of it.
+        in_view = self.rows_in_view()
+        rows: list[Row] = []
+        for position, a in enumerate(snapshot.actors):
+            key = str(a.index)
+            shown = position in in_view or not self.has_row(key)
+            rows.append((key, self._row(a, snapshot) if shown else None))
         hidden = snapshot.actor_total - len(snapshot.actors)
         if hidden > 0:
             counts = ", ".join(f"{n:,} {state}" for state, n in snapshot.actor_states)

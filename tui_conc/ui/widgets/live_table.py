@@ -8,7 +8,8 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 Cell = str | Text
-Row = tuple[str, Sequence[Cell]]
+#: A row: its key and cells, or None for "unchanged if shown, else build it" (see sync).
+Row = tuple[str, Sequence[Cell] | None]
 
 
 def _width(cell: Cell) -> int:
@@ -37,13 +38,18 @@ class LiveTable(DataTable):
             self.add_column(name, key=name)
 
     def sync(self, rows: Sequence[Row]) -> None:
-        """Make the table show exactly ``rows`` (key, cells), in that order for new keys."""
+        """Make the table show exactly ``rows`` (key, cells), in that order for new keys.
+
+        Cells of None keep a shown row as it is (a caller skipping rows out of view).
+        """
         wanted = {key for key, _ in rows}
         for key in [k for k in self._live_cells if k not in wanted]:
             self.remove_row(key)
             del self._live_cells[key]
-        for key, cells in rows:
-            cells = tuple(cells)
+        for key, new in rows:
+            if new is None:
+                continue
+            cells = tuple(new)
             old = self._live_cells.get(key)
             if old is None:
                 self.add_row(*cells, key=key)
@@ -54,6 +60,15 @@ class LiveTable(DataTable):
                         wider = _width(after) > self.columns[name].content_width
                         self.update_cell(key, name, after, update_width=wider)
             self._live_cells[key] = cells
+
+    def rows_in_view(self, margin: int = 5) -> range:
+        """Positions of the rows on screen now (header aside), widened by ``margin``."""
+        top = int(self.scroll_y)
+        return range(max(top - margin, 0), top + self.size.height + margin)
+
+    def has_row(self, key: str) -> bool:
+        """Whether the row ``key`` is in the table."""
+        return key in self._live_cells
 
     def reset(self) -> None:
         """Forget every row (a new run starts)."""
