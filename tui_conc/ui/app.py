@@ -366,6 +366,8 @@ class TuiConcApp(App[None]):
         self._shown_status = ""
 
     def _tick(self) -> None:
+        if not self.screen_stack:
+            return  # the app is being torn down
         started = perf_counter()
         source = self.source
         status_changed = source is not None and source.status != self._shown_status
