@@ -216,18 +216,9 @@ class Compiler(IoSteps, ProcessSteps):
         value_fn = value_of(item) if item is not None and not const else None
         put_ = q.put
 
-        if not callable(timeout):  # the common case: nothing to evaluate but the item
-
-            def put_fixed_timeout(f: Frame) -> None:
-                value = fixed if value_fn is None else value_fn(f)
-                if not put_(a, sid, value, block, timeout):
-                    give_up(on_full, queue.Full(f"queue {name!r} is full"), f)
-
-            return put_fixed_timeout
-
         def put(f: Frame) -> None:
             value = fixed if value_fn is None else value_fn(f)
-            if not put_(a, sid, value, block, at(timeout, f)):
+            if not put_(a, sid, value, block, timeout(f) if callable(timeout) else timeout):
                 give_up(on_full, queue.Full(f"queue {name!r} is full"), f)
 
         return put

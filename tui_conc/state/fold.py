@@ -40,6 +40,11 @@ class StateFolder:
         self.knobs: dict[str, Any] = dict(header.get("knobs", {}))
         self.steps: list[tuple[int, str]] = [tuple(s) for s in header.get("steps", [])]
         self.actors = [Actor(i, a, self.t0) for i, a in enumerate(header.get("actors", []))]
+        firsts: dict[str, Actor] = {}
+        for actor in self.actors:
+            firsts.setdefault(actor.group, actor)
+        #: The first actor of every group, in order (a limited snapshot always shows them).
+        self.group_firsts = tuple(firsts.values())
         self.resources = [Resource(i, r) for i, r in enumerate(header.get("resources", []))]
         self.sockets: dict[int, Socket] = {}
         self.pools = {

@@ -153,7 +153,7 @@ def _actor_views(
     folder: StateFolder, now: int, limit: int | None = None
 ) -> tuple[sm.ActorView, ...]:
     out = []
-    for a in _shown(folder.actors, limit):
+    for a in _shown(folder, limit):
         target = _target_name(folder, a)
         step = ""
         if 0 <= a.step < len(folder.steps):
@@ -183,15 +183,13 @@ def _actor_views(
     return tuple(out)
 
 
-def _shown(actors: list[Actor], limit: int | None) -> list[Actor]:
+def _shown(folder: StateFolder, limit: int | None) -> list[Actor]:
     """The first ``limit`` actors, but never without the first of each group
     (10,000 workers must not hide the one drain greenlet)."""
+    actors = folder.actors
     if limit is None or len(actors) <= limit:
         return actors
-    firsts: dict[str, Actor] = {}
-    for a in actors:
-        firsts.setdefault(a.group, a)
-    chosen = {a.index: a for a in list(firsts.values())[:limit]}
+    chosen = {a.index: a for a in folder.group_firsts[:limit]}
     for a in actors:
         if len(chosen) >= limit:
             break

@@ -378,11 +378,7 @@ class TuiConcApp(App[None]):
             drawn = self._render_tick()
         if drawn:
             self._frame_cost = perf_counter() - started
-            self._next_redraw = started + self._pause_after(self._frame_cost)
-
-    @staticmethod
-    def _pause_after(cost: float) -> float:
-        return min(cost / REDRAW_SHARE, MAX_REDRAW_GAP_S)
+            self._next_redraw = started + min(self._frame_cost / REDRAW_SHARE, MAX_REDRAW_GAP_S)
 
     def _render_tick(self) -> bool:
         """Show the run's latest snapshot; False when there was nothing new to draw."""
