@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from tui_conc.engine import codec
 from tui_conc.engine import events as ev
-from tui_conc.engine.channel import SLACK_NS, Merger
-from tui_conc.engine.runner import Sink
+from tui_conc.engine.codec import SourceBatch
+from tui_conc.engine.merge import SLACK_NS, STALE_NS, StreamMerger
 from tui_conc.scenario import load_scenario
-from tui_conc.session import LiveRun
+from tui_conc.session import LiveRun, ReplayRun
 from tui_conc.state import model as sm
 from tui_conc.state.expectations import check
 
@@ -209,29 +210,54 @@ def test_crashed_and_killed_children_show_as_failed_and_killed(tmp_path: Path) -
 
 
 def test_the_merger_orders_every_source_by_time_up_to_the_slowest_watermark() -> None:
-    sink = Sink()
-    merger = Merger(sink)
-    t = time.monotonic_ns() - 10 * SLACK_NS
+    merger = StreamMerger()
     ms = 1_000_000
+    t = 10**12
     # the runner's own threads appended these out of time order
-    merger.local.extend([(ev.RELEASED, 0, 0, t + 30 * ms), (ev.ACQUIRED, 0, 0, t + 10 * ms)])
-    conn = object()
-    merger.sources[conn] = t + 20 * ms + SLACK_NS  # a child has reported up to t + 20 ms
-    merger.pending.append((ev.ACQUIRED, 1, 1, t + 15 * ms))
-    merger.merge()
-    kinds = [(e[0], e[1]) for e in sink.events]
+    local = [(ev.RELEASED, 0, 0, t + 30 * ms), (ev.ACQUIRED, 0, 0, t + 10 * ms)]
+    assert merger.add(SourceBatch(7, t, [])) == []  # a child's hello
+    assert merger.add(SourceBatch(0, t + 60 * ms, local)) == []  # the child may precede them
+    out = merger.add(SourceBatch(7, t + 20 * ms + SLACK_NS, [(ev.ACQUIRED, 1, 1, t + 15 * ms)]))
     # a CLOCK dates each fast-path event that came a while after the last reading
-    assert kinds == [(ev.CLOCK, -1), (ev.ACQUIRED, 0), (ev.CLOCK, -1), (ev.ACQUIRED, 1)]
-    assert sink.events[2][3] == t + 15 * ms
-    merger.sources[conn] = t + 40 * ms + SLACK_NS
-    merger.pending.append((ev.RELEASED, 1, 1, t + 25 * ms))
-    merger.merge()
-    later = [(e[0], e[1]) for e in sink.events[4:] if e[0] != ev.CLOCK]
-    assert later == [(ev.RELEASED, 1), (ev.RELEASED, 0)]
-    merger.pending.append((ev.PUT, 2, 2, time.monotonic_ns() + 10**9))
-    merger.merge(final=True)
-    assert sink.events[-1] == (ev.PUT, 2, 2)  # fast-path events leave without their stamp
-    merger.listener.close()
+    assert [(e[0], e[1]) for e in out] == [
+        (ev.CLOCK, -1),
+        (ev.ACQUIRED, 0),
+        (ev.CLOCK, -1),
+        (ev.ACQUIRED, 1),
+    ]
+    assert out[2][3] == t + 15 * ms
+    out = merger.add(SourceBatch(7, t + 40 * ms + SLACK_NS, [(ev.RELEASED, 1, 1, t + 25 * ms)]))
+    assert [(e[0], e[1]) for e in out if e[0] != ev.CLOCK] == [(ev.RELEASED, 1), (ev.RELEASED, 0)]
+    merger.add(SourceBatch(7, t + 50 * ms, [(ev.PUT, 2, 2, t + 45 * ms)]))
+    assert merger.pending == 1  # held: source 0 may still send something older
+    assert [e[:3] for e in merger.release(final=True) if e[0] != ev.CLOCK] == [(ev.PUT, 2, 2)]
+
+
+def test_a_closed_or_silent_source_does_not_hold_the_stream_back() -> None:
+    merger = StreamMerger()
+    t = 10**12
+    merger.add(SourceBatch(7, t, []))  # a child said hello, then went silent (SIGSTOP, say)
+    assert merger.add(SourceBatch(0, t + 10**8, [(ev.LOG, 0, -1, t + 10**7, "held")])) == []
+    out = merger.add(SourceBatch(0, t + STALE_NS + 10**8, []))  # a second on: stale
+    assert [e[4] for e in out if e[0] == ev.LOG] == ["held"]
+    merger.add(SourceBatch(8, t + STALE_NS + 2 * 10**8, []))
+    later = [(ev.LOG, 0, -1, t + STALE_NS + 25 * 10**7, "next")]  # after 8's last word
+    assert merger.add(SourceBatch(0, t + STALE_NS + 3 * 10**8, later)) == []
+    out = merger.add(SourceBatch(8, codec.CLOSED, []))  # the child has gone
+    assert [e[4] for e in out if e[0] == ev.LOG] == ["next"]
+
+
+def test_a_recorded_process_run_replays_merged_in_the_same_order(tmp_path: Path) -> None:
+    trace = tmp_path / "run.trace"
+    run = LiveRun(SCENARIOS / "process_queue.yaml", record=trace, backend="process").start()
+    assert run.wait(60)
+    run.stop()  # as the command line does: the reader ends and closes the trace
+    live = run.snapshot(log_tail=0)
+    replay = ReplayRun(trace)
+    again = replay.snapshot(log_tail=0)
+    assert again.status == live.status == sm.FINISHED
+    assert [(a.name, a.state) for a in again.actors] == [(a.name, a.state) for a in live.actors]
+    assert replay.log_texts() == run.log_texts()
 
 
 MAP = """
@@ -321,14 +347,3 @@ def test_dicts_lists_and_pipes_teach_the_same_on_threads_and_processes(
     results = check(load_scenario(path), snapshot, run.log_texts())
     assert all(r.passed for r in results), [(r.text, r.detail) for r in results]
     assert (snapshot.actors[1].pid is not None) == (backend == "process")
-
-
-def test_a_silent_source_does_not_hold_the_stream_back_for_ever() -> None:
-    sink = Sink()
-    merger = Merger(sink)
-    now = time.monotonic_ns()
-    merger.sources[object()] = now - 5 * 10**9  # stopped five seconds ago (SIGSTOP, say)
-    merger.pending.append((ev.LOG, 0, -1, now - 10**8, "still shown"))
-    merger.merge()
-    assert [e[4] for e in sink.events if e[0] == ev.LOG] == ["still shown"]
-    merger.listener.close()

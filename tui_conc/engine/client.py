@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from tui_conc.engine import codec
+from tui_conc.engine.merge import merged
 
 
 class RunnerProcess:
@@ -67,9 +68,13 @@ class RunnerProcess:
         return self.proc.pid if self.proc else None
 
     def frames(self) -> Iterator[tuple[bytes, Any]]:
-        """(raw bytes, decoded object) for every frame until the stream ends."""
+        """(raw bytes, decoded object) for every frame until the stream ends, the
+        process backend's source frames merged into event batches."""
         assert self.proc is not None and self.proc.stdout is not None
-        stream = self.proc.stdout
+        yield from merged(self._raw_frames(self.proc.stdout))
+
+    @staticmethod
+    def _raw_frames(stream: IO[bytes]) -> Iterator[tuple[bytes, Any]]:
         while True:
             try:
                 raw = codec.read_raw_frame(stream)

@@ -2,7 +2,10 @@
 
 A stream is a sequence of frames, each a 4-byte big-endian length and a
 msgpack body. The first frame is the header (a mapping); every other frame
-is a list of events (see :mod:`tui_conc.engine.events`). A trace file is
+is a list of events (see :mod:`tui_conc.engine.events`) or, from the process
+backend, a *source frame*: msgpack extension ``SOURCE_EXT`` holding one
+process's batch ``(source, watermark, events)``, which the reader merges
+(:mod:`tui_conc.engine.merge`). A trace file is
 exactly this stream written to disk, so a recorded run replays through the
 same reader. msgpack (via msgspec) is fast and, unlike pickle, safe to read
 from a file someone sent you.
@@ -14,7 +17,7 @@ import gc
 import struct
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import msgspec
 
@@ -26,6 +29,21 @@ _decoder = msgspec.msgpack.Decoder()
 #: Event batches decode into tuples: cheaper to build, and the cyclic GC
 #: stops tracking tuples of plain values.
 _batch_decoder = msgspec.msgpack.Decoder(list[tuple])
+#: The msgpack extension code of a source frame.
+SOURCE_EXT = 1
+_source_decoder = msgspec.msgpack.Decoder(tuple[int, int, list[tuple]])
+#: First bytes of a msgpack extension (fixext 1-16, ext 8/16/32).
+_EXT_TAGS = frozenset((0xD4, 0xD5, 0xD6, 0xD7, 0xD8, 0xC7, 0xC8, 0xC9))
+#: The watermark of a source frame that says its source has closed.
+CLOSED = -1
+
+
+class SourceBatch(NamedTuple):
+    """One process's events with its watermark: its clock when it took them."""
+
+    source: int  #: the process's pid (0: the runner itself)
+    mark: int  #: monotonic ns, or CLOSED
+    events: list[tuple[Any, ...]]
 
 
 class TraceError(ValueError):
@@ -35,6 +53,16 @@ class TraceError(ValueError):
 def encode_frame(obj: Any) -> bytes:
     """One frame: length prefix and msgpack body."""
     body = _encoder.encode(obj)
+    return _LEN.pack(len(body)) + body
+
+
+def encode_source_body(source: int, mark: int, events: list[tuple[Any, ...]]) -> bytes:
+    """The body of a source frame (a child sends it; the runner prefixes its length)."""
+    return _encoder.encode(msgspec.msgpack.Ext(SOURCE_EXT, _encoder.encode((source, mark, events))))
+
+
+def frame_of_body(body: bytes) -> bytes:
+    """A whole frame around an encoded body."""
     return _LEN.pack(len(body)) + body
 
 
@@ -51,20 +79,20 @@ def read_raw_frame(stream: IO[bytes]) -> bytes | None:
 
 
 def decode_body(frame: bytes) -> Any:
-    """The object inside a raw frame: the header (a dict) or a list of event tuples."""
+    """The object inside a raw frame: the header (a dict), a list of event tuples
+    or a :class:`SourceBatch`."""
     body = memoryview(frame)[4:]
     try:
+        if body[:1] and body[0] in _EXT_TAGS:
+            ext = _decoder.decode(body)
+            if not isinstance(ext, msgspec.msgpack.Ext) or ext.code != SOURCE_EXT:
+                raise TraceError("bad frame: an unknown extension")
+            return SourceBatch(*_source_decoder.decode(ext.data))
         if (body[:1] and body[0] & 0xF0 == 0x80) or body[:1] in (b"\xde", b"\xdf"):
             return _decoder.decode(body)  # a msgpack map: the header
         return _batch_decoder.decode(body)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise TraceError(f"bad frame: {exc}") from None
-
-
-def read_frame(stream: IO[bytes]) -> Any | None:
-    """The next frame's object, or None at a clean end of stream."""
-    raw = read_raw_frame(stream)
-    return None if raw is None else decode_body(raw)
 
 
 def _read_exact(stream: IO[bytes], size: int) -> bytes | None:
@@ -92,21 +120,23 @@ def tune_gc_for_streaming() -> None:
     gc.set_threshold(50_000, 20, 20)
 
 
-def iter_frames(stream: IO[bytes]) -> Iterator[Any]:
-    """Every frame of a stream until its end."""
-    while (frame := read_frame(stream)) is not None:
-        yield frame
+def iter_raw_frames(stream: IO[bytes]) -> Iterator[tuple[bytes, Any]]:
+    """(raw bytes, decoded object) for every frame of a stream until its end."""
+    while (raw := read_raw_frame(stream)) is not None:
+        yield raw, decode_body(raw)
 
 
 def read_trace(path: str | Path) -> tuple[dict[str, Any], list[tuple[Any, ...]]]:
-    """A whole trace file: its header and all its events, in order."""
+    """A whole trace file: its header and all its events, in order (merged, as live)."""
+    from tui_conc.engine.merge import merged
+
     with open(path, "rb") as fh:
-        frames = iter_frames(fh)
-        header = next(frames, None)
+        frames = merged(iter_raw_frames(fh))
+        header = next(frames, (b"", None))[1]
         if not isinstance(header, dict) or header.get("format") != FORMAT:
             raise TraceError(f"{path}: not a tui-conc trace")
         events: list[tuple[Any, ...]] = []
-        for batch in frames:
+        for _, batch in frames:
             if not isinstance(batch, list):
                 raise TraceError(f"{path}: a frame after the header is not a list of events")
             events.extend(batch)

@@ -3,8 +3,9 @@
 The runner is the main process. Groups with ``runs_in: main`` stay threads of
 it (the parent that starts, feeds and joins the others); every other actor is
 a spawned :class:`multiprocessing.Process`, and every pool worker a lane
-actor of its pool. All of them report through the run's
-:class:`~tui_conc.engine.channel.Merger`.
+actor of its pool. Each child sends its events through the run's
+:class:`~tui_conc.engine.channel.Relay`; the main process's own go out as
+source 0 (see :mod:`tui_conc.engine.merge`).
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class ProcessHandle:
 
 @dataclass(eq=False)
 class ProcessRun(ThreadRun):
-    """A run whose actors are processes; ``address`` is the merger's."""
+    """A run whose actors are processes; ``address`` is the relay's."""
 
     address: str = ""
 

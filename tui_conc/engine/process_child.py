@@ -39,7 +39,7 @@ class ChildSpec:
 
     scenario: m.Scenario
     knobs: dict[str, Any]
-    address: str  #: the runner's merger
+    address: str  #: the runner's relay
     hold: Any  #: the shared pause flag
     raws: dict[str, Any]  #: resource name → the multiprocessing object(s) behind it
     t0: int

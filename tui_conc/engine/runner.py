@@ -33,6 +33,10 @@ FRAMES_IN_FLIGHT = 4
 #: Past this many buffered events, actors are held at their next step until
 #: the reader catches up: memory stays bounded and the UI is never flooded.
 BACKLOG_LIMIT = 200_000
+#: The same for frames waiting for the pipe (the process backend's children's).
+FRAMES_BACKLOG = 200
+#: The runner's own watermark goes out at least this often, events or not.
+HEARTBEAT_NS = 20_000_000
 
 
 class Sink:
@@ -98,18 +102,23 @@ class Writer:
 
 
 class Flusher:
-    """Every few ms, on its own OS thread: judge back-pressure, hand batches to the writer."""
+    """Every few ms, on its own OS thread: judge back-pressure, hand batches to the writer.
+
+    With a ``source`` (the process backend) the runner's own events go out as
+    that source's batches, stamped and with a watermark, for the reader to
+    merge with the children's; otherwise as plain batches, a CLOCK last.
+    """
 
     def __init__(
-        self, sink: Sink, writer: Writer, control: Any, tick: Any = None, clock: Any = None
+        self, sink: Sink, writer: Writer, control: Any, tick: Any = None, source: int | None = None
     ) -> None:
         self.sink = sink
         self.writer = writer
         self.control = control
         self.tick = tick  #: called every round (the gevent hub monitor reports there)
-        #: the time up to which the stream is complete (the process backend's merger lags)
-        self.clock = clock or monotonic_ns
+        self.source = source
         self.lock = native.allocate_lock()
+        self._marked = 0  #: when the last watermark went out
 
     def start(self) -> None:
         native.start_thread(self._run)
@@ -119,19 +128,39 @@ class Flusher:
             native.sleep(FLUSH_INTERVAL_S)
             if self.tick is not None:
                 self.tick()
-            self.control.throttle(len(self.sink.events) > BACKLOG_LIMIT)
-            self.flush(wait=False)
+            events, frames = len(self.sink.events), len(self.writer.frames)
+            self.control.throttle(events > BACKLOG_LIMIT or frames > FRAMES_BACKLOG)
+            if self.source is None:
+                self.flush(wait=False)
+            else:
+                self._send_source(wait=False)
 
     def flush(self, wait: bool = True) -> None:
         """Send what is buffered; with ``wait``, block until all of it is written."""
+        if self.source is not None:
+            self._send_source(wait)
+            return
         with self.lock:
             while self.sink.events:
                 if not wait and self.writer.full():
                     return  # the reader is behind: keep buffering (bounded by throttle)
-                self.sink.append((ev.CLOCK, -1, -1, self.clock()))
+                self.sink.append((ev.CLOCK, -1, -1, monotonic_ns()))
                 self.writer.hand(codec.encode_frame(self.sink.drain(FRAME_EVENTS)))
                 if not wait:
                     return
+            if wait:
+                self.writer.join()
+
+    def _send_source(self, wait: bool) -> None:
+        """Hand this process's events with a watermark (one now and then even when idle:
+        the reader merges no further than the oldest watermark)."""
+        with self.lock:
+            mark = monotonic_ns()
+            if self.sink.events or mark - self._marked >= HEARTBEAT_NS or wait:
+                batch = self.sink.drain(len(self.sink.events))
+                body = codec.encode_source_body(self.source, mark, batch)  # type: ignore[arg-type]
+                self.writer.hand(codec.frame_of_body(body))
+                self._marked = mark
             if wait:
                 self.writer.join()
 
@@ -199,19 +228,20 @@ def run(
         out.flush()
         return 2
     sink = Sink()
-    merger = None
-    # Actors allocate a tuple per event (and the merger decodes every child's):
-    # with the default thresholds the collector rescans the heap every 700.
+    writer = Writer(out)
+    relay = None
+    # Actors allocate a tuple per event: with the default thresholds the
+    # collector rescans the heap every 700.
     codec.tune_gc_for_streaming()
     try:
         if backend == "process":
-            from tui_conc.engine.channel import Merger
+            from tui_conc.engine.channel import Relay, stamped
             from tui_conc.engine.process_backend import ProcessRun
 
-            merger = Merger(sink)
-            merger.start()
+            relay = Relay(writer.hand)
+            relay.start()
             trun: ThreadRun = ProcessRun(
-                scenario, knobs, merger.emit_local, backend=backend, address=merger.address
+                scenario, knobs, stamped(sink.append), backend=backend, address=relay.address
             )
         else:
             trun = ThreadRun(scenario, knobs, sink.append, backend=backend)
@@ -231,9 +261,8 @@ def run(
         from tui_conc.engine.hub import HubMonitor
 
         tick = HubMonitor(sink.append, trun.actor_of).report
-    writer = Writer(out)
     writer.start()
-    flusher = Flusher(sink, writer, trun.control, tick, merger and (lambda: merger.safe))
+    flusher = Flusher(sink, writer, trun.control, tick, None if relay is None else 0)
     flusher.start()
     if control:
         native.start_thread(lambda: _control_loop(trun.control, sink.append))
@@ -241,13 +270,10 @@ def run(
         trun.start()
         trun.wait_until_done()
         trun.cut_off_daemons()
-        if merger is not None:
-            merger.drain_sources()
+        if relay is not None:
+            relay.drain_sources()
         sink.append((ev.END, -1, -1, monotonic_ns(), "finished"))
     except Exception as exc:
-        if merger is not None:
-            with contextlib.suppress(Exception):
-                merger.merge(final=True)
         sink.append((ev.ERROR, -1, -1, monotonic_ns(), f"{type(exc).__name__}: {exc}"))
     flusher.flush()
     return 0
