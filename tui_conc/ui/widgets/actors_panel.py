@@ -39,7 +39,7 @@ class ActorsPanel(LiveTable):
         ended = ("new", "done", "failed", "killed")
         busy = sum(n for state, n in snapshot.actor_states if state not in ended)
         hub = f" · hub: {snapshot.hub.switches:,} switches" if snapshot.hub is not None else ""
-        self.border_title = f"Actors · {busy:,} live of {snapshot.actor_total:,}{hub}"
+        self.retitle(f"Actors · {busy:,} live of {snapshot.actor_total:,}{hub}")
 
     @staticmethod
     def _ident(a: ActorView) -> str:

@@ -16,6 +16,7 @@ class LogPanel(RichLog):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(max_lines=1000, wrap=False, markup=False, **kwargs)  # type: ignore[arg-type]
         self._shown = 0
+        self._shown_title = ""
 
     def show(self, snapshot: Snapshot) -> None:
         for line in snapshot.log:
@@ -27,7 +28,9 @@ class LogPanel(RichLog):
                 )
             )
             self._shown = line.seq
-        self.border_title = f"Log · {snapshot.log_total} lines"
+        title = f"Log · {snapshot.log_total} lines"
+        if title != self._shown_title:  # setting it redraws the whole panel: only on a change
+            self._shown_title = self.border_title = title
 
     def reset(self) -> None:
         self.clear()

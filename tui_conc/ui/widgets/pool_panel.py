@@ -28,7 +28,7 @@ class PoolPanel(LiveTable):
         self.sync(rows)
         self.display = bool(snapshot.pools)
         if snapshot.pools:
-            self.border_title = " · ".join(self._title(p) for p in snapshot.pools)
+            self.retitle(" · ".join(self._title(p) for p in snapshot.pools))
 
     @staticmethod
     def _title(pool: PoolView) -> str:
