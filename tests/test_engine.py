@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 
 from tui_conc.engine import events as ev
-from tui_conc.engine.primitives import LockLike, Queue
+from tui_conc.engine.channel import stamped
+from tui_conc.engine.primitives import CooperativeQueue, LockLike, Queue
 from tui_conc.session import LiveRun
 
 from .conftest import SCENARIOS, gone
@@ -41,6 +43,63 @@ def test_contended_acquire_reports_wait_then_wake() -> None:
         (ev.ACQUIRED, 1),
     ]
     assert out[1][4:] == (7, "acquire", None)
+
+
+def test_compiled_acquire_and_release_steps_report_as_the_handle_does() -> None:
+    out: list[tuple] = []
+    lock = LockLike(0, out.append, "lock")
+    first, second = lock.bind(0), lock.bind(1)
+    acquire, release = second.acquire_step(7), second.release_step()
+    acquire(None)
+    release(None)
+    assert out == [(ev.ACQUIRED, 1, 0), (ev.RELEASED, 1, 0)]
+    out.clear()
+    first.acquire(0)  # contended: the step waits and says so, as the method does
+    t = threading.Thread(target=acquire, args=(None,))
+    t.start()
+    time.sleep(0.05)
+    first.release()
+    t.join(2)
+    assert [(e[0], e[1]) for e in out] == [
+        (ev.ACQUIRED, 0),
+        (ev.WAIT, 1),
+        (ev.RELEASED, 0),
+        (ev.WAKE, 1),
+        (ev.ACQUIRED, 1),
+    ]
+    assert out[1][4:] == (7, "acquire", None)
+
+
+def test_compiled_steps_between_processes_stamp_each_event() -> None:
+    import multiprocessing
+
+    out: list[tuple] = []
+    raw = multiprocessing.get_context("spawn").Semaphore(2)
+    handle = LockLike(4, stamped(out.append), "semaphore", 2, raw=raw).bind(3)
+    before = time.monotonic_ns()
+    handle.acquire_step(0)(None)
+    handle.release_step()(None)
+    assert [e[:3] for e in out] == [(ev.ACQUIRED, 3, 4), (ev.RELEASED, 3, 4)]
+    assert before <= out[0][3] <= out[1][3] <= time.monotonic_ns()
+    assert raw.get_value() == 2
+
+
+def test_cooperative_queue_steps_take_the_short_path_and_report_it() -> None:
+    out: list[tuple] = []
+    q = CooperativeQueue(2, out.append, "fifo", 0, [])
+    frame = SimpleNamespace(locals={})
+    q.put_step(1, 0, lambda f: 42)(frame)
+    q.get_step(5, 0, "item")(frame)
+    assert frame.locals == {"item": 42}
+    assert out == [(ev.PUT, 1, 2), (ev.GOT, 5, 2)]
+    # an empty queue: the get step waits (WAIT, WAKE) until a put arrives
+    got = threading.Thread(target=q.get_step(5, 9, "item"), args=(frame,))
+    got.start()
+    time.sleep(0.05)
+    q.put(1, 0, 7, True, None)
+    got.join(2)
+    assert frame.locals == {"item": 7}
+    assert [e[0] for e in out[2:]] == [ev.WAIT, ev.PUT, ev.WAKE, ev.GOT]
 
 
 def test_non_blocking_and_timed_acquires_give_up() -> None:

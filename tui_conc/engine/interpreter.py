@@ -150,8 +150,9 @@ class Compiler(IoSteps, ProcessSteps):
             s.as_,
         )
         take = h.acquire
-        if blocking and timeout is None and not name:
-            return lambda f: take(sid)  # the common case, kept lean
+        if blocking and timeout is None and not name:  # the common case, kept lean
+            fast = getattr(h, "acquire_step", None)
+            return fast(sid) if fast is not None else lambda f: take(sid)
 
         def acquire(f: Frame) -> None:
             ok = take(sid, blocking, at(timeout, f))
@@ -161,7 +162,11 @@ class Compiler(IoSteps, ProcessSteps):
         return acquire
 
     def _release(self, s: m.Release, sid: int) -> Block:
-        release = self._handle(s.release).release
+        h = self._handle(s.release)
+        fast = getattr(h, "release_step", None)
+        if fast is not None:
+            return fast()
+        release = h.release
         return lambda f: release()
 
     def _with(self, s: m.With, sid: int) -> Block:
@@ -215,6 +220,8 @@ class Compiler(IoSteps, ProcessSteps):
         fixed = item({}) if item is not None and const else None
         value_fn = value_of(item) if item is not None and not const else None
         put_ = q.put
+        if block and timeout is None and hasattr(q, "put_step"):  # it never gives up
+            return q.put_step(a, sid, value_fn or (lambda f: fixed))
 
         def put(f: Frame) -> None:
             value = fixed if value_fn is None else value_fn(f)
@@ -229,6 +236,8 @@ class Compiler(IoSteps, ProcessSteps):
         on_empty = self.block(s.on_empty) if s.on_empty is not None else None
 
         get_ = q.get
+        if block and timeout is None and hasattr(q, "get_step"):  # it never gives up
+            return q.get_step(a, sid, name)
 
         def get(f: Frame) -> None:
             ok, value = get_(a, sid, block, timeout(f) if callable(timeout) else timeout)

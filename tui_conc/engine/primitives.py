@@ -25,6 +25,8 @@ from tui_conc.engine import events as ev
 from tui_conc.engine import native
 
 Emit = Callable[[tuple[Any, ...]], None]
+#: A compiled step: runs on the actor's frame.
+Step = Callable[[Any], None]
 
 
 class LockLike:
@@ -112,6 +114,32 @@ class LockHandle:
         self._emit(self._ev_rel)
         self._release()
 
+    def acquire_step(self, step: int) -> Step:
+        """The compiled step ``acquire: X`` (blocking, no timeout), fast path inline:
+        a tight loop of acquires and releases pays one call per step, not two."""
+        take, emit, event = self._try, self._emit, self._ev_acq
+        actor, slow = self.actor, self._owner.acquire_slow
+
+        def acquire(frame: Any) -> None:
+            if take(False):
+                emit(event)
+            else:
+                slow(actor, step, None)
+
+        return acquire
+
+    def release_step(self) -> Step:
+        """The compiled step ``release: X``."""
+        emit, event, give = self._emit, self._ev_rel, self._release
+        if self._owner._bounded:
+            return lambda frame: self.release()
+
+        def release(frame: Any) -> None:
+            emit(event)
+            give()
+
+        return release
+
 
 class StampedLockHandle(LockHandle):
     """A handle on a multiprocessing primitive: events carry their time (see
@@ -137,6 +165,30 @@ class StampedLockHandle(LockHandle):
             self._owner.check_release()
         self._append((ev.RELEASED, self.actor, self._index, monotonic_ns()))
         self._release()
+
+    def acquire_step(self, step: int) -> Step:
+        take, append, clock = self._try, self._append, monotonic_ns
+        kind, actor, index, slow = ev.ACQUIRED, self.actor, self._index, self._owner.acquire_slow
+
+        def acquire(frame: Any) -> None:
+            if take(False):
+                append((kind, actor, index, clock()))
+            else:
+                slow(actor, step, None)
+
+        return acquire
+
+    def release_step(self) -> Step:
+        append, clock, give = self._append, monotonic_ns, self._release
+        kind, actor, index = ev.RELEASED, self.actor, self._index
+        if self._owner._bounded:
+            return lambda frame: self.release()
+
+        def release(frame: Any) -> None:
+            append((kind, actor, index, clock()))
+            give()
+
+        return release
 
 
 class Condition:
@@ -331,6 +383,45 @@ class CooperativeQueue(Queue):
             self._emit((ev.GOT, actor, self.index))
             return True, item
         return super().get(actor, step, block, timeout)
+
+    def put_step(self, actor: int, step: int, item_of: Callable[[Any], Any]) -> Step:
+        """The compiled step ``put`` (blocking, no timeout), the path above inline:
+        ten thousand greenlets put millions of items."""
+        q, emit, event, slow = self.raw, self._emit, (ev.PUT, actor, self.index), super().put
+        waiters, locked, place, size, maxsize = (
+            q.not_empty._waiters,
+            q.mutex.locked,
+            q._put,
+            q._qsize,
+            q.maxsize,
+        )
+
+        def put(frame: Any) -> None:
+            item = item_of(frame)
+            if not waiters and not locked() and (maxsize <= 0 or size() < maxsize):
+                place(item)
+                q.unfinished_tasks += 1
+                emit(event)
+            else:
+                slow(actor, step, item, True, None)
+
+        return put
+
+    def get_step(self, actor: int, step: int, name: str | None) -> Step:
+        """The compiled step ``get`` (blocking, no timeout); the item goes to local ``name``."""
+        q, emit, event, slow = self.raw, self._emit, (ev.GOT, actor, self.index), super().get
+        waiters, locked, take, size = q.not_full._waiters, q.mutex.locked, q._get, q._qsize
+
+        def get(frame: Any) -> None:
+            if size() and not waiters and not locked():
+                item = take()
+                emit(event)
+            else:
+                item = slow(actor, step, True, None)[1]
+            if name:
+                frame.locals[name] = item
+
+        return get
 
 
 class Variable:
