@@ -27,6 +27,8 @@ WAVE_SAMPLE = 1_000
 _WAITING_HOWS = frozenset({"event", "cond", "join", "qjoin", "switch", "pipe", "pool"})
 _ACTOR_HOWS = frozenset({"join", "switch"})  #: waits whose target is an actor
 _IO_HOWS = ev.IO_HOWS
+#: The fast-path kinds, in the order the fold tests them.
+_FAST = (ev.ACQUIRED, ev.RELEASED, ev.PUT, ev.GOT, ev.TASK_DONE)
 
 
 class StateFolder:
@@ -114,41 +116,45 @@ class StateFolder:
     def fold(self, events: Iterable[Sequence[Any]]) -> None:
         """Apply events in stream order."""
         res, actors, handlers = self.resources, self.actors, self._handlers
+        # locals, not module attributes: this loop runs a million times a second
+        acquired, released, put, got, task_done = _FAST
+        blocked, running = sm.BLOCKED, sm.RUNNING
+        now = self.now  #: only the handlers move the clock: re-read after each
         n = 0
         for e in events:
             n += 1
             kind = e[0]
-            if kind == ev.ACQUIRED:
+            if kind == acquired:
                 r = res[e[2]]
                 holders = r.holders
-                if r.type == "lock" and not holders and r.last_acq + WAVE_GAP_NS > self.now:
+                if r.type == "lock" and not holders and r.last_acq + WAVE_GAP_NS > now:
                     # the hot path: a free plain lock, taken again within a wave
                     holders[e[1]] = 1
                     r.acquisitions += 1
-                    r.last_acq = self.now
+                    r.last_acq = now
                     if r.max_holders == 0:
                         r.max_holders = 1
                     actor = actors[e[1]]
-                    if actor.state == sm.BLOCKED and actor.target == r.index:
-                        self._to(actor, sm.RUNNING, self.now)
+                    if actor.state == blocked and actor.target == r.index:
+                        self._to(actor, running, now)
                     r.waiters.pop(e[1], None)
-                elif r.counting and r.last_acq + r.wave_gap > self.now and not r.waiters:
+                elif r.counting and r.last_acq + r.wave_gap > now and not r.waiters:
                     # the hot path of a semaphore with permits left, within a wave
                     a = e[1]
                     holders[a] = holders.get(a, 0) + 1
                     if r.acquisitions < WAVE_SAMPLE:
-                        r.acquired_at[a] = self.now
+                        r.acquired_at[a] = now
                     r.acquisitions += 1
                     r.value -= 1
-                    r.last_acq = self.now
+                    r.last_acq = now
                     if r.initial - r.value > r.max_holders:
                         r.max_holders = r.initial - r.value
                     actor = actors[a]
-                    if actor.state == sm.BLOCKED and actor.target == r.index:
-                        self._to(actor, sm.RUNNING, self.now)
+                    if actor.state == blocked and actor.target == r.index:
+                        self._to(actor, running, now)
                 else:
                     self._acquired(actors[e[1]], r)
-            elif kind == ev.RELEASED:
+            elif kind == released:
                 r = res[e[2]]
                 holders = r.holders
                 a = e[1]
@@ -158,7 +164,7 @@ class StateFolder:
                     if r.acquired_at:  # waves: pauses of half a hold or more
                         taken = r.acquired_at.pop(a, None)
                         if taken is not None:
-                            r.wave_gap = max(WAVE_GAP_NS, (self.now - taken) // 2)
+                            r.wave_gap = max(WAVE_GAP_NS, (now - taken) // 2)
                 if a in holders:
                     if holders[a] > 1:
                         holders[a] -= 1
@@ -166,22 +172,23 @@ class StateFolder:
                         del holders[a]
                 elif r.type == "lock":
                     holders.clear()  # a plain Lock may be released by any thread
-            elif kind == ev.PUT:
+            elif kind == put:
                 r = res[e[2]]
                 r.puts += 1
                 r.depth += 1
                 if r.depth > r.max_depth:
                     r.max_depth = r.depth
                 self._sample(r)
-            elif kind == ev.GOT:
+            elif kind == got:
                 r = res[e[2]]
                 r.gets += 1
                 r.depth -= 1
                 self._sample(r)
-            elif kind == ev.TASK_DONE:
+            elif kind == task_done:
                 res[e[2]].tasks_done += 1
             else:
                 handlers[kind](e)
+                now = self.now
         self.count += n
 
     def _acquired(self, actor: Actor, r: Resource) -> None:
