@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -24,49 +25,40 @@ def test_uncontended_lock_emits_one_untimed_event_each_way() -> None:
     assert out == [(ev.ACQUIRED, 5, 3), (ev.RELEASED, 5, 3)]
 
 
+#: A contended acquire by actor 1 while actor 0 holds the lock, as the events say it.
+CONTENDED = [(ev.ACQUIRED, 0), (ev.WAIT, 1), (ev.RELEASED, 0), (ev.WAKE, 1), (ev.ACQUIRED, 1)]
+
+
+def _contend(out: list[tuple], holder: Any, take: Any) -> list[tuple]:
+    """``take()`` on a thread while ``holder`` holds the lock for 50 ms: (kind, actor)s."""
+    holder.acquire(0)
+    t = threading.Thread(target=take)
+    t.start()
+    time.sleep(0.05)
+    holder.release()
+    t.join(2)
+    return [(e[0], e[1]) for e in out]
+
+
 def test_contended_acquire_reports_wait_then_wake() -> None:
     out: list[tuple] = []
     lock = LockLike(0, out.append, "lock")
-    first, second = lock.bind(0), lock.bind(1)
-    first.acquire(0)
-    t = threading.Thread(target=second.acquire, args=(7,))
-    t.start()
-    time.sleep(0.05)
-    first.release()
-    t.join(2)
-    kinds = [(e[0], e[1]) for e in out]
-    assert kinds == [
-        (ev.ACQUIRED, 0),
-        (ev.WAIT, 1),
-        (ev.RELEASED, 0),
-        (ev.WAKE, 1),
-        (ev.ACQUIRED, 1),
-    ]
+    second = lock.bind(1)
+    assert _contend(out, lock.bind(0), lambda: second.acquire(7)) == CONTENDED
     assert out[1][4:] == (7, "acquire", None)
 
 
 def test_compiled_acquire_and_release_steps_report_as_the_handle_does() -> None:
     out: list[tuple] = []
     lock = LockLike(0, out.append, "lock")
-    first, second = lock.bind(0), lock.bind(1)
+    second = lock.bind(1)
     acquire, release = second.acquire_step(7), second.release_step()
     acquire(None)
     release(None)
     assert out == [(ev.ACQUIRED, 1, 0), (ev.RELEASED, 1, 0)]
     out.clear()
-    first.acquire(0)  # contended: the step waits and says so, as the method does
-    t = threading.Thread(target=acquire, args=(None,))
-    t.start()
-    time.sleep(0.05)
-    first.release()
-    t.join(2)
-    assert [(e[0], e[1]) for e in out] == [
-        (ev.ACQUIRED, 0),
-        (ev.WAIT, 1),
-        (ev.RELEASED, 0),
-        (ev.WAKE, 1),
-        (ev.ACQUIRED, 1),
-    ]
+    # contended: the step waits and says so, as the method does
+    assert _contend(out, lock.bind(0), lambda: acquire(None)) == CONTENDED
     assert out[1][4:] == (7, "acquire", None)
 
 
