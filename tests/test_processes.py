@@ -12,6 +12,7 @@ import pytest
 
 from tui_conc.engine import codec
 from tui_conc.engine import events as ev
+from tui_conc.engine.channel import Relay
 from tui_conc.engine.codec import SourceBatch
 from tui_conc.engine.merge import SLACK_NS, STALE_NS, StreamMerger
 from tui_conc.scenario import load_scenario
@@ -347,3 +348,24 @@ def test_dicts_lists_and_pipes_teach_the_same_on_threads_and_processes(
     results = check(load_scenario(path), snapshot, run.log_texts())
     assert all(r.passed for r in results), [(r.text, r.detail) for r in results]
     assert (snapshot.actors[1].pid is not None) == (backend == "process")
+
+
+def test_the_relay_forwards_batches_as_sent_and_drops_a_stranger() -> None:
+    from multiprocessing.connection import Client
+
+    frames: list[bytes] = []
+    relay = Relay(frames.append)
+    relay.start()
+    child, stranger = Client(relay.address), Client(relay.address)
+    body = codec.encode_source_body(77, 123, [(ev.PUT, 1, 2, 124)])
+    child.send_bytes(body)
+    stranger.send_bytes(b"not a batch")
+    child.close()
+    deadline = time.monotonic() + 3
+    while len(frames) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.05)
+    relay.listener.close()
+    assert frames[0] == codec.frame_of_body(body)  # forwarded byte for byte
+    assert codec.decode_body(frames[1]) == SourceBatch(77, codec.CLOSED, [])
+    assert len(frames) == 2  # nothing from the stranger, and the relay goes on

@@ -128,8 +128,14 @@ class Relay:
                 self.hand(codec.frame_of_body(codec.encode_source_body(source, codec.CLOSED, [])))
             return
         frame = codec.frame_of_body(body)
-        if self.sources.get(conn) is None:
-            self.sources[conn] = codec.decode_body(frame).source  # its first: the hello
+        if self.sources.get(conn) is None:  # its first batch (the hello) names the source
+            try:
+                self.sources[conn] = codec.decode_body(frame).source
+            except (codec.TraceError, AttributeError):  # not one of our children
+                with self.lock:
+                    self.sources.pop(conn, None)
+                conn.close()
+                return
         self.hand(frame)
 
     def drain_sources(self, timeout_s: float = 1.0) -> None:
