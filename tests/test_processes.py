@@ -369,3 +369,12 @@ def test_the_relay_forwards_batches_as_sent_and_drops_a_stranger() -> None:
     assert frames[0] == codec.frame_of_body(body)  # forwarded byte for byte
     assert codec.decode_body(frames[1]) == SourceBatch(77, codec.CLOSED, [])
     assert len(frames) == 2  # nothing from the stranger, and the relay goes on
+
+
+def test_a_child_counts_its_cpu_from_its_start_not_the_interpreters() -> None:
+    snapshot = finished(SCENARIOS / "process_manager.yaml").snapshot(log_tail=0)
+    children = [a for a in snapshot.actors if a.pid is not None and a.name != "main"]
+    assert children and all(a.cpu_s is not None for a in children)
+    # each writes one key and appends one item: milliseconds, where spawning a
+    # fresh interpreter and importing tui-conc alone costs ~0.1 s of CPU
+    assert max(a.cpu_s for a in children) < 0.05, [(a.name, a.cpu_s) for a in children]

@@ -69,9 +69,12 @@ class ChildRun:
     start_group = start_one = alive = alive_names = _parent_only
 
 
-def _report_end(emit: Any, run: ChildRun, actor: ActorRuntime, exc: BaseException | None) -> int:
+def _report_end(
+    emit: Any, run: ChildRun, actor: ActorRuntime, exc: BaseException | None, cpu0: float
+) -> int:
     if exc is None:
-        emit((ev.ACTOR_DONE, actor.index, -1, monotonic_ns(), time.process_time()))
+        # CPU since the actor started: the interpreter's start-up is not its work
+        emit((ev.ACTOR_DONE, actor.index, -1, monotonic_ns(), time.process_time() - cpu0))
         return 0
     if isinstance(exc, StepFailed):
         message = f"line {run.steps[exc.step][0]}: {exc}"
@@ -91,6 +94,7 @@ def child_main(spec: ChildSpec) -> None:
     channel.tick = run.control.refresh
     channel.start()
     actor = ActorRuntime(*spec.actor)
+    cpu0 = time.process_time()
     emit((ev.ACTOR_START, actor.index, -1, monotonic_ns(), os.getpid(), os.getpid(), os.getppid()))
     error: BaseException | None = None
     try:
@@ -100,7 +104,7 @@ def child_main(spec: ChildSpec) -> None:
         body(frame)
     except BaseException as exc:
         error = exc
-    status = _report_end(emit, run, actor, error)
+    status = _report_end(emit, run, actor, error, cpu0)
     channel.close()
     sys.exit(status)
 
@@ -118,6 +122,7 @@ class _Worker:
         self.channel.start()
         self.lane = lane
         self.tasks: dict[str, Any] = {}
+        self.cpu0 = time.process_time()  #: the lane's CPU counts from here
 
     def body(self, task: str) -> Any:
         if task not in self.tasks:
@@ -149,7 +154,8 @@ def pool_worker_init(spec: ChildSpec, counter: Any, lanes: list[tuple[Any, ...]]
 def _worker_exit() -> None:
     if _worker is not None:
         lane = _worker.lane.index
-        _worker.channel.emit((ev.ACTOR_DONE, lane, -1, monotonic_ns(), time.process_time()))
+        cpu = time.process_time() - _worker.cpu0
+        _worker.channel.emit((ev.ACTOR_DONE, lane, -1, monotonic_ns(), cpu))
         _worker.channel.close()
 
 
