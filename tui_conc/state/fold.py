@@ -149,9 +149,7 @@ class StateFolder:
                     r.last_acq = now
                     if r.initial - r.value > r.max_holders:
                         r.max_holders = r.initial - r.value
-                    actor = actors[a]
-                    if actor.state == blocked and actor.target == r.index:
-                        self._to(actor, running, now)
+                    # nobody waits on r, so nobody is blocked on it: no state to change
                 else:
                     self._acquired(actors[e[1]], r)
             elif kind == released:
