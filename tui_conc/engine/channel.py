@@ -125,7 +125,7 @@ class Relay:
             with self.lock:
                 source = self.sources.pop(conn, None)
             if source is not None:
-                self.hand(codec.frame_of_body(codec.encode_source_body(source, codec.CLOSED, [])))
+                self.hand(codec.encode_source_frame(source, codec.CLOSED, []))
             return
         frame = codec.frame_of_body(body)
         if self.sources.get(conn) is None:  # its first batch (the hello) names the source

@@ -52,8 +52,7 @@ class TraceError(ValueError):
 
 def encode_frame(obj: Any) -> bytes:
     """One frame: length prefix and msgpack body."""
-    body = _encoder.encode(obj)
-    return _LEN.pack(len(body)) + body
+    return frame_of_body(_encoder.encode(obj))
 
 
 def encode_source_body(source: int, mark: int, events: list[tuple[Any, ...]]) -> bytes:
@@ -64,6 +63,11 @@ def encode_source_body(source: int, mark: int, events: list[tuple[Any, ...]]) ->
 def frame_of_body(body: bytes) -> bytes:
     """A whole frame around an encoded body."""
     return _LEN.pack(len(body)) + body
+
+
+def encode_source_frame(source: int, mark: int, events: list[tuple[Any, ...]]) -> bytes:
+    """A whole source frame (the runner's own batches, and its word that a child closed)."""
+    return frame_of_body(encode_source_body(source, mark, events))
 
 
 def read_raw_frame(stream: IO[bytes]) -> bytes | None:

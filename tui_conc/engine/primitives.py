@@ -142,33 +142,26 @@ class LockHandle:
 
 
 class StampedLockHandle(LockHandle):
-    """A handle on a multiprocessing primitive: events carry their time (see
-    :func:`tui_conc.engine.channel.stamped`), built here in one go."""
+    """A handle on a multiprocessing primitive: its events carry their time.
 
-    __slots__ = ("_append", "_index")
+    The methods stamp through the run's emit (:func:`tui_conc.engine.channel.stamped`);
+    the compiled steps, a child's hot path, build the stamped tuple in one go.
+    """
+
+    __slots__ = ("_append",)
 
     def __init__(self, owner: LockLike, actor: int) -> None:
         super().__init__(owner, actor)
         self._append = owner._emit.append  # type: ignore[attr-defined]
-        self._index = owner.index
-
-    def acquire(self, step: int, blocking: bool = True, timeout: float | None = None) -> bool:
-        if self._try(False):
-            self._append((ev.ACQUIRED, self.actor, self._index, monotonic_ns()))
-            return True
-        if not blocking:
-            return False
-        return self._owner.acquire_slow(self.actor, step, timeout)
-
-    def release(self) -> None:
-        if self._owner._bounded:
-            self._owner.check_release()
-        self._append((ev.RELEASED, self.actor, self._index, monotonic_ns()))
-        self._release()
 
     def acquire_step(self, step: int) -> Step:
         take, append, clock = self._try, self._append, monotonic_ns
-        kind, actor, index, slow = ev.ACQUIRED, self.actor, self._index, self._owner.acquire_slow
+        kind, actor, index, slow = (
+            ev.ACQUIRED,
+            self.actor,
+            self._owner.index,
+            self._owner.acquire_slow,
+        )
 
         def acquire(frame: Any) -> None:
             if take(False):
@@ -180,7 +173,7 @@ class StampedLockHandle(LockHandle):
 
     def release_step(self) -> Step:
         append, clock, give = self._append, monotonic_ns, self._release
-        kind, actor, index = ev.RELEASED, self.actor, self._index
+        kind, actor, index = ev.RELEASED, self.actor, self._owner.index
         if self._owner._bounded:
             return lambda frame: self.release()
 
@@ -354,7 +347,8 @@ class Queue:
 
 
 class CooperativeQueue(Queue):
-    """The same queue for greenlets (gevent, eventlet): the uncontended path skips the mutex.
+    """The same queue for greenlets (gevent, eventlet): a compiled blocking put or
+    get (ten thousand greenlets put millions of items) skips the mutex when it can.
 
     All actors share one OS thread and switch only where they block, so a
     put that finds room (or a get that finds an item) runs to its end
@@ -362,31 +356,12 @@ class CooperativeQueue(Queue):
     ``Queue`` has no mutex at all). It takes that path only when nobody waits
     and the mutex is free: a greenlet can be switched out *inside* the
     critical section (gevent's lock operations in ``Condition.wait`` may
-    yield before it is registered as a waiter). Anything else takes the
-    mutex path above.
+    yield before it is registered as a waiter). Anything else, and every
+    put or get with a timeout or without blocking, takes the mutex path above.
     """
 
-    def put(self, actor: int, step: int, item: Any, block: bool, timeout: float | None) -> bool:
-        q = self.raw
-        free = not q.not_empty._waiters and not q.mutex.locked()
-        if free and (q.maxsize <= 0 or q._qsize() < q.maxsize):
-            q._put(item)
-            q.unfinished_tasks += 1
-            self._emit((ev.PUT, actor, self.index))
-            return True
-        return super().put(actor, step, item, block, timeout)
-
-    def get(self, actor: int, step: int, block: bool, timeout: float | None) -> tuple[bool, Any]:
-        q = self.raw
-        if q._qsize() and not q.not_full._waiters and not q.mutex.locked():
-            item = q._get()
-            self._emit((ev.GOT, actor, self.index))
-            return True, item
-        return super().get(actor, step, block, timeout)
-
     def put_step(self, actor: int, step: int, item_of: Callable[[Any], Any]) -> Step:
-        """The compiled step ``put`` (blocking, no timeout), the path above inline:
-        ten thousand greenlets put millions of items."""
+        """The compiled step ``put`` (blocking, no timeout)."""
         q, emit, event, slow = self.raw, self._emit, (ev.PUT, actor, self.index), super().put
         waiters, locked, place, size, maxsize = (
             q.not_empty._waiters,

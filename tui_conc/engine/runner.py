@@ -130,10 +130,7 @@ class Flusher:
                 self.tick()
             events, frames = len(self.sink.events), len(self.writer.frames)
             self.control.throttle(events > BACKLOG_LIMIT or frames > FRAMES_BACKLOG)
-            if self.source is None:
-                self.flush(wait=False)
-            else:
-                self._send_source(wait=False)
+            self.flush(wait=False)
 
     def flush(self, wait: bool = True) -> None:
         """Send what is buffered; with ``wait``, block until all of it is written."""
@@ -158,8 +155,7 @@ class Flusher:
             mark = monotonic_ns()
             if self.sink.events or mark - self._marked >= HEARTBEAT_NS or wait:
                 batch = self.sink.drain(len(self.sink.events))
-                body = codec.encode_source_body(self.source, mark, batch)  # type: ignore[arg-type]
-                self.writer.hand(codec.frame_of_body(body))
+                self.writer.hand(codec.encode_source_frame(self.source, mark, batch))  # type: ignore[arg-type]
                 self._marked = mark
             if wait:
                 self.writer.join()

@@ -10,7 +10,7 @@ bounded: the log and the depth histories keep only their latest entries.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from tui_conc.engine import events as ev
@@ -113,16 +113,14 @@ class StateFolder:
 
     # ------------------------------------------------------------ folding
 
-    def fold(self, events: Iterable[Sequence[Any]]) -> None:
+    def fold(self, events: Sequence[Sequence[Any]]) -> None:
         """Apply events in stream order."""
         res, actors, handlers = self.resources, self.actors, self._handlers
         # locals, not module attributes: this loop runs a million times a second
         acquired, released, put, got, task_done = _FAST
         blocked, running = sm.BLOCKED, sm.RUNNING
         now = self.now  #: only the handlers move the clock: re-read after each
-        n = 0
         for e in events:
-            n += 1
             kind = e[0]
             if kind == acquired:
                 r = res[e[2]]
@@ -187,7 +185,7 @@ class StateFolder:
             else:
                 handlers[kind](e)
                 now = self.now
-        self.count += n
+        self.count += len(events)
 
     def _acquired(self, actor: Actor, r: Resource) -> None:
         holders = r.holders

@@ -11,6 +11,8 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tui_conc.ui.widgets.styles import Retitled
+
 Cell = str | Text
 #: A row: its key and cells, or None for "unchanged if shown, else build it" (see sync).
 Row = tuple[str, Sequence[Cell] | None]
@@ -20,7 +22,7 @@ def _width(cell: Cell) -> int:
     return cell.cell_len if isinstance(cell, Text) else len(cell)
 
 
-class LiveTable(ScrollView, can_focus=True):
+class LiveTable(Retitled, ScrollView, can_focus=True):
     """Rows synced by key: stale rows go, changed rows are redrawn, new rows added.
 
     Built on Textual's line API rather than ``DataTable``: a live run changes
@@ -44,7 +46,6 @@ class LiveTable(ScrollView, can_focus=True):
         self._live_cells: dict[str, tuple[Cell, ...]] = {}  #: key → cells, in row order
         self._keys: list[str] = []  #: the row keys in order (row i is line i + 1)
         self._lines: dict[str, Strip] = {}  #: key → its drawn line, until it changes
-        self._shown_title = ""
 
     def on_mount(self) -> None:
         self.virtual_size = Size(self._row_width(), len(self._keys) + 1)
@@ -84,15 +85,9 @@ class LiveTable(ScrollView, can_focus=True):
             self.virtual_size = Size(self._row_width(), len(self._keys) + 1)
             self.refresh(layout=True)
         elif changed:  # only the lines that changed are drawn again
-            position = {key: i for i, key in enumerate(self._keys)} if len(changed) > 1 else None
+            line_of = {key: i + 1 for i, key in enumerate(self._keys)}
             for key in changed:
-                i = position[key] if position else self._keys.index(key)
-                self.refresh_lines(i + 1)
-
-    def retitle(self, title: str) -> None:
-        """Set the border title (setting it redraws the whole panel: only on a change)."""
-        if title != self._shown_title:
-            self._shown_title = self.border_title = title
+                self.refresh_lines(line_of[key])
 
     def rows_in_view(self, margin: int = 5) -> range:
         """Positions of the rows on screen now (header aside), widened by ``margin``."""

@@ -6,9 +6,10 @@ from rich.text import Text
 from textual.widgets import RichLog
 
 from tui_conc.state.model import Snapshot
+from tui_conc.ui.widgets.styles import Retitled
 
 
-class LogPanel(RichLog):
+class LogPanel(Retitled, RichLog):
     """Appends the log lines it has not shown yet."""
 
     BORDER_TITLE = "Log"
@@ -16,7 +17,6 @@ class LogPanel(RichLog):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(max_lines=1000, wrap=False, markup=False, **kwargs)  # type: ignore[arg-type]
         self._shown = 0
-        self._shown_title = ""
 
     def show(self, snapshot: Snapshot) -> None:
         for line in snapshot.log:
@@ -28,9 +28,7 @@ class LogPanel(RichLog):
                 )
             )
             self._shown = line.seq
-        title = f"Log · {snapshot.log_total} lines"
-        if title != self._shown_title:  # setting it redraws the whole panel: only on a change
-            self._shown_title = self.border_title = title
+        self.retitle(f"Log · {snapshot.log_total} lines")
 
     def reset(self) -> None:
         self.clear()

@@ -60,3 +60,14 @@ def seconds(value: float) -> str:
     if value < 60:
         return f"{value:.0f}s"
     return f"{int(value // 60)}m{int(value % 60):02d}s"
+
+
+class Retitled:
+    """A panel whose border title is set only when it changes: setting one repaints
+    the whole panel, and the panels are told their title at every redraw."""
+
+    _shown_title = ""
+
+    def retitle(self, title: str) -> None:
+        if title != self._shown_title:
+            self._shown_title = self.border_title = title  # type: ignore[attr-defined]
