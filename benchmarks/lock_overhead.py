@@ -16,7 +16,7 @@ import argparse
 import threading
 import time
 
-from tui_conc.engine.primitives import LockLike
+from tui_conc.engine.primitives.locks import LockLike
 
 
 def bare_round(n: int) -> float:

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from tui_conc.engine import events as ev
-from tui_conc.engine.channel import stamped
-from tui_conc.engine.primitives import CooperativeQueue, LockLike, Queue
+from tui_conc.engine.primitives.locks import LockLike
+from tui_conc.engine.primitives.queues import CooperativeQueue, Queue
+from tui_conc.engine.wire import events as ev
+from tui_conc.engine.wire.channel import stamped
 from tui_conc.session import LiveRun
 
 from .conftest import SCENARIOS, gone

@@ -45,7 +45,7 @@ def test_templates_format_fields() -> None:
 
 
 def test_function_tables_match_what_the_loader_accepts() -> None:
-    from tui_conc.engine.interpreter import STEP_FUNCTIONS
+    from tui_conc.engine.steps.compiling import STEP_FUNCTIONS
     from tui_conc.scenario.functions import EXPECT_FUNCTIONS as EXPECT_NAMES
     from tui_conc.scenario.functions import STEP_FUNCTIONS as STEP_NAMES
     from tui_conc.state.expectations import EXPECT_FUNCTIONS

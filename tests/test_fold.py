@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tui_conc.engine import events as ev
+from tui_conc.engine.wire import events as ev
 from tui_conc.session import ReplayRun
 from tui_conc.state import analysis
 from tui_conc.state.fold import StateFolder

@@ -6,7 +6,7 @@ import sys
 
 def test_core_layers_import_no_textual() -> None:
     code = (
-        "import sys, tui_conc.engine.runner, tui_conc.engine.thread_backend, tui_conc.state.fold,"
+        "import sys, tui_conc.engine.runner, tui_conc.engine.backends.thread, tui_conc.state.fold,"
         " tui_conc.state.analysis, tui_conc.state.report, tui_conc.scenario, tui_conc.session;"
         " print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))"
     )

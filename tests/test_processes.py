@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tui_conc.engine import codec
-from tui_conc.engine import events as ev
-from tui_conc.engine.channel import Relay
-from tui_conc.engine.codec import SourceBatch
-from tui_conc.engine.merge import SLACK_NS, STALE_NS, StreamMerger
+from tui_conc.engine.wire import codec
+from tui_conc.engine.wire import events as ev
+from tui_conc.engine.wire.channel import Relay
+from tui_conc.engine.wire.codec import SourceBatch
+from tui_conc.engine.wire.merge import SLACK_NS, STALE_NS, StreamMerger
 from tui_conc.scenario import load_scenario
 from tui_conc.session import LiveRun, ReplayRun
 from tui_conc.state import model as sm

@@ -14,8 +14,9 @@ from pathlib import Path
 from time import monotonic_ns
 from typing import IO, Any, Protocol
 
-from tui_conc.engine import codec
 from tui_conc.engine.client import RunnerProcess
+from tui_conc.engine.wire import codec
+from tui_conc.engine.wire.trace import read_trace
 from tui_conc.state import analysis
 from tui_conc.state import model as sm
 from tui_conc.state.fold import StateFolder
@@ -289,7 +290,7 @@ class ReplayRun(_Judged):
     """
 
     def __init__(self, trace: str | Path, upto: int | None = None) -> None:
-        header, events = codec.read_trace(trace)
+        header, events = read_trace(trace)
         self.folder: StateFolder | None = StateFolder(header)
         self._status_override: str | None = None
         self._stalled = False

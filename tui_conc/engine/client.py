@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from tui_conc.engine import codec
-from tui_conc.engine.merge import merged
+from tui_conc.engine.wire import codec
+from tui_conc.engine.wire.merge import merged
 
 
 class RunnerProcess:
@@ -24,8 +24,8 @@ class RunnerProcess:
     MODULES = {
         "thread": "tui_conc.engine.runner",
         "process": "tui_conc.engine.runner",
-        "gevent": "tui_conc.engine.gevent_runner",
-        "eventlet": "tui_conc.engine.eventlet_runner",
+        "gevent": "tui_conc.engine.backends.gevent_runner",
+        "eventlet": "tui_conc.engine.backends.eventlet_runner",
         "greenlet": "tui_conc.engine.runner",
     }
 

@@ -1,6 +1,6 @@
 """The runner process: ``python -m tui_conc.engine.runner FILE [--set-json JSON] [--control]``.
 
-(``python -m tui_conc.engine.gevent_runner`` is the same runner for the
+(``python -m tui_conc.engine.backends.gevent_runner`` is the same runner for the
 gevent backend, monkey-patched first.)
 
 It runs one scenario on its backend and writes the event stream (see
@@ -21,8 +21,9 @@ from collections import deque
 from time import monotonic_ns
 from typing import IO, Any
 
-from tui_conc.engine import codec, native
-from tui_conc.engine import events as ev
+from tui_conc.engine import native
+from tui_conc.engine.wire import codec
+from tui_conc.engine.wire import events as ev
 
 #: How often buffered events are sent.
 FLUSH_INTERVAL_S = 0.005
@@ -210,7 +211,7 @@ def run(
     backend: str = "thread",
 ) -> int:
     """Run the scenario at ``path``; returns the process exit status."""
-    from tui_conc.engine.thread_backend import ThreadRun
+    from tui_conc.engine.backends.thread import ThreadRun
     from tui_conc.scenario import ScenarioError, load_scenario, resolve_knobs
 
     t0 = monotonic_ns()
@@ -231,8 +232,8 @@ def run(
     codec.tune_gc_for_streaming()
     try:
         if backend == "process":
-            from tui_conc.engine.channel import Relay, stamped
-            from tui_conc.engine.process_backend import ProcessRun
+            from tui_conc.engine.backends.process import ProcessRun
+            from tui_conc.engine.wire.channel import Relay, stamped
 
             relay = Relay(writer.hand)
             relay.start()
@@ -254,7 +255,7 @@ def run(
     out.flush()
     tick = None
     if backend == "gevent":
-        from tui_conc.engine.hub import HubMonitor
+        from tui_conc.engine.backends.hub import HubMonitor
 
         tick = HubMonitor(sink.append, trun.actor_of).report
     writer.start()

@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
-from tui_conc.engine import events as ev
+from tui_conc.engine.wire import events as ev
 from tui_conc.state import model as sm
 from tui_conc.state.records import HISTORY_KEEP, Actor, Pool, Resource, Select, Socket
 from tui_conc.state.snapshots import take_snapshot

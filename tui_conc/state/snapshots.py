@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
-from tui_conc.engine import events as ev
+from tui_conc.engine.wire import events as ev
 from tui_conc.state import model as sm
 from tui_conc.state.records import Actor
 

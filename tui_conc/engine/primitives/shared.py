@@ -15,8 +15,8 @@ from collections.abc import Callable
 from time import monotonic_ns
 from typing import Any
 
-from tui_conc.engine import events as ev
-from tui_conc.engine.primitives import Variable
+from tui_conc.engine.primitives.variable import Variable
+from tui_conc.engine.wire import events as ev
 
 Emit = Callable[[tuple[Any, ...]], None]
 

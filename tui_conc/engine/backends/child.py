@@ -4,7 +4,7 @@ A Process actor's target is :func:`child_main`; a pool worker runs
 :func:`pool_worker_init` once and :func:`run_task` for each task. Both build
 a :class:`ChildRun` — the scenario's resources wrapped around the shared
 ``multiprocessing`` objects the parent made — compile their steps with the
-same :class:`~tui_conc.engine.interpreter.Compiler` as a thread, and send
+same :class:`~tui_conc.engine.steps.compiler.Compiler` as a thread, and send
 their events to the runner through a :class:`~tui_conc.engine.channel.Channel`.
 """
 
@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from time import monotonic_ns
 from typing import Any
 
-from tui_conc.engine import codec
-from tui_conc.engine import events as ev
-from tui_conc.engine.channel import Channel
-from tui_conc.engine.interpreter import Compiler, Frame, StepFailed, set_pids
-from tui_conc.engine.shared_resources import SharedControl, wrap_resources
-from tui_conc.engine.thread_backend import ActorRuntime, number_steps
+from tui_conc.engine.backends.shared_resources import SharedControl, wrap_resources
+from tui_conc.engine.steps.compiler import Compiler
+from tui_conc.engine.steps.context import ActorRuntime
+from tui_conc.engine.steps.frame import Frame, StepFailed, set_pids
+from tui_conc.engine.steps.numbering import number_steps
+from tui_conc.engine.wire import codec
+from tui_conc.engine.wire import events as ev
+from tui_conc.engine.wire.channel import Channel
 from tui_conc.scenario import model as m
 
 #: The exit status of a child that reported its own failure (an exception in a step).

@@ -9,77 +9,26 @@ from dataclasses import dataclass, field
 from time import monotonic_ns
 from typing import Any
 
-from tui_conc.engine import events as ev
 from tui_conc.engine import native
-from tui_conc.engine.interpreter import Compiler, Frame, StepFailed, describe, expr
-from tui_conc.engine.primitives import (
-    Condition,
-    CooperativeQueue,
-    Event,
-    LockLike,
-    Queue,
-    Variable,
-)
-from tui_conc.engine.shared_data import PipeEnd, SharedDict, SharedList
-from tui_conc.engine.sockets import Listener, Selector, SocketTable
+from tui_conc.engine.backends.control import Control
+from tui_conc.engine.primitives.locks import LockLike
+from tui_conc.engine.primitives.queues import CooperativeQueue, Queue
+from tui_conc.engine.primitives.shared import PipeEnd, SharedDict, SharedList
+from tui_conc.engine.primitives.sockets import Listener, Selector, SocketTable
+from tui_conc.engine.primitives.sync import Condition, Event
+from tui_conc.engine.primitives.variable import Variable
+from tui_conc.engine.steps.compiler import Compiler
+from tui_conc.engine.steps.compiling import expr
+from tui_conc.engine.steps.context import ActorRuntime
+from tui_conc.engine.steps.frame import Frame, StepFailed
+from tui_conc.engine.steps.numbering import number_steps
+from tui_conc.engine.wire import events as ev
 from tui_conc.scenario import model as m
 
 Emit = Callable[[tuple[Any, ...]], None]
 
 #: Backends whose actors share one OS thread and switch only where they block.
 COOPERATIVE = ("gevent", "eventlet")
-
-
-class Control:
-    """Pause and back-pressure: actors check ``hold`` at every step boundary."""
-
-    def __init__(self) -> None:
-        self.hold = False
-        self.paused = False
-        self.throttled = False
-
-    def _update(self) -> None:
-        self.hold = self.paused or self.throttled
-
-    def pause(self, paused: bool) -> None:
-        self.paused = paused
-        self._update()
-
-    def throttle(self, throttled: bool) -> None:
-        if throttled != self.throttled:
-            self.throttled = throttled
-            self._update()
-
-    def wait(self) -> None:
-        """Hold the calling actor while paused or throttled.
-
-        A plain flag polled with ``time.sleep``: set from an OS thread, it
-        works for threads and (monkey-patched sleep) greenlets alike.
-        """
-        while self.hold:
-            time.sleep(0.005)
-
-
-def number_steps(scenario: m.Scenario) -> tuple[list[tuple[int, str]], dict[int, int]]:
-    """Every step of the scenario (actors, then tasks) as (line, text), and id(step) → number.
-
-    Deterministic, so a child process numbers its copy of the scenario the same way.
-    """
-    steps: list[tuple[int, str]] = []
-    ids: dict[int, int] = {}
-
-    def walk(items: list[m.Step]) -> None:
-        for s in items:
-            ids[id(s)] = len(steps)
-            steps.append((s.line, describe(s)))
-            for key in m.NESTED.get(m.STEP_KIND[type(s)], ()):
-                walk(getattr(s, {"else": "else_"}.get(key, key)) or [])
-
-    for group in scenario.actors.values():
-        walk(group.steps)
-    for task in scenario.tasks.values():
-        walk(task.steps)
-    return steps, ids
 
 
 class GreenThread:
@@ -103,20 +52,6 @@ class GreenThread:
 
     def is_alive(self) -> bool:
         return not self.greenlet.dead
-
-
-@dataclass(eq=False)
-class ActorRuntime:
-    """One actor of the run: its thread and where it stands."""
-
-    index: int
-    name: str
-    group: str
-    index_in_group: int
-    daemon: bool
-    thread: threading.Thread | None = None
-    finished: bool = False
-    runner: Any = None  #: the greenlet or thread object running it (for the hub monitor)
 
 
 @dataclass(eq=False)
@@ -176,7 +111,7 @@ class ThreadRun:
             elif res.type == "selector":
                 obj = Selector(index, self.emit)
             elif res.type == "http_server":
-                from tui_conc.engine.web import HttpServer  # urllib: only when needed
+                from tui_conc.engine.primitives.web import HttpServer  # urllib: only when needed
 
                 delay, size = float(expr(res.delay)(env)), int(expr(res.size)(env))
                 obj = HttpServer(index, self.sockets, name, delay, size)

@@ -12,10 +12,10 @@ import time
 from time import monotonic, monotonic_ns
 from typing import Any
 
-from tui_conc.engine import events as ev
-from tui_conc.engine.primitives import Emit
-from tui_conc.engine.process_child import ChildSpec, pool_worker_init, run_task
-from tui_conc.engine.shared_resources import CTX
+from tui_conc.engine.backends.child import ChildSpec, pool_worker_init, run_task
+from tui_conc.engine.backends.shared_resources import CTX
+from tui_conc.engine.primitives.base import Emit
+from tui_conc.engine.wire import events as ev
 
 #: How long a pool's workers may take to start before the run goes on regardless.
 READY_TIMEOUT_S = 30.0

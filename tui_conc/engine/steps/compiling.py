@@ -8,7 +8,7 @@ from collections.abc import Callable
 from time import monotonic_ns
 from typing import TYPE_CHECKING, Any
 
-from tui_conc.engine.primitives import Queue
+from tui_conc.engine.primitives.queues import Queue
 from tui_conc.scenario import model as m
 from tui_conc.scenario.expr import (
     COMMON_FUNCTIONS,
@@ -19,7 +19,7 @@ from tui_conc.scenario.expr import (
 )
 
 if TYPE_CHECKING:
-    from tui_conc.engine.interpreter import Frame
+    from tui_conc.engine.steps.frame import Frame
 
 #: A compiled step or block: run it on an actor's frame.
 Block = Callable[["Frame"], None]

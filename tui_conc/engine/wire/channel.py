@@ -17,8 +17,9 @@ from multiprocessing.connection import Client, Connection, Listener, wait
 from time import monotonic_ns
 from typing import Any
 
-from tui_conc.engine import codec, native
-from tui_conc.engine.events import CLOCK  # kinds below it are untimed
+from tui_conc.engine import native
+from tui_conc.engine.wire import codec
+from tui_conc.engine.wire.events import CLOCK  # kinds below it are untimed
 
 #: How often a child sends its batch (and its watermark, even when idle).
 CHILD_FLUSH_S = 0.005

@@ -12,16 +12,18 @@ import multiprocessing
 import time
 from typing import Any
 
-from tui_conc.engine.compiling import expr
-from tui_conc.engine.primitives import Condition, Emit, Event, LockLike
-from tui_conc.engine.shared_data import (
+from tui_conc.engine.backends.control import Control
+from tui_conc.engine.primitives.base import Emit
+from tui_conc.engine.primitives.locks import LockLike
+from tui_conc.engine.primitives.shared import (
     PipeEnd,
     ProcessQueue,
     ProcessVariable,
     SharedDict,
     SharedList,
 )
-from tui_conc.engine.thread_backend import Control
+from tui_conc.engine.primitives.sync import Condition, Event
+from tui_conc.engine.steps.compiling import expr
 from tui_conc.scenario import model as m
 
 #: The start method: spawn (see the README). The runner has threads before any

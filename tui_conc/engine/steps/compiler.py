@@ -7,16 +7,14 @@ interpreter — is what a run measures.
 
 from __future__ import annotations
 
-import os
 import queue
-import random
 import time
 from time import monotonic_ns
 from typing import TYPE_CHECKING, Any
 
-from tui_conc.engine import events as ev
-from tui_conc.engine.compiling import (
-    STEP_FUNCTIONS,
+from tui_conc.engine.primitives.queues import Queue
+from tui_conc.engine.primitives.variable import Variable
+from tui_conc.engine.steps.compiling import (
     Block,
     at,
     expr,
@@ -26,70 +24,20 @@ from tui_conc.engine.compiling import (
     timeout_of,
     value_of,
 )
-from tui_conc.engine.io_steps import IoSteps
-from tui_conc.engine.primitives import Queue, Variable
-from tui_conc.engine.process_steps import ProcessSteps
+from tui_conc.engine.steps.frame import BreakLoop, Frame, StepFailed
+from tui_conc.engine.steps.io_steps import IoSteps
+from tui_conc.engine.steps.process_steps import ProcessSteps
+from tui_conc.engine.wire import events as ev
 from tui_conc.scenario import model as m
 
 if TYPE_CHECKING:
-    from tui_conc.engine.thread_backend import ActorRuntime, ThreadRun
-
-
-#: This process's pid and parent pid (a child process sets its own at start).
-_PIDS = [os.getpid(), os.getppid()]
-
-
-def set_pids() -> None:
-    """Read the pids again: called first thing in a child process."""
-    _PIDS[:] = [os.getpid(), os.getppid()]
-
-
-class BreakLoop(Exception):
-    """Raised by ``break``; caught by the nearest repeat / while."""
-
-
-class StepFailed(Exception):
-    """An actor's step raised: carries the step id for the report."""
-
-    def __init__(self, step: int, error: BaseException) -> None:
-        super().__init__(f"{type(error).__name__}: {error}")
-        self.step = step
-        self.error = error
-
-
-class Frame:
-    """An actor's variables; expressions read names from it."""
-
-    __slots__ = ("actor", "locals", "rng", "run")
-
-    def __init__(self, run: ThreadRun, actor: ActorRuntime, knobs: dict[str, Any]) -> None:
-        self.run = run
-        self.actor = actor
-        self.locals: dict[str, Any] = {
-            **knobs,
-            "i": actor.index_in_group,
-            "actor": actor.name,
-            "pid": _PIDS[0],
-            "ppid": _PIDS[1],
-        }
-        seed = knobs.get("seed", 0)
-        self.rng = random.Random(f"{seed}:{actor.name}")
-
-    def __getitem__(self, name: str) -> Any:
-        try:
-            return self.locals[name]
-        except KeyError:
-            pass
-        res = self.run.by_name.get(name)
-        if res is None:
-            raise NameError(f"name {name!r} is not bound yet")
-        return res.value if isinstance(res, Variable) else res
+    from tui_conc.engine.steps.context import ActorRuntime, RunContext
 
 
 class Compiler(IoSteps, ProcessSteps):
     """Turns step lists into closures for one actor of a run."""
 
-    def __init__(self, run: ThreadRun, actor: ActorRuntime) -> None:
+    def __init__(self, run: RunContext, actor: ActorRuntime) -> None:
         self.run = run
         self.actor = actor
         self.a = actor.index
@@ -386,17 +334,3 @@ class Compiler(IoSteps, ProcessSteps):
             raise BreakLoop
 
         return break_
-
-
-def describe(s: m.Step) -> str:
-    """A short text for a step, as the actors panel shows it."""
-    kind = m.STEP_KIND[type(s)]
-    target = getattr(s, {"with": "with_", "while": "while_", "if": "if_"}.get(kind, kind), None)
-    if isinstance(s, m.Sleep) and isinstance(s.sleep, m.RandomRange):
-        target = f"{s.sleep.min}..{s.sleep.max}"
-    if isinstance(s, m.Log | m.Let | m.Break):
-        return kind
-    return f"{kind} {target}" if target is not None else kind
-
-
-__all__ = ["STEP_FUNCTIONS", "BreakLoop", "Compiler", "Frame", "StepFailed", "describe", "expr"]

@@ -16,7 +16,6 @@ from __future__ import annotations
 import gc
 import struct
 from collections.abc import Iterator
-from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 import msgspec
@@ -128,20 +127,3 @@ def iter_raw_frames(stream: IO[bytes]) -> Iterator[tuple[bytes, Any]]:
     """(raw bytes, decoded object) for every frame of a stream until its end."""
     while (raw := read_raw_frame(stream)) is not None:
         yield raw, decode_body(raw)
-
-
-def read_trace(path: str | Path) -> tuple[dict[str, Any], list[tuple[Any, ...]]]:
-    """A whole trace file: its header and all its events, in order (merged, as live)."""
-    from tui_conc.engine.merge import merged
-
-    with open(path, "rb") as fh:
-        frames = merged(iter_raw_frames(fh))
-        header = next(frames, (b"", None))[1]
-        if not isinstance(header, dict) or header.get("format") != FORMAT:
-            raise TraceError(f"{path}: not a tui-conc trace")
-        events: list[tuple[Any, ...]] = []
-        for _, batch in frames:
-            if not isinstance(batch, list):
-                raise TraceError(f"{path}: a frame after the header is not a list of events")
-            events.extend(batch)
-    return header, events

@@ -1,4 +1,4 @@
-"""The runner for the gevent backend: ``python -m tui_conc.engine.gevent_runner FILE …``.
+"""The runner for the gevent backend (``python -m tui_conc.engine.backends.gevent_runner``).
 
 ``gevent.monkey.patch_all()`` runs first, in this process only: threading,
 queue, time.sleep, select and socket become cooperative, so the scenario's

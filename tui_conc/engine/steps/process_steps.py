@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tui_conc.engine.compiling import Block, expr
+from tui_conc.engine.steps.compiling import Block, expr
 from tui_conc.scenario import model as m
 
 if TYPE_CHECKING:
-    from tui_conc.engine.interpreter import Frame
+    from tui_conc.engine.steps.frame import Frame
 
 
 class ProcessSteps:

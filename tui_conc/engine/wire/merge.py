@@ -27,8 +27,8 @@ from itertools import chain
 from operator import itemgetter
 from typing import Any
 
-from tui_conc.engine.codec import CLOSED, SourceBatch
-from tui_conc.engine.events import CLOCK  # kinds below it are untimed
+from tui_conc.engine.wire.codec import CLOSED, SourceBatch
+from tui_conc.engine.wire.events import CLOCK  # kinds below it are untimed
 
 #: Events stamped this close to a source's watermark wait for a later release.
 SLACK_NS = 20_000_000

@@ -1,4 +1,4 @@
-"""The runner for the eventlet backend: ``python -m tui_conc.engine.eventlet_runner FILE …``.
+"""The runner for the eventlet backend (``python -m tui_conc.engine.backends.eventlet_runner``).
 
 ``eventlet.monkey_patch()`` runs first, in this process only, exactly as the
 gevent runner does with gevent. eventlet is in bug-fix-only maintenance (its

@@ -5,14 +5,14 @@ from __future__ import annotations
 from time import monotonic_ns
 from typing import TYPE_CHECKING, Any
 
-from tui_conc.engine import events as ev
-from tui_conc.engine.compiling import Block, at, expr, give_up, timeout_of
-from tui_conc.engine.shared_data import PipeEnd
-from tui_conc.engine.sockets import Listener, Selector, Sock, select_readable
+from tui_conc.engine.primitives.shared import PipeEnd
+from tui_conc.engine.primitives.sockets import Listener, Selector, Sock, select_readable
+from tui_conc.engine.steps.compiling import Block, at, expr, give_up, timeout_of
+from tui_conc.engine.wire import events as ev
 from tui_conc.scenario import model as m
 
 if TYPE_CHECKING:
-    from tui_conc.engine.interpreter import Frame
+    from tui_conc.engine.steps.frame import Frame
 
 
 def _sock(value: Any) -> Sock:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from time import monotonic_ns
 from typing import Any
 
-from tui_conc.engine import events as ev
+from tui_conc.engine.wire import events as ev
 
 #: A greenlet that keeps the hub this long without a switch is reported (gevent's
 #: own default ``max_blocking_time``); every further period of this adds a warning.

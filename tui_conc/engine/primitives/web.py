@@ -17,8 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from time import monotonic_ns
 from typing import Any
 
-from tui_conc.engine import events as ev
-from tui_conc.engine.sockets import SocketTable
+from tui_conc.engine.primitives.sockets import SocketTable
+from tui_conc.engine.wire import events as ev
 
 
 class HttpServer:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from time import monotonic_ns
 from typing import Any
 
-from tui_conc.engine import events as ev
+from tui_conc.engine.wire import events as ev
 
 Emit = Callable[[tuple[Any, ...]], None]
 

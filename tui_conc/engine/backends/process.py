@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from time import monotonic_ns
 from typing import Any
 
-from tui_conc.engine import events as ev
 from tui_conc.engine import native
-from tui_conc.engine.pool import PoolResource
-from tui_conc.engine.process_child import FAILED_EXIT, ChildSpec, child_main
-from tui_conc.engine.shared_resources import CTX, SharedControl, make_raws, wrap_resources
-from tui_conc.engine.thread_backend import ActorRuntime, ThreadRun
+from tui_conc.engine.backends.child import FAILED_EXIT, ChildSpec, child_main
+from tui_conc.engine.backends.pool import PoolResource
+from tui_conc.engine.backends.shared_resources import CTX, SharedControl, make_raws, wrap_resources
+from tui_conc.engine.backends.thread import ThreadRun
+from tui_conc.engine.steps.context import ActorRuntime
+from tui_conc.engine.wire import events as ev
 
 
 def exit_reason(code: int) -> str:

@@ -1,0 +1,1 @@
+"""The backends: actors as threads, processes, greenlets (gevent, eventlet) or bare greenlets."""

@@ -1,0 +1,1 @@
+"""Instrumented primitives: real locks, queues, events, sockets… that report events."""
