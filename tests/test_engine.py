@@ -226,3 +226,32 @@ def test_green_backends_stop_at_once_and_leave_nothing(backend: str) -> None:
     run.stop()
     assert time.perf_counter() - started < 0.5
     assert gone(pid)
+
+
+def test_gevents_loop_exit_is_the_verdict_not_an_error(tmp_path) -> None:
+    """When every greenlet waits for ever gevent raises LoopExit in the runner: that is
+    a stall (or a deadlock) said by gevent itself, not a failure of the run."""
+    import subprocess
+    import sys
+
+    from tui_conc.engine.wire.trace import read_trace
+    from tui_conc.session import ReplayRun
+
+    path = tmp_path / "stuck.yaml"
+    path.write_text(
+        "title: t\nchapter: c\nbackend: gevent\nresources:\n  e: event\n"
+        "actors:\n  a:\n    steps: [{wait: e}]\n"
+    )
+    trace = tmp_path / "stuck.trace"
+    with open(trace, "wb") as out:
+        subprocess.run(
+            [sys.executable, "-m", "tui_conc.engine.backends.gevent_runner", str(path)],
+            stdout=out,
+            timeout=60,
+            check=False,
+        )
+    _, events = read_trace(trace)
+    kinds = [e[0] for e in events]
+    assert ev.BLOCKED_FOREVER in kinds and ev.ERROR not in kinds
+    replay = ReplayRun(trace)
+    assert replay.status == "stall" and replay.snapshot().error is None

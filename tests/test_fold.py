@@ -103,7 +103,7 @@ def two_lock_deadlock() -> StateFolder:
 
 def test_cycle_is_found_and_reported_like_jstack() -> None:
     f = two_lock_deadlock()
-    assert analysis.deadlocked(f) == {0, 1, 2}
+    assert analysis.stuck_actors(f)[0] == {0, 1, 2}
     cycle = analysis.find_cycle(f)
     assert [e.sentence() for e in cycle] == [
         "w-0 holds a and waits for b",

@@ -207,6 +207,107 @@ def test_crashed_and_killed_children_show_as_failed_and_killed(tmp_path: Path) -
     assert snapshot.status == sm.FINISHED
 
 
+KILLED_UNDER = """
+title: killed from outside
+chapter: Test
+backend: process
+resources:
+  q: {{type: queue}}
+  m: lock
+  pool: {{type: pool, workers: 2}}
+tasks:
+  work:
+    steps: [{{sleep: 30}}]
+actors:
+  main:
+    runs_in: main
+    steps:
+      - start: child
+      - sleep: 0.3
+      - {main_step}
+  child:
+    autostart: false
+    steps:
+      - with: m
+        do:
+          - log: "child {{pid}} holds m"
+          - sleep: 30
+          - put: q
+            item: 1
+"""
+
+
+def _kill_when(run: LiveRun, cond: Callable[[sm.Snapshot], bool], name: str) -> None:
+    assert wait_for(run, cond)
+    actor = next(a for a in run.snapshot(log_tail=0).actors if a.name == name)
+    assert actor.pid is not None
+    os.kill(actor.pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize(
+    "main_step", ["{get: q}", "{acquire: m}", "{join: child}"], ids=["get", "acquire", "join"]
+)
+def test_a_child_killed_from_outside_is_killed_and_the_rest_is_judged(
+    tmp_path: Path, main_step: str
+) -> None:
+    """Killed while the parent waits for its item, its lock, or its end: the child shows
+    as killed, and the run is what plain Python would make of it (a join returns)."""
+    path = tmp_path / "killed.yaml"
+    path.write_text(KILLED_UNDER.format(main_step=main_step))
+    run = LiveRun(path, backend="process").start()
+    try:
+        _kill_when(run, lambda s: any(a.how == "join" or a.target for a in s.actors[:1]), "child")
+        assert run.wait(20)
+    finally:
+        run.stop()
+    snapshot = run.snapshot(log_tail=0)
+    states = {a.name: a.state for a in snapshot.actors}
+    assert states["child"] == sm.KILLED
+    expected = sm.FINISHED if main_step == "{join: child}" else sm.STALL
+    assert snapshot.status == expected, (snapshot.status, states)
+
+
+POOL_KILL = """
+title: a pool worker killed
+chapter: Test
+backend: process
+resources:
+  pool: {type: pool, workers: 2}
+tasks:
+  work:
+    steps: [{sleep: 1.0}]
+actors:
+  main:
+    runs_in: main
+    steps:
+      - repeat: 3
+        as: n
+        do:
+          - {submit: pool, task: work, args: {n: n}}
+      - {close: pool}
+      - {join: pool}
+"""
+
+
+def test_a_pool_worker_killed_mid_task_loses_its_task_and_the_join_stalls(tmp_path: Path) -> None:
+    """Plain Python waits in Pool.join for ever once a task is lost: a stall, named."""
+    path = tmp_path / "pool_kill.yaml"
+    path.write_text(POOL_KILL)
+    run = LiveRun(path, backend="process").start()
+    try:
+        _kill_when(
+            run, lambda s: any(lane.task for p in s.pools for lane in p.lanes[:1]), "pool-w0"
+        )
+        assert run.wait(20)
+    finally:
+        run.stop()
+    snapshot = run.snapshot(log_tail=0)
+    pool = snapshot.pools[0]
+    assert len(pool.lost) == 1 and pool.lost[0].startswith("work(")
+    assert pool.done == 2
+    assert snapshot.status == sm.STALL
+
+
 # ---------------------------------------------------------------- merging
 
 

@@ -21,9 +21,12 @@ from tui_conc.state import analysis
 from tui_conc.state import model as sm
 from tui_conc.state.fold import StateFolder
 
-#: A run whose live actors are all blocked for good, with no event for this
-#: long, is reported as a global stall.
-STALL_QUIET_S = 0.3
+#: A verdict is given once every actor it names has been stuck this long (the
+#: analysis is sound on any consistent cut; this only absorbs a last event in flight).
+CONFIRM_NS = 50_000_000
+#: After a process was killed (its last events may be lost with it), verdicts wait
+#: this long for the others' events: a waiter it had woken reports it meanwhile.
+KILL_GRACE_NS = 1_000_000_000
 #: The deadlock analysis runs at most this often while events stream in.
 DEADLOCK_CHECK_S = 0.02
 #: While events stream in, the reader publishes a snapshot this often, so the
@@ -60,12 +63,52 @@ class RunSource(Protocol):
 
 
 class _Judged:
-    """Status bookkeeping shared by live and replayed runs."""
+    """Status bookkeeping and verdicts, shared by live and replayed runs."""
 
     folder: StateFolder | None
     _status_override: str | None
-    _cycle: tuple[sm.CycleEdge, ...]
-    _stalled: bool
+    _cycle: tuple[sm.CycleEdge, ...] = ()
+    _stalled: bool = False
+    _suspect: tuple[sm.CycleEdge, ...] = ()
+    _could_break: tuple[str, ...] = ()
+    #: Every deadlock suspected during the run (for the report), in order.
+    suspicions: list[sm.Suspicion]
+
+    def _judge_now(self, now: int, confirm: bool) -> None:
+        """Give a certain verdict (deadlock, stall) if there is one, else note a suspect.
+
+        ``confirm``: a live run's verdict waits until its actors have been stuck a
+        while (CONFIRM_NS) and no process was killed lately (KILL_GRACE_NS).
+        """
+        folder = self.folder
+        if folder is None or self._status_override is not None:
+            return
+        verdict = analysis.judge(folder, now)
+        if verdict.cycle or verdict.stalled:
+            if not confirm or folder.blocked_forever or self._settled(verdict, now):
+                self._cycle, self._stalled = verdict.cycle, verdict.stalled
+                self._suspect, self._could_break = (), ()
+                self._finalize(sm.DEADLOCK if verdict.cycle else sm.STALL)
+            return
+        if verdict.suspect != self._suspect:
+            self._suspect, self._could_break = verdict.suspect, verdict.could_break
+            if verdict.suspect:
+                self._note_suspicion(verdict, now)
+
+    def _settled(self, verdict: analysis.Verdict, now: int) -> bool:
+        folder = self.folder
+        assert folder is not None
+        if folder.last_kill is not None and now - folder.last_kill < KILL_GRACE_NS:
+            return False
+        return all(now - folder.actors[i].since >= CONFIRM_NS for i in verdict.stuck)
+
+    def _note_suspicion(self, verdict: analysis.Verdict, now: int) -> None:
+        assert self.folder is not None
+        actors = tuple(e.actor for e in verdict.suspect)
+        if any(set(s.actors) == set(actors) for s in self.suspicions):
+            return
+        at = max(now - self.folder.t0, 0) / 1e9
+        self.suspicions.append(sm.Suspicion(at, verdict.suspect, verdict.could_break))
 
     def _derive_status(self) -> str:
         if self._status_override is not None:
@@ -99,10 +142,8 @@ class LiveRun(_Judged):
         self._record: IO[bytes] | None = None
         self._reader: threading.Thread | None = None
         self._status_override: str | None = None
-        self._cycle: tuple[sm.CycleEdge, ...] = ()
-        self._stalled = False
+        self.suspicions: list[sm.Suspicion] = []
         self._frozen_at: int | None = None
-        self._last_event = time.monotonic()
         self._last_check = 0.0
         self._done = threading.Event()
         self._version = 0
@@ -119,7 +160,15 @@ class LiveRun(_Judged):
         self.runner.start()
         self._reader = threading.Thread(target=self._read, name="tui-conc-reader", daemon=True)
         self._reader.start()
+        # a verdict is confirmed a little after the run's last event: someone must look again
+        threading.Thread(target=self._watch, name="tui-conc-judge", daemon=True).start()
         return self
+
+    def _watch(self) -> None:
+        while not self._done.wait(DEADLOCK_CHECK_S):
+            if self._status_override is not None:
+                return
+            self.poll()
 
     def _read(self) -> None:
         burst_started = time.monotonic()
@@ -142,7 +191,7 @@ class LiveRun(_Judged):
                             break
                         self.folder.fold(frame[start : start + FOLD_CHUNK])
                         self._version += 1
-                        self._last_event = now = time.monotonic()
+                        now = time.monotonic()
                         if now - self._last_check >= DEADLOCK_CHECK_S:
                             self._judge_deadlock()
                         if now - self._published_at >= PUBLISH_EVERY_S:
@@ -173,12 +222,9 @@ class LiveRun(_Judged):
 
     def _judge_deadlock(self) -> None:
         self._last_check = time.monotonic()
-        if self.folder is None or self._status_override is not None:
-            return
-        cycle = analysis.find_cycle(self.folder)
-        if cycle:
-            self._cycle = cycle
-            self._finalize(sm.DEADLOCK)
+        if not self.runner.merger.complete:
+            return  # a child's events lag behind: what the fold holds may not be a consistent cut
+        self._judge_now(monotonic_ns(), confirm=True)
 
     def _finalize(self, status: str) -> None:
         if self._status_override is None and self._derive_status() not in sm.FINAL_STATUSES:
@@ -193,7 +239,8 @@ class LiveRun(_Judged):
         self._ui_until = time.monotonic() + min(seconds, GIVE_WAY_MAX_S)
 
     def poll(self) -> None:
-        """Judge what needs the wall clock: a stall is blocked *and* quiet.
+        """Judge what needs the wall clock (a verdict is confirmed once its actors have
+        been stuck a while, and nothing else may arrive to tell the reader).
 
         Never waits: if the reader holds the state, events are flowing, and
         the reader judges deadlocks itself.
@@ -201,19 +248,13 @@ class LiveRun(_Judged):
         if not self._lock.acquire(blocking=False):
             return
         try:
-            folder = self.folder
-            if folder is None or self._status_override is not None or folder.paused:
+            if self.folder is None or self._status_override is not None:
                 return
             if time.monotonic() - self._last_check >= DEADLOCK_CHECK_S:
+                before = (self._status_override, self._suspect)
                 self._judge_deadlock()
-            if (
-                self._status_override is None
-                and time.monotonic() - self._last_event >= STALL_QUIET_S
-                and analysis.is_stalled(folder)
-            ):
-                self._stalled = True
-                self._finalize(sm.STALL)
-                self._version += 1
+                if (self._status_override, self._suspect) != before:
+                    self._version += 1
         finally:
             self._lock.release()
 
@@ -279,6 +320,8 @@ class LiveRun(_Judged):
             stalled=self._stalled,
             log_tail=log_tail,
             actor_limit=actor_limit,
+            suspect=self._suspect,
+            could_break=self._could_break,
         )
 
 
@@ -293,19 +336,18 @@ class ReplayRun(_Judged):
         header, events = read_trace(trace)
         self.folder: StateFolder | None = StateFolder(header)
         self._status_override: str | None = None
-        self._stalled = False
-        self._cycle: tuple[sm.CycleEdge, ...] = ()
+        self.suspicions: list[sm.Suspicion] = []
         self.feed(events if upto is None else events[:upto])
 
     def feed(self, events: Sequence[Sequence[Any]]) -> None:
+        """Fold more of the recording and judge it as the live run was judged."""
         assert self.folder is not None
         self.folder.fold(events)
-        self._cycle = analysis.find_cycle(self.folder)
-        if self._cycle:
-            self._status_override = sm.DEADLOCK
-        elif self.folder.end_reason is None and analysis.is_stalled(self.folder):
-            self._stalled = True
-            self._status_override = sm.STALL
+        self._judge_now(self.folder.now, confirm=False)
+
+    def _finalize(self, status: str) -> None:
+        if self._status_override is None:
+            self._status_override = status
 
     @property
     def status(self) -> str:
@@ -325,6 +367,8 @@ class ReplayRun(_Judged):
             stalled=self._stalled,
             log_tail=log_tail,
             actor_limit=actor_limit,
+            suspect=self._suspect,
+            could_break=self._could_break,
         )
 
     def poll(self) -> None:

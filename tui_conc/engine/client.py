@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from tui_conc.engine.wire import codec
-from tui_conc.engine.wire.merge import merged
+from tui_conc.engine.wire.merge import StreamMerger, merged
 
 
 class RunnerProcess:
@@ -40,6 +40,8 @@ class RunnerProcess:
         self.backend = backend
         self.proc: subprocess.Popen[bytes] | None = None
         self._stderr: IO[bytes] | None = None
+        #: Merges the process backend's sources; asked whether its output is a consistent cut.
+        self.merger = StreamMerger()
 
     def start(self) -> None:
         self._stderr = tempfile.TemporaryFile()
@@ -71,7 +73,7 @@ class RunnerProcess:
         """(raw bytes, decoded object) for every frame until the stream ends, the
         process backend's source frames merged into event batches."""
         assert self.proc is not None and self.proc.stdout is not None
-        yield from merged(self._raw_frames(self.proc.stdout))
+        yield from merged(self._raw_frames(self.proc.stdout), self.merger)
 
     @staticmethod
     def _raw_frames(stream: IO[bytes]) -> Iterator[tuple[bytes, Any]]:

@@ -271,7 +271,10 @@ def run(
             relay.drain_sources()
         sink.append((ev.END, -1, -1, monotonic_ns(), "finished"))
     except Exception as exc:
-        sink.append((ev.ERROR, -1, -1, monotonic_ns(), f"{type(exc).__name__}: {exc}"))
+        if type(exc).__name__ == "LoopExit":  # gevent: every greenlet waits, nothing can wake one
+            sink.append((ev.BLOCKED_FOREVER, -1, -1, monotonic_ns(), str(exc)))
+        else:
+            sink.append((ev.ERROR, -1, -1, monotonic_ns(), f"{type(exc).__name__}: {exc}"))
     flusher.flush()
     return 0
 

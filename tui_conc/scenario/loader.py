@@ -17,7 +17,11 @@ import yaml
 from tui_conc.scenario import model as m
 from tui_conc.scenario.expr import ExprError, compile_expr, compile_template
 from tui_conc.scenario.functions import ACTOR_NAMES, EXPECT_FUNCTIONS, EXPECT_NAMES, STEP_FUNCTIONS
-from tui_conc.scenario.process_checks import check_process_resources, task_args
+from tui_conc.scenario.process_checks import (
+    check_child_steps,
+    check_process_resources,
+    task_args,
+)
 from tui_conc.scenario.yaml_source import Path, YamlDocument, YamlError, read_yaml
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -232,6 +236,7 @@ def _check(sc: m.Scenario) -> None:
     for name, task in sc.tasks.items():
         names = base | _bound_names(task.steps) | task_args(sc, name)
         _check_steps(sc, task.steps, ("tasks", name, "steps"), names, in_loop=False)
+    check_child_steps(sc, _Problem)
     started = _started(sc)
     for name, actor in sc.actors.items():
         if not actor.autostart and name not in started:

@@ -7,10 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 from tui_conc.scenario import model as m
+from tui_conc.scenario.expr import ExprError, compile_expr, compile_template
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _POOL_STEPS = (m.Submit, m.Map, m.Terminate)
 _NOT_SHAREABLE = frozenset({"listener", "selector", "http_server"})
+#: Functions about the run's actors: only the main process knows them.
+_MAIN_ONLY_CALLS = frozenset({"alive", "alive_count", "alive_names"})
 
 
 def check_process_resources(sc: m.Scenario, problem: Callable[..., Exception]) -> set[str]:
@@ -50,6 +53,86 @@ def check_process_resources(sc: m.Scenario, problem: Callable[..., Exception]) -
                     " (add runs_in: main)",
                 )
     return ends
+
+
+def check_child_steps(sc: m.Scenario, problem: Callable[..., Exception]) -> None:
+    """What a child process cannot do, refused at load: start or join an actor, or ask
+    which actors are alive (only the main process holds them; add ``runs_in: main``)."""
+    if "process" not in sc.supported:
+        return
+    for group, actor in sc.actors.items():
+        if actor.runs_in != "main":
+            _child_walk(sc, actor.steps, ("actors", group, "steps"), problem, f"actor {group!r}")
+    for name, task in sc.tasks.items():
+        _child_walk(sc, task.steps, ("tasks", name, "steps"), problem, f"task {name!r}")
+
+
+def _child_walk(
+    sc: m.Scenario,
+    steps: list[Any],
+    path: tuple[Any, ...],
+    problem: Callable[..., Exception],
+    who: str,
+) -> None:
+    for n, step in enumerate(steps):
+        here = (*path, n)
+        kind = m.STEP_KIND[type(step)]
+        where = f"{who} runs in a child process on the process backend"
+        if isinstance(step, m.Join) and step.join in sc.actors:
+            raise problem(
+                (*here, "join"),
+                f"join: {step.join!r}: {where}; only the main process"
+                " can join an actor (add runs_in: main)",
+            )
+        if isinstance(step, m.Start):
+            raise problem(
+                (*here, "start"),
+                f"start: {step.start!r}: {where}; only the main"
+                " process can start an actor (add runs_in: main)",
+            )
+        for key, value in _expressions(step):
+            used = sorted(_calls(value, key == "log") & _MAIN_ONLY_CALLS)
+            if used:
+                raise problem(
+                    (*here, key),
+                    f"{used[0]}(): {where}; only the main process"
+                    " knows which actors are alive (add runs_in: main)",
+                )
+        for key in m.NESTED.get(kind, ()):
+            inner = getattr(step, {"else": "else_"}.get(key, key)) or []
+            _child_walk(sc, inner, (*here, key), problem, who)
+
+
+def _expressions(step: Any) -> list[tuple[str, Any]]:
+    out = []
+    for field in step.__struct_fields__:
+        value = getattr(step, field)
+        key = field.rstrip("_")
+        if isinstance(value, str):
+            out.append((key, value))
+        elif isinstance(value, dict):
+            out.extend((key, v) for v in value.values() if isinstance(v, str))
+    return out
+
+
+def _calls(value: str, template: bool) -> set[str]:
+    """The functions an expression (or a log template) calls; none if it does not compile."""
+    funcs = _AnyFunction()
+    try:
+        compiled = compile_template(value, funcs) if template else compile_expr(value, funcs)
+    except ExprError:
+        return set()
+    return set(compiled.calls)
+
+
+class _AnyFunction(dict):  # type: ignore[type-arg]
+    """Every name is a known function (only which ones are called matters here)."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def __missing__(self, key: str) -> None:
+        return None
 
 
 def task_args(sc: m.Scenario, task: str) -> set[str]:

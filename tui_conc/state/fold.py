@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from tui_conc.engine.wire import events as ev
@@ -54,10 +55,25 @@ class StateFolder:
             for i, r in enumerate(header.get("resources", []))
             if r.get("type") == "pool"
         }
+        #: A pool's worker lanes are the actors of the group named after it.
+        self.pool_of = {self.resources[i].name: i for i in self.pools}
         self.selects: dict[int, Select] = {}  #: selector resource index (-1: plain select)
         self.backend: str = header.get("backend", "thread")
-        #: Actors inside a WAIT right now (the deadlock analysis looks only at these).
+        #: Actors inside a WAIT right now.
         self.waiting: set[int] = set()
+        #: What each actor's steps may do to each resource (None: unknown, an old
+        #: trace: anything), for the analysis of who could wake whom.
+        self._may = _effects_by_actor(header, self.actors)
+        self.effects_known = "effects" in header
+        self.autostart: dict[str, bool] = dict(header.get("autostart", {}))
+        self.starters: dict[str, list[str]] = dict(header.get("starters", {}))
+        self._by_name = {a.name: a.index for a in self.actors}
+        #: Actors waiting on a condition that a notify has already woken.
+        self.notified: set[int] = set()
+        #: The backend itself found that nothing can ever run again (gevent's LoopExit).
+        self.blocked_forever = False
+        #: When an actor was last killed (a killed process's last events die with it).
+        self.last_kill: int | None = None
         self.hub_switches = 0
         self.hub_blocked: deque[tuple[int, float, int]] = deque(maxlen=50)
         self.log: deque[tuple[int, int, int, str]] = deque(maxlen=LOG_KEEP)
@@ -83,7 +99,8 @@ class StateFolder:
             ev.EMPTY: self._full,
             ev.SET: self._set,
             ev.CLEAR: self._set,
-            ev.NOTIFY: self._clock,
+            ev.NOTIFY: self._notify,
+            ev.BLOCKED_FOREVER: self._blocked_forever,
             ev.READ: self._rw,
             ev.WRITE: self._rw,
             ev.LOG: self._log,
@@ -231,6 +248,7 @@ class StateFolder:
 
     def _to(self, actor: Actor, state: str, t: int) -> None:
         self.waiting.discard(actor.index)
+        self.notified.discard(actor.index)
         if state != actor.state:
             actor.history.append((t, state))
         actor.state = state
@@ -258,7 +276,8 @@ class StateFolder:
         self.now = e[3]
         actor = self.actors[e[1]]
         actor.spawned = True
-        actor.detail = "spawning"
+        if self.backend == "process":
+            actor.detail = "spawning"  # a child process takes a while to report
 
     def _actor_end(self, e: Sequence[Any]) -> None:
         self.now = e[3]
@@ -266,10 +285,14 @@ class StateFolder:
         if actor.state in sm.ENDED_STATES and e[0] == ev.ACTOR_DONE:
             return  # a pool worker killed by terminate reports no normal end after it
         state = {ev.ACTOR_DONE: sm.DONE, ev.ACTOR_FAILED: sm.FAILED}.get(e[0], sm.KILLED)
+        if state == sm.KILLED:
+            self.last_kill = e[3]
+            self._lose_task(actor)
         if self._waits_on_resource(actor):
             self.resources[actor.target].waiters.pop(actor.index, None)  # type: ignore[index]
         self._to(actor, state, e[3])
         actor.ended = e[3]
+        actor.spawned = False
         if len(e) > 4:
             if e[0] == ev.ACTOR_DONE:
                 actor.cpu_s = float(e[4])
@@ -410,6 +433,14 @@ class StateFolder:
             pool.never_ran = list(pool.queued.values())
             pool.queued.clear()
 
+    def _lose_task(self, actor: Actor) -> None:
+        """A pool worker killed under its task: the task never finishes (Pool replaces
+        the worker, but nobody runs the task again)."""
+        for pool in self.pools.values():
+            running = pool.running.pop(actor.index, None)
+            if running is not None and not pool.terminated:
+                pool.lost.append(pool.labels.get(running[0], f"task {running[0]}"))
+
     def _hub(self, e: Sequence[Any]) -> None:
         self.now = e[3]
         if e[0] == ev.HUB:
@@ -436,6 +467,21 @@ class StateFolder:
             r.fulls += 1
         else:
             r.empties += 1
+
+    def _notify(self, e: Sequence[Any]) -> None:
+        """Condition.notify(n) wakes the n longest waiters (all for notify_all)."""
+        self.now = e[3]
+        n = e[4]
+        waiting = [
+            a
+            for a, how in self.resources[e[2]].waiters.items()
+            if how == "cond" and a not in self.notified
+        ]
+        self.notified.update(waiting if n < 0 else waiting[:n])
+
+    def _blocked_forever(self, e: Sequence[Any]) -> None:
+        self.now = e[3]
+        self.blocked_forever = True
 
     def _set(self, e: Sequence[Any]) -> None:
         self.now = e[3]
@@ -470,6 +516,17 @@ class StateFolder:
         else:
             self.end_reason = sm.FINISHED
 
+    # ------------------------------------------------------------ questions
+
+    def may(self, actor: int, verb: str, res: int) -> bool:
+        """Could ``actor``'s steps do ``verb`` to resource ``res`` (see scenario.effects)?"""
+        may = self._may[actor]
+        return may is None or (verb, res) in may or (verb, -1) in may
+
+    def index_of(self, name: str) -> int:
+        """The index of the actor called ``name``."""
+        return self._by_name[name]
+
     # ------------------------------------------------------------ snapshots
 
     def snapshot(
@@ -480,6 +537,24 @@ class StateFolder:
         stalled: bool = False,
         log_tail: int = 200,
         actor_limit: int | None = None,
+        suspect: tuple[sm.CycleEdge, ...] = (),
+        could_break: tuple[str, ...] = (),
     ) -> sm.Snapshot:
         """An immutable view; ``now`` (monotonic ns) dates "time in state" and elapsed."""
-        return take_snapshot(self, status, now, cycle, stalled, log_tail, actor_limit)
+        snap = take_snapshot(self, status, now, cycle, stalled, log_tail, actor_limit)
+        if suspect:
+            snap = replace(snap, suspect=suspect, could_break=could_break)
+        return snap
+
+
+def _effects_by_actor(
+    header: dict[str, Any], actors: list[Actor]
+) -> list[frozenset[tuple[str, int]] | None]:
+    """Each actor's (verb, resource) pairs from the header's per-group effects."""
+    effects = header.get("effects")
+    if effects is None:
+        return [None] * len(actors)
+    by_group = {
+        g: frozenset((verb, int(res)) for verb, res in pairs) for g, pairs in effects.items()
+    }
+    return [by_group.get(a.group, frozenset()) for a in actors]

@@ -142,6 +142,7 @@ class PoolView:
     closed: bool
     terminated: bool
     last_failure: str = ""
+    lost: tuple[str, ...] = ()  #: tasks whose worker was killed under them (never finish)
 
     @property
     def busy(self) -> int:
@@ -226,8 +227,22 @@ class CycleEdge:
     held_by: tuple[str, ...]
 
     def sentence(self) -> str:
-        held = " and ".join(self.holds) or "nothing"
-        return f"{self.actor} holds {held} and waits for {self.waits_for}"
+        if not self.holds:
+            return f"{self.actor} waits for {self.waits_for}"
+        return f"{self.actor} holds {' and '.join(self.holds)} and waits for {self.waits_for}"
+
+
+@dataclass(frozen=True, slots=True)
+class Suspicion:
+    """A deadlock suspected during a run: a cycle someone could still have broken."""
+
+    at_s: float  #: run time when it was first seen
+    cycle: tuple[CycleEdge, ...]
+    could_break: tuple[str, ...]  #: the actors that could still break it
+
+    @property
+    def actors(self) -> tuple[str, ...]:
+        return tuple(edge.actor for edge in self.cycle)
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +273,9 @@ class Snapshot:
     hub: HubView | None = None
     actor_total: int = 0  #: every actor of the run (``actors`` may hold only the first ones)
     actor_states: tuple[tuple[str, int], ...] = ()  #: how many actors are in each state
+    #: A likely deadlock: a cycle of waits that others could still break (not a verdict).
+    suspect: tuple[CycleEdge, ...] = ()
+    could_break: tuple[str, ...] = ()  #: who could still break the suspected cycle
 
     @property
     def deadlock_text(self) -> str:

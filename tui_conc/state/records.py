@@ -104,6 +104,7 @@ class Resource:
     __slots__ = (
         "acquired_at",
         "acquisitions",
+        "broken",
         "bucket_end",
         "contended",
         "counting",
@@ -166,6 +167,7 @@ class Resource:
         self.history_bucket = 0
         self.bucket_end = 0  #: run time (ns since t0) where the current depth bucket ends
         self.is_set = False
+        self.broken = False  #: a barrier that was broken (its waiters raise)
         self.sets = self.reads = self.writes = 0
 
 
@@ -180,6 +182,7 @@ class Pool:
         "labels",
         "lane_done",
         "last_failure",
+        "lost",
         "max_busy",
         "never_ran",
         "queued",
@@ -197,5 +200,6 @@ class Pool:
         self.lane_done: dict[int, int] = {}
         self.submitted = self.done = self.failed = self.killed = self.max_busy = 0
         self.never_ran: list[str] = []
+        self.lost: list[str] = []  #: tasks whose worker was killed under them
         self.last_failure = ""
         self.closed = self.terminated = False

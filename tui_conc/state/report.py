@@ -50,6 +50,19 @@ def build_report(
         for s in snapshot.sockets
         if s.role == "listen"
     }
+    pools = {
+        p.name: {
+            "workers": p.workers,
+            "submitted": p.submitted,
+            "done": p.done,
+            "failed": p.failed,
+            "lost": list(p.lost),
+            "killed": p.killed,
+            "never_ran": len(p.never_ran),
+            "max_busy": p.max_busy,
+        }
+        for p in snapshot.pools
+    }
     selects = {
         sel.name: {"calls": sel.calls, "blocked_s": round(sel.blocked_s, 4)}
         for sel in snapshot.selects
@@ -58,6 +71,7 @@ def build_report(
         "title": snapshot.title,
         "sockets": sockets,
         "selects": selects,
+        "pools": pools,
         "file": file,
         "outcome": snapshot.status,
         "duration_s": round(snapshot.elapsed_s, 4),
@@ -92,8 +106,8 @@ def render_text(report: dict[str, Any]) -> str:
     if report["cycle"]:
         lines.append("deadlock cycle:")
         for edge in report["cycle"]:
-            held = " and ".join(edge["holds"]) or "nothing"
-            lines.append(f"  {edge['actor']} holds {held} and waits for {edge['waits_for']}")
+            held = f"holds {' and '.join(edge['holds'])} and " if edge["holds"] else ""
+            lines.append(f"  {edge['actor']} {held}waits for {edge['waits_for']}")
     if report["resources"]:
         lines.append("resources:")
         for name, r in report["resources"].items():
@@ -116,6 +130,12 @@ def render_text(report: dict[str, Any]) -> str:
         lines.append(
             f"listener {name}: accepted {s['accepted']}, at most {s['max_open']} open at once, "
             f"{s['empty_polls']} empty polls"
+        )
+    for name, p in report.get("pools", {}).items():
+        lost = f", lost {len(p['lost'])} ({', '.join(p['lost'])})" if p["lost"] else ""
+        lines.append(
+            f"pool {name} ({p['workers']} workers): submitted {p['submitted']}, done {p['done']}, "
+            f"failed {p['failed']}{lost}, at most {p['max_busy']} busy"
         )
     for name, sel in report["selects"].items():
         lines.append(f"{name}: {sel['calls']} calls, {sel['blocked_s']:.3f}s blocked")

@@ -256,6 +256,7 @@ def _pool_views(folder: StateFolder, now: int) -> tuple[sm.PoolView, ...]:
                 closed=pool.closed,
                 terminated=pool.terminated,
                 last_failure=pool.last_failure,
+                lost=tuple(pool.lost),
             )
         )
     return tuple(out)

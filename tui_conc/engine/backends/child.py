@@ -11,6 +11,7 @@ their events to the runner through a :class:`~tui_conc.engine.channel.Channel`.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -29,6 +30,17 @@ from tui_conc.scenario import model as m
 
 #: The exit status of a child that reported its own failure (an exception in a step).
 FAILED_EXIT = 70
+
+
+def exit_reason(code: int) -> str:
+    """``killed by SIGKILL (signal 9)`` or ``exit code 3``."""
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"killed by {name} (signal {-code})"
+    return f"exit code {code}"
 
 
 class TaskFailed(Exception):
@@ -136,17 +148,34 @@ class _Worker:
 _worker: _Worker | None = None
 
 
-def pool_worker_init(spec: ChildSpec, counter: Any, lanes: list[tuple[Any, ...]]) -> None:
-    """A pool worker's initializer: take the next lane, connect, report the start."""
+def _claim_lane(lane_pids: Any) -> int:
+    """The first lane with no live worker (a replacement takes over a dead one's)."""
+    with lane_pids.get_lock():
+        for k, pid in enumerate(lane_pids):
+            if pid == 0 or not _alive(pid):
+                lane_pids[k] = os.getpid()
+                return k
+    return 0  # unreachable: the pool never has more workers than lanes
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def pool_worker_init(spec: ChildSpec, lane_pids: Any, lanes: list[tuple[Any, ...]]) -> None:
+    """A pool worker's initializer: claim a lane, connect, report the start."""
     global _worker
     from multiprocessing import util
 
     set_pids()
     codec.tune_gc_for_streaming()
-    with counter.get_lock():
-        k = counter.value
-        counter.value += 1
-    lane = ActorRuntime(*lanes[k % len(lanes)])  # a replacement worker takes over a lane
+    lane = ActorRuntime(*lanes[_claim_lane(lane_pids)])
     _worker = _Worker(spec, lane)
     emit = _worker.channel.emit
     emit((ev.ACTOR_START, lane.index, -1, monotonic_ns(), os.getpid(), os.getpid(), os.getppid()))

@@ -10,7 +10,6 @@ source 0 (see :mod:`tui_conc.engine.merge`).
 
 from __future__ import annotations
 
-import signal
 import threading
 import time
 from dataclasses import dataclass
@@ -18,23 +17,12 @@ from time import monotonic_ns
 from typing import Any
 
 from tui_conc.engine import native
-from tui_conc.engine.backends.child import FAILED_EXIT, ChildSpec, child_main
+from tui_conc.engine.backends.child import FAILED_EXIT, ChildSpec, child_main, exit_reason
 from tui_conc.engine.backends.pool import PoolResource
 from tui_conc.engine.backends.shared_resources import CTX, SharedControl, make_raws, wrap_resources
 from tui_conc.engine.backends.thread import ThreadRun
 from tui_conc.engine.steps.context import ActorRuntime
 from tui_conc.engine.wire import events as ev
-
-
-def exit_reason(code: int) -> str:
-    """``killed by SIGKILL (signal 9)`` or ``exit code 3``."""
-    if code < 0:
-        try:
-            name = signal.Signals(-code).name
-        except ValueError:
-            name = f"signal {-code}"
-        return f"killed by {name} (signal {-code})"
-    return f"exit code {code}"
 
 
 class ProcessHandle:

@@ -24,6 +24,7 @@ from tui_conc.engine.steps.frame import Frame, StepFailed
 from tui_conc.engine.steps.numbering import number_steps
 from tui_conc.engine.wire import events as ev
 from tui_conc.scenario import model as m
+from tui_conc.scenario.effects import header_info
 
 Emit = Callable[[tuple[Any, ...]], None]
 
@@ -155,6 +156,7 @@ class ThreadRun:
             ],
             "resources": self.resource_info,
             "steps": self.steps,
+            **header_info(self.scenario),
         }
 
     # -- lifecycle
@@ -201,6 +203,8 @@ class ThreadRun:
         if not actor.daemon:
             with self._live_cond:
                 self._live += 1
+        # started, not yet running: the analysis must not count it out
+        self.emit((ev.ACTOR_SPAWNED, actor.index, -1, monotonic_ns()))
         actor.thread.start()
 
     def _main(self, actor: ActorRuntime, body: Callable[[Frame], None], frame: Frame) -> None:

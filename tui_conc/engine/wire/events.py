@@ -61,6 +61,7 @@ PAUSED = 40  #: (.., -1, -1, t)
 RESUMED = 41  #: (.., -1, -1, t)
 END = 42  #: (.., -1, -1, t, reason) — every non-daemon actor has ended
 ERROR = 43  #: (.., -1, -1, t, message) — the runner itself failed
+BLOCKED_FOREVER = 44  #: (.., -1, -1, t, message) — the backend says nothing can run again
 
 #: What a WAIT waits for; "join" waits name an actor in the res slot, IO waits
 #: a socket ("accept", "recv") or a selector (-1 for a plain select); "pipe" a

@@ -89,6 +89,12 @@ class StreamMerger:
         else:
             queue.extend(events)
 
+    @property
+    def complete(self) -> bool:
+        """Is what was released a consistent cut of the run? Not while an open source
+        lags too far behind to be waited for: its late events may come before others'."""
+        return all(m > self.now - STALE_NS for m in self.marks.values())
+
     def _safe(self) -> int:
         """The time up to which no open source can still send anything."""
         now = self.now
@@ -144,21 +150,25 @@ class StreamMerger:
         return out
 
 
-def merged(frames: Iterable[tuple[bytes, Any]]) -> Iterator[tuple[bytes, Any]]:
+def merged(
+    frames: Iterable[tuple[bytes, Any]], merger: StreamMerger | None = None
+) -> Iterator[tuple[bytes, Any]]:
     """``frames`` (raw, decoded) with source frames merged into event batches.
 
     The header and plain event batches pass through; a source frame yields
     the events it released (an empty list when it released none), and the
-    end of the stream releases the rest.
+    end of the stream releases the rest. Pass a ``merger`` to ask it about
+    the merge as it goes (:attr:`StreamMerger.complete`).
     """
-    merger: StreamMerger | None = None
+    used = False
+    merger = merger or StreamMerger()
     for raw, frame in frames:
         if isinstance(frame, SourceBatch):
-            merger = merger or StreamMerger()
+            used = True
             yield raw, merger.add(frame)
         else:
             yield raw, frame
-    if merger is not None:
+    if used:
         rest = merger.release(final=True)
         if rest:
             yield b"", rest
