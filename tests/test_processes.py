@@ -262,7 +262,7 @@ def test_a_child_killed_from_outside_is_killed_and_the_rest_is_judged(
         run.stop()
     snapshot = run.snapshot(log_tail=0)
     states = {a.name: a.state for a in snapshot.actors}
-    assert states["child"] == sm.KILLED
+    assert states["child"] == sm.KILLED, (snapshot.status, states)
     expected = sm.FINISHED if main_step == "{join: child}" else sm.STALL
     assert snapshot.status == expected, (snapshot.status, states)
 

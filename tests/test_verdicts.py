@@ -299,3 +299,20 @@ def test_a_wait_with_a_timeout_is_never_stuck(how: str) -> None:
     f.fold([(ev.WAKE, 0, 0, S, False), (ev.WAIT, 0, 0, S, 0, how, None)])
     # an empty queue has room for a put, and no unfinished task for a join to wait on
     assert analysis.judge(f, 10 * S).stalled == (how not in ("put", "qjoin"))
+
+
+def test_a_run_whose_actors_have_not_started_yet_is_not_a_stall() -> None:
+    """Pool workers start before the run: idle, with nobody to submit yet, they are not
+    a stall while the main actors are still to be started."""
+    header = {
+        "t0": 0,
+        "backend": "process",
+        "actors": [{"name": "main", "group": "main"}, {"name": "pool-w0", "group": "pool"}],
+        "resources": [{"name": "pool", "type": "pool", "workers": 1}],
+        "effects": {"main": [], "pool": []},
+        "starters": {"main": []},
+        "autostart": {"main": True},
+    }
+    f = StateFolder(header)
+    f.fold([(ev.ACTOR_START, 1, -1, 0, 9)])
+    assert not analysis.judge(f, 5 * S).stalled

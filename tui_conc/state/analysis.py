@@ -65,8 +65,12 @@ class Verdict:
     could_break: tuple[str, ...] = ()  #: who could still break the suspected cycle
 
 
-def _live(a: Actor) -> bool:
-    return a.state not in sm.ENDED_STATES and (a.state != sm.NEW or a.spawned)
+def _live(folder: StateFolder, a: Actor) -> bool:
+    """Started and not ended — or not started yet but sure to be (the runner starts
+    every autostart group at the beginning)."""
+    if a.state in sm.ENDED_STATES:
+        return False
+    return a.state != sm.NEW or a.spawned or folder.autostart.get(a.group, True)
 
 
 def _waiting_for_good(a: Actor) -> bool:
@@ -202,7 +206,7 @@ def judge(folder: StateFolder, now: int | None = None) -> Verdict:
     has every live actor stuck, whatever the scenario says.
     """
     stuck, edges = stuck_actors(folder)
-    live = [a.index for a in folder.actors if _live(a)]
+    live = [a.index for a in folder.actors if _live(folder, a)]
     if folder.blocked_forever:  # nothing can ever run again: everyone live is stuck
         stuck = frozenset(stuck | set(live))
         for i in live:
