@@ -25,7 +25,17 @@ def test_expressions_evaluate(source, env, value) -> None:
 
 @pytest.mark.parametrize(
     "source",
-    ["__import__('os')", "x.y", "lambda: 1", "open('f')", "[x for x in y]", "a = 1", "2 +"],
+    [
+        "__import__('os')",
+        "x.y",
+        "lambda: 1",
+        "open('f')",
+        "[x for x in y for z in x]",
+        "[a for a, b in y]",
+        "{k: 1 for k in y}",
+        "a = 1",
+        "2 +",
+    ],
 )
 def test_unsafe_or_broken_expressions_are_refused(source) -> None:
     with pytest.raises(ExprError):

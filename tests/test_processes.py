@@ -73,7 +73,7 @@ def test_thread_scenarios_keep_their_lesson_on_processes(path: Path) -> None:
     assert len({a.pid for a in children}) == len(children), "every process has its own pid"
     assert all(a.pid != os.getpid() and a.ppid == run.runner.pid for a in children)
     results = check(load_scenario(path), snapshot, run.log_texts())
-    failed = [f"{r.text} [{r.detail}]" for r in results if not r.passed]
+    failed = [f"{r.text} [{r.detail}]" for r in results if r.failed]
     assert not failed, f"{path.name} on processes ({snapshot.status}): {failed}"
 
 

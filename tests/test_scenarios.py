@@ -32,20 +32,15 @@ def run_scenario(path: Path, overrides: dict | None = None):
     return snapshot, check(scenario, snapshot, run.log_texts())
 
 
-#: Scenarios whose claim rests on two cores really running in parallel. A shared
-#: 2-core VM does not always give that: two plain ``multiprocessing`` loops there
-#: ran 1.56-2.35x faster than one. They get three tries; each failure is printed.
-TRIES = {"gil_measured": 3}
-
-
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.stem)
 def test_shipped_scenario_meets_its_expectations(path: Path) -> None:
-    for attempt in range(TRIES.get(path.stem, 1)):
-        snapshot, results = run_scenario(path, QUICK.get(path.stem))
-        failed = [f"{r.text} [{r.detail}]" for r in results if not r.passed]
-        if not failed:
-            break
-        print(f"{path.name}, try {attempt + 1}: {failed}")
+    """Once, no retries: a claim that needs idle cores says so (``when:``) and is
+    inconclusive on a busy machine, never failed; what it could not show is printed."""
+    snapshot, results = run_scenario(path, QUICK.get(path.stem))
+    failed = [f"{r.text} [{r.detail}]" for r in results if r.failed]
+    for r in results:
+        if r.outcome == "inconclusive":
+            print(f"{path.name}: inconclusive: {r.text} [{r.detail}]")
     assert results, f"{path.name} states no expectation"
     assert not failed, f"{path.name} ({snapshot.status}): {failed}"
     assert snapshot.error is None
@@ -72,7 +67,7 @@ def test_join_and_daemon_placements_each_show_their_lesson(join: str, daemon: bo
     snapshot, results = run_scenario(
         SCENARIOS / "join_daemon.yaml", {"join": join, "daemon": daemon, "song": 0.3}
     )
-    failed = [f"{r.text} [{r.detail}]" for r in results if not r.passed]
+    failed = [f"{r.text} [{r.detail}]" for r in results if r.failed]
     assert not failed, failed
     states = {a.name: a.state for a in snapshot.actors}
     cut_off = daemon and join == "none"
@@ -98,7 +93,7 @@ def test_thread_scenarios_keep_their_lesson_on_gevent(path: Path) -> None:
     assert snapshot.backend == "gevent"
     assert snapshot.hub is not None and snapshot.hub.switches > 0
     results = check(scenario, snapshot, run.log_texts())
-    failed = [f"{r.text} [{r.detail}]" for r in results if not r.passed]
+    failed = [f"{r.text} [{r.detail}]" for r in results if r.failed]
     assert not failed, f"{path.name} on gevent ({snapshot.status}): {failed}"
 
 
@@ -120,7 +115,7 @@ def test_urllib_fetches_overlap_only_when_concurrent(backend: str, concurrent: b
     snapshot = run.snapshot(log_tail=0)
     results = check(scenario, snapshot, run.log_texts())
     assert snapshot.status == "finished"
-    assert all(r.passed for r in results), [(r.text, r.detail) for r in results if not r.passed]
+    assert all(r.passed for r in results), [(r.text, r.detail) for r in results if r.failed]
 
 
 def test_a_blocked_hub_is_reported_with_the_hog_and_how_long() -> None:

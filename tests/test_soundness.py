@@ -48,7 +48,7 @@ def test_each_pattern_ends_as_plain_python_would(path: Path, backend: str) -> No
     assert snapshot.status == {"finish": "finished"}.get(expected, expected), (
         f"{path.name} on {backend}: {snapshot.status} {snapshot.deadlock_text} {snapshot.error}"
     )
-    failed = [f"{r.text} [{r.detail}]" for r in results if not r.passed]
+    failed = [f"{r.text} [{r.detail}]" for r in results if r.failed]
     assert not failed, failed
     assert snapshot.error is None
 

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from tui_conc.scenario import model as m
+from tui_conc.scenario.resources import family_ref
 
 #: Verbs that may end another actor's wait, by the kind of wait they end.
 RELEASE, WITH, PUT, GET, TASK_DONE, SET, NOTIFY, SEND, ARRIVE, SUBMIT = (
@@ -39,9 +40,18 @@ RELEASE, WITH, PUT, GET, TASK_DONE, SET, NOTIFY, SEND, ARRIVE, SUBMIT = (
 ANY = "*"
 
 
+def _indices(index: dict[str, list[int]], res: str) -> list[int]:
+    """The resources an effect's target names: one, a whole family, or any (-1)."""
+    if res == ANY:
+        return [-1]
+    ref = family_ref(res)
+    return index.get(ref[0] if ref else res, [])
+
+
 def lock_of(sc: m.Scenario, name: str) -> str:
     """The resource whose index a lock-like's events carry (a condition's lock)."""
-    res = sc.resources.get(name)
+    ref = family_ref(name)
+    res = sc.resources.get(ref[0] if ref else name)
     if res is not None and res.type == "condition" and res.lock:
         return res.lock
     return name
@@ -72,7 +82,8 @@ def _step_effects(sc: m.Scenario, step: Any) -> Iterator[tuple[str, str]]:
     elif isinstance(step, m.NotifyAll):
         yield NOTIFY, step.notify_all
     elif isinstance(step, m.Wait):
-        res = sc.resources.get(step.wait)
+        ref = family_ref(step.wait)
+        res = sc.resources.get(ref[0] if ref else step.wait)
         if res is not None and res.type == "barrier":
             yield ARRIVE, step.wait
     elif isinstance(step, m.Submit):
@@ -118,15 +129,21 @@ def starters(sc: m.Scenario) -> dict[str, list[str]]:
     return {group: sorted(by) for group, by in out.items()}
 
 
-def header_info(sc: m.Scenario) -> dict[str, Any]:
-    """What the run's header carries for the fold's analyses (resources by index)."""
-    index = {name: k for k, name in enumerate(sc.resources)}
+def header_info(sc: m.Scenario, names: list[str]) -> dict[str, Any]:
+    """What the run's header carries for the fold's analyses, resources by their index
+    in ``names`` (the run's resources; a family's members are ``fork[0]`` …)."""
+    index: dict[str, list[int]] = {}
+    for k, name in enumerate(names):
+        index.setdefault(name, []).append(k)
+        ref = family_ref(name)
+        if ref is not None:
+            index.setdefault(ref[0], []).append(k)
     effects = {
-        group: [[verb, index.get(res, -1)] for verb, res in pairs]
+        group: sorted({(verb, k) for verb, res in pairs for k in _indices(index, res)})
         for group, pairs in group_effects(sc).items()
     }
     return {
-        "effects": effects,
+        "effects": {group: [list(e) for e in pairs] for group, pairs in effects.items()},
         "starters": starters(sc),
         "autostart": {name: actor.autostart for name, actor in sc.actors.items()},
     }

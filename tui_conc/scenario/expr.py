@@ -9,7 +9,9 @@ whitelist of node kinds, and compiled into plain Python closures.
 from __future__ import annotations
 
 import ast
+import math
 import operator
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from string import Formatter
@@ -23,26 +25,102 @@ class ExprError(ValueError):
     """An expression or template that cannot be compiled."""
 
 
+class LimitError(ValueError):
+    """An evaluation that would grow past the limits below (raised while evaluating)."""
+
+
+#: The limits of one evaluation: whole numbers of at most this many bits (printable:
+#: Python refuses to print more than 4,300 digits), strings and lists of at most this
+#: many items, expressions nested at most this deep and this long.
+MAX_INT_BITS = 14_000
+MAX_ITEMS = 1_000_000
+MAX_DEPTH = 60
+MAX_SOURCE = 5_000
+#: The widest a template field may be formatted.
+MAX_WIDTH = 1_000
+
+
+def _sized(value: Any) -> Any:
+    """``value``, unless it is past the limits."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value.bit_length() > MAX_INT_BITS:
+            raise LimitError(f"a number of over {MAX_INT_BITS:,} bits")
+    elif isinstance(value, str | list | tuple) and len(value) > MAX_ITEMS:
+        raise LimitError(f"over {MAX_ITEMS:,} items")
+    return value
+
+
+def _items(iterable: Any) -> list[Any]:
+    """The items of ``iterable``, at most MAX_ITEMS of them."""
+    if isinstance(iterable, str | list | tuple | dict) and len(iterable) <= MAX_ITEMS:
+        return list(iterable)
+    out = []
+    for item in iterable:
+        out.append(item)
+        if len(out) > MAX_ITEMS:
+            raise LimitError(f"over {MAX_ITEMS:,} items")
+    return out
+
+
+def _extreme(pick: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    """min / max of several values, or of the items of one."""
+    values = _items(args[0]) if len(args) == 1 else list(args)
+    if not values:
+        raise ValueError(f"{pick.__name__}() of nothing")
+    return pick(values)
+
+
+def _range(*args: Any) -> list[int]:
+    bounds = range(*(int(x) for x in args[:3]))
+    if len(bounds) > MAX_ITEMS:
+        raise LimitError(f"range of {len(bounds):,} numbers (at most {MAX_ITEMS:,})")
+    return list(bounds)
+
+
 #: Plain functions every kind of expression may call (steps and expectations).
 COMMON_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "len": lambda env, x: len(x),
-    "min": lambda env, *a: min(*a) if len(a) > 1 else min(a[0]),
-    "max": lambda env, *a: max(*a) if len(a) > 1 else max(a[0]),
+    "min": lambda env, *a: _extreme(min, a),
+    "max": lambda env, *a: _extreme(max, a),
     "abs": lambda env, x: abs(x),
     "int": lambda env, x: int(x),
     "float": lambda env, x: float(x),
     "str": lambda env, x: str(x),
     "round": lambda env, x, d=0: round(x, int(d)),
-    "sorted": lambda env, items: sorted(items),
-    "sum": lambda env, items: sum(items),
-    "range": lambda env, *a: list(range(*(int(x) for x in a[:3]))),
+    "sorted": lambda env, items: sorted(_items(items)),
+    "sum": lambda env, items: _sized(sum(_items(items))),
+    "range": lambda env, *a: _range(*a),
+    "all": lambda env, items: all(_items(items)),
+    "any": lambda env, items: any(_items(items)),
 }
 
 
+_SEQ = str | list | tuple
+
+
+def _add(a: Any, b: Any) -> Any:
+    if isinstance(a, _SEQ) and isinstance(b, _SEQ) and len(a) + len(b) > MAX_ITEMS:
+        raise LimitError(f"over {MAX_ITEMS:,} items")
+    return _sized(a + b)
+
+
+def _mul(a: Any, b: Any) -> Any:
+    for seq, n in ((a, b), (b, a)):
+        if isinstance(seq, _SEQ) and isinstance(n, int) and len(seq) * n > MAX_ITEMS:
+            raise LimitError(f"over {MAX_ITEMS:,} items")
+    if (
+        isinstance(a, int)
+        and isinstance(b, int)
+        and a.bit_length() + b.bit_length() > MAX_INT_BITS + 1
+    ):
+        raise LimitError(f"a number of over {MAX_INT_BITS:,} bits")
+    return a * b
+
+
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add,
+    ast.Add: _add,
     ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
+    ast.Mult: _mul,
     ast.Div: operator.truediv,
     ast.FloorDiv: operator.floordiv,
     ast.Mod: operator.mod,
@@ -63,13 +141,18 @@ _COMPARE: dict[type, Callable[[Any, Any], Any]] = {
     ast.In: lambda a, b: a in b,
     ast.NotIn: lambda a, b: a not in b,
 }
-_MAX_POWER = 10_000
 
 
 def _power(a: Any, b: Any) -> Any:
-    if isinstance(b, int | float) and abs(b) > _MAX_POWER:
-        raise ValueError("exponent too large")
-    return a**b
+    """``a ** b``, refused when the result would be past the limits (before computing it)."""
+    if isinstance(a, int | float) and isinstance(b, int | float) and b > 0:
+        size = abs(a)
+        if size > 1 and b * math.log2(size) > MAX_INT_BITS:
+            raise LimitError(f"{a!r} ** {b!r} is past {MAX_INT_BITS:,} bits")
+    try:
+        return a**b
+    except OverflowError:
+        raise LimitError(f"{a!r} ** {b!r} is too large") from None
 
 
 _BINOPS[ast.Pow] = _power
@@ -94,14 +177,32 @@ def compile_expr(source: str | int | float | bool, functions: Mapping[str, Calla
         value = source
         return Expr(repr(source), frozenset(), frozenset(), lambda env: value)
     text = source.strip()
+    if len(text) > MAX_SOURCE:
+        raise ExprError(f"expression too long ({len(text):,} characters, at most {MAX_SOURCE:,})")
+    shown = text if len(text) <= 60 else text[:57] + "..."
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
-        raise ExprError(f"bad expression {source!r}: {exc.msg}") from None
+        raise ExprError(f"bad expression {shown!r}: {exc.msg}") from None
+    except (RecursionError, MemoryError, ValueError):
+        raise ExprError(f"bad expression {shown!r}: nested too deeply") from None
+    if _depth(tree.body) > MAX_DEPTH:
+        raise ExprError(f"expression {shown!r} is nested too deeply (at most {MAX_DEPTH} levels)")
     names: set[str] = set()
     calls: set[str] = set()
-    fn = _compile(tree.body, functions, names, calls, source)
+    fn = _compile(tree.body, functions, names, calls, shown)
     return Expr(text, frozenset(names), frozenset(calls), fn)
+
+
+def _depth(root: ast.AST) -> int:
+    """How deep ``root`` nests (without recursion: the input may be deep)."""
+    deepest, stack = 0, [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth <= MAX_DEPTH:
+            stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 def _compile(
@@ -149,6 +250,8 @@ def _compile(
     if isinstance(node, ast.List | ast.Tuple):
         items = [sub(e) for e in node.elts]
         return lambda env: [item(env) for item in items]
+    if isinstance(node, ast.ListComp | ast.GeneratorExp):
+        return _comprehension(node, functions, names, calls, source)
     if isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Slice):
         target, index = sub(node.value), sub(node.slice)
         return lambda env: target(env)[index(env)]
@@ -162,6 +265,59 @@ def _compile(
         args = [sub(a) for a in node.args]
         return lambda env: func(env, *[a(env) for a in args])
     raise ExprError(f"bad expression {source!r}: {type(node).__name__} is not allowed")
+
+
+def _comprehension(
+    node: ast.ListComp | ast.GeneratorExp,
+    functions: Mapping[str, Callable],
+    names: set[str],
+    calls: set[str],
+    source: str,
+) -> Compiled:
+    """``[f(x) for x in items if cond(x)]``: one ``for`` over a plain name, with ifs."""
+    if len(node.generators) != 1:
+        raise ExprError(f"bad expression {source!r}: one 'for' per comprehension")
+    gen = node.generators[0]
+    if not isinstance(gen.target, ast.Name) or gen.is_async:
+        raise ExprError(f"bad expression {source!r}: 'for' takes one plain name")
+    var = gen.target.id
+    items = _compile(gen.iter, functions, names, calls, source)
+    inner: set[str] = set()
+    elt = _compile(node.elt, functions, inner, calls, source)
+    conds = [_compile(c, functions, inner, calls, source) for c in gen.ifs]
+    names |= inner - {var}
+
+    def comprehension(env: Env) -> list[Any]:
+        scope = _Scope(env, var)
+        out = []
+        for item in _items(items(env)):
+            scope.value = item
+            if all(c(scope) for c in conds):
+                out.append(elt(scope))
+        return out
+
+    return comprehension
+
+
+class _Scope(Mapping[str, Any]):
+    """``env`` with one more name (a comprehension's variable); attributes pass through
+    (functions read the actor's random stream or the run's snapshot from ``env``)."""
+
+    def __init__(self, env: Env, name: str) -> None:
+        self._env, self._name = env, name
+        self.value: Any = None
+
+    def __getitem__(self, key: str) -> Any:
+        return self.value if key == self._name else self._env[key]
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._env, attr)
+
+    def __iter__(self) -> Any:
+        return iter(self._env)
+
+    def __len__(self) -> int:
+        return len(self._env)
 
 
 def _all_and(parts: list[Compiled], env: Env) -> Any:
@@ -231,6 +387,8 @@ def compile_template(source: str, functions: Mapping[str, Callable]) -> Template
                 raise ExprError(f"bad template {source!r}: empty {{}} field")
             if conversion not in (None, "r", "s"):
                 raise ExprError(f"bad template {source!r}: conversion !{conversion}")
+            if any(int(n) > MAX_WIDTH for n in re.findall(r"\d+", spec or "")):
+                raise ExprError(f"bad template {source!r}: fields are at most {MAX_WIDTH} wide")
             expr = compile_expr(field, functions)
             names |= expr.names
             calls |= expr.calls

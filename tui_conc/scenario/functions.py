@@ -20,6 +20,8 @@ COMMON: dict[str, str] = {
     "sorted": "sorted(items): the items in ascending order",
     "sum": "sum(items)",
     "range": "range(n) or range(a, b): the list of whole numbers",
+    "all": "all(items): every item is true ([x > 0 for x in items] also works)",
+    "any": "any(items): some item is true",
 }
 
 #: Callable inside steps: ``empty(q)``, ``uniform(0.1, 0.3)``, …
@@ -75,6 +77,11 @@ EXPECT_FUNCTIONS: dict[str, str] = {
     "values_got": "values_got(q): the values taken from a process queue or pipe, in order",
     "cpu": "cpu(actor): CPU seconds the actor (or every copy of the group) used",
     "wall": "wall(actor): seconds from its start to its end (the longest copy's)",
+    "cores": "cores(actor): CPU seconds per wall second of the group: the cores it got",
+    "start_spread": "start_spread(actor): seconds between the first and last start of a group",
+    "span": "span(r): seconds from the first acquisition of r to its last release",
+    "cycle_holds": "cycle_holds(actor): what it holds in the deadlock cycle ([] if not in it)",
+    "cycle_waits": "cycle_waits(actor): what the actor waits for in the cycle (none if not in it)",
     **COMMON,
 }
 

@@ -22,6 +22,7 @@ from tui_conc.scenario.process_checks import (
     check_process_resources,
     task_args,
 )
+from tui_conc.scenario.resources import family_ref
 from tui_conc.scenario.yaml_source import Path, YamlDocument, YamlError, read_yaml
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -123,10 +124,7 @@ def _build(doc: YamlDocument) -> m.Scenario:
     expect = top.pop("expect", [])
     if not isinstance(expect, list):
         raise _Problem(("expect",), "expect: expected a list of expectations")
-    expectations = [
-        _convert({"that": e} if isinstance(e, str | bool) else e, m.Expectation, ("expect", n))
-        for n, e in enumerate(expect)
-    ]
+    expectations = [_expectation(e, ("expect", n), doc) for n, e in enumerate(expect)]
     top["actors"] = {}
     head = _convert(top, m.Scenario, ())
     if not actors:
@@ -134,6 +132,13 @@ def _build(doc: YamlDocument) -> m.Scenario:
     return msgspec.structs.replace(
         head, knobs=knobs, resources=resources, actors=actors, tasks=tasks, expect=expectations
     )
+
+
+def _expectation(raw: Any, path: Path, doc: YamlDocument) -> m.Expectation:
+    raw = {"that": raw} if isinstance(raw, str | bool | int | float) else raw
+    if isinstance(raw, dict):
+        raw = {**raw, "__line__": doc.line_of(path)}
+    return _convert(raw, m.Expectation, path)
 
 
 def _entries(raw: Any, path: Path, build: Any) -> dict[str, Any]:
@@ -156,7 +161,18 @@ def _knob(raw: Any, path: Path) -> m.Knob:
 
 
 def _resource(raw: Any, path: Path) -> m.Resource:
-    return _convert({"type": raw} if isinstance(raw, str) else raw, m.Resource, path)
+    raw = {"type": raw} if isinstance(raw, str) else raw
+    if isinstance(raw, dict) and raw.get("type") in m.RESOURCE_OPTIONS:
+        kind = raw["type"]
+        allowed = m.RESOURCE_OPTIONS[kind]
+        for key in raw:
+            if key != "type" and key not in allowed:
+                takes = f"it takes {', '.join(allowed)}" if allowed else "it takes no options"
+                article = "an" if kind[0] in "aeiou" else "a"
+                raise _Problem(
+                    (*path, key), f"{key!r} does not apply to {article} {kind} ({takes})", key=True
+                )
+    return _convert(raw, m.Resource, path)
 
 
 def _actor(raw: Any, path: Path, doc: YamlDocument) -> m.Actor:
@@ -220,10 +236,16 @@ def _check(sc: m.Scenario) -> None:
             _expr(res.size, knob_names, (*path, "size"))
         if res.type == "condition" and res.lock is not None:
             target = sc.resources.get(res.lock)
-            if target is None or target.type not in ("lock", "rlock"):
+            if target is None or target.type not in ("lock", "rlock") or target.count is not None:
                 raise _Problem((*path, "lock"), f"condition {name!r}: {res.lock!r} is not a lock")
         if res.type in ("semaphore", "bounded_semaphore"):
             _expr(res.value if res.value is not None else 1, knob_names, (*path, "value"))
+        if res.type in ("variable", "event", "dict", "list") and isinstance(res.value, str):
+            _expr(res.value, knob_names, (*path, "value"))  # an initial value over knobs
+        if res.count is not None:
+            _expr(res.count, knob_names, (*path, "count"))
+        if res.type == "barrier":
+            _expr(res.parties, knob_names, (*path, "parties"))
         if res.type == "queue":
             _expr(res.maxsize, knob_names, (*path, "maxsize"))
     passed = _start_args(sc)
@@ -246,6 +268,8 @@ def _check(sc: m.Scenario) -> None:
     expect_names = knob_names | variables | set(sc.resources) | set(sc.actors) | EXPECT_NAMES
     for n, exp in enumerate(sc.expect):
         _expr(exp.that, expect_names, ("expect", n, "that"), _EXPECT_CHECK_FUNCS)
+        if exp.when is not None:
+            _expr(exp.when, expect_names, ("expect", n, "when"), _EXPECT_CHECK_FUNCS)
 
 
 def _check_knob_range(name: str, knob: m.Knob, value: Any, path: Path) -> None:
@@ -327,7 +351,7 @@ _NEEDS: dict[str, tuple[frozenset[str], str]] = {
     "acquire": (m.LOCKLIKE, "a lock, rlock, semaphore or condition"),
     "release": (m.LOCKLIKE, "a lock, rlock, semaphore or condition"),
     "with": (m.LOCKLIKE, "a lock, rlock, semaphore or condition"),
-    "wait": (frozenset({"event", "condition"}), "an event or condition"),
+    "wait": (frozenset({"event", "condition", "barrier"}), "an event, condition or barrier"),
     "set": (frozenset({"event"}), "an event"),
     "clear": (frozenset({"event"}), "an event"),
     "notify": (frozenset({"condition"}), "a condition"),
@@ -359,13 +383,13 @@ def _check_steps(
         target = getattr(step, {"with": "with_"}.get(kind, kind), None)
         if kind in _NEEDS:
             allowed, what = _NEEDS[kind]
-            res = sc.resources.get(target)
+            res = _target(sc, kind, target, here, names)
             if res is None:
                 raise _Problem((*here, kind), f"{kind}: unknown resource {target!r}{_known(sc)}")
             if res.type not in allowed:
                 raise _Problem((*here, kind), f"{kind}: {target!r} is a {res.type}, not {what}")
         elif kind == "join":
-            res = sc.resources.get(target)
+            res = _target(sc, kind, target, here, names)
             if (res is None or res.type not in ("queue", "pool")) and target not in sc.actors:
                 raise _Problem(
                     (*here, kind), f"join: {target!r} is neither an actor, a queue nor a pool"
@@ -423,6 +447,28 @@ def _check_steps(
             inner = getattr(step, {"else": "else_"}.get(key, key)) or []
             nested_loop = loop if kind not in ("repeat", "while", "each") else True
             _check_steps(sc, inner, (*here, key), names, in_loop=nested_loop)
+
+
+def _target(
+    sc: m.Scenario, kind: str, target: Any, here: Path, names: set[str]
+) -> m.Resource | None:
+    """The resource a step names: ``q``, or a member of a family, ``fork[(i + 1) % n]``."""
+    ref = family_ref(target)
+    if ref is None:
+        res = sc.resources.get(target)
+        if res is not None and res.count is not None:
+            raise _Problem(
+                (*here, kind),
+                f"{kind}: {target!r} is a family of {res.type}s: name a member, like {target}[i]",
+            )
+        return res
+    family, index = ref
+    res = sc.resources.get(family)
+    if res is not None and res.count is None:
+        raise _Problem((*here, kind), f"{kind}: {family!r} is one {res.type}, not a family")
+    if res is not None:
+        _expr(index, names, (*here, kind))
+    return res
 
 
 def _known(sc: m.Scenario) -> str:

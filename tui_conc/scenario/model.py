@@ -59,8 +59,15 @@ class Resource(_Strict, kw_only=True):
         "dict",
         "list",
         "pool",
+        "barrier",
     ]
+    #: a semaphore's or variable's initial value (an expression over knobs), an event's
+    #: initial state (true: set)
     value: Any = None
+    #: a family of this many (``fork[0]`` … ``fork[n-1]``), an expression over knobs
+    count: Value | None = None
+    #: a barrier: how many parties must arrive before any goes on
+    parties: Value = 2
     lock: str | None = None
     kind: Literal["fifo", "lifo", "priority"] = "fifo"
     maxsize: Value = 0
@@ -73,6 +80,27 @@ class Resource(_Strict, kw_only=True):
     duplex: bool = True
     #: pool: how many worker processes
     workers: Value = 4
+
+
+#: The options each type of resource takes (besides ``type``); any other is refused.
+RESOURCE_OPTIONS: dict[str, tuple[str, ...]] = {
+    "lock": ("count",),
+    "rlock": ("count",),
+    "semaphore": ("value", "count"),
+    "bounded_semaphore": ("value", "count"),
+    "event": ("value", "count"),
+    "condition": ("lock",),
+    "queue": ("kind", "maxsize", "items", "count"),
+    "variable": ("value", "count"),
+    "barrier": ("parties",),
+    "listener": ("backlog",),
+    "selector": (),
+    "http_server": ("delay", "size"),
+    "pipe": ("ends", "duplex"),
+    "dict": ("value",),
+    "list": ("value",),
+    "pool": ("workers",),
+}
 
 
 class RandomRange(_Strict, kw_only=True):
@@ -412,10 +440,19 @@ class Task(_Strict, kw_only=True):
 
 
 class Expectation(_Strict, kw_only=True):
-    """A claim about the finished run: an expression and the sentence it proves."""
+    """A claim about the finished run: an expression and the sentence it proves.
+
+    ``when`` guards a claim that needs something the run may not have had (two
+    idle cores, say): when it does not hold, the claim is *inconclusive*, neither
+    passed nor failed, and ``needs`` says what was missing.
+    """
 
     that: Value
     text: str = ""
+    when: Value | None = None
+    needs: str = ""
+    #: The 1-based YAML line of the expectation, filled in by the loader.
+    line: int = field(default=0, name="__line__")
 
 
 class Scenario(_Strict, kw_only=True):

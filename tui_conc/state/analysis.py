@@ -104,7 +104,8 @@ def _available(folder: StateFolder, a: Actor) -> bool:
     if how == "cond":
         return a.index in folder.notified
     if how == "barrier":
-        return r.broken
+        arrived = sum(1 for h in r.waiters.values() if h == "barrier")
+        return r.broken or arrived >= r.parties
     return True  # a wait the analysis does not know: never stuck
 
 
@@ -128,9 +129,9 @@ def wakers(folder: StateFolder, a: Actor) -> frozenset[int] | None:
     if verb is None:
         return None
     found = _able(folder, verb, r.index)
-    if verb == fx.ARRIVE:  # a party still to come, not one already waiting
-        found = (i for i in found if folder.actors[i].target != r.index or i == a.index)
-    return frozenset(i for i in found if i != a.index or verb == fx.ARRIVE)
+    if verb == fx.ARRIVE:  # a party still to come: not one already waiting here
+        return frozenset(i for i in found if i not in r.waiters)
+    return frozenset(i for i in found if i != a.index)
 
 
 def _idle_worker_wakers(folder: StateFolder, a: Actor) -> frozenset[int] | None:

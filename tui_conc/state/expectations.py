@@ -1,4 +1,12 @@
-"""Check a scenario's expectations against the final state of its run."""
+"""Check a scenario's expectations against the final state of its run.
+
+Each expectation ends in one of four outcomes: passed, failed, inconclusive
+(its ``when`` guard did not hold: the run could not show the claim, a busy
+machine say) or not checked (the run was stopped, or never started). An
+expectation that cannot be evaluated fails with one line naming it.
+Evaluation is bounded (:mod:`tui_conc.scenario.expr`), so no expectation can
+hang the caller.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +19,26 @@ from tui_conc.scenario.expr import COMMON_FUNCTIONS, ExprError, compile_expr
 from tui_conc.scenario.model import Scenario
 from tui_conc.state import model as sm
 
+PASSED, FAILED, INCONCLUSIVE, NOT_CHECKED = "passed", "failed", "inconclusive", "not checked"
+
 
 @dataclass(frozen=True, slots=True)
 class ExpectationResult:
-    """One expectation: its sentence, whether it held, and what was measured."""
+    """One expectation: its sentence, its outcome, and what was measured."""
 
     text: str
     that: str
     passed: bool
     detail: str = ""
+    status: str = ""  #: passed, failed, inconclusive or not checked (default: from passed)
+
+    @property
+    def outcome(self) -> str:
+        return self.status or (PASSED if self.passed else FAILED)
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome == FAILED
 
 
 class _Env(dict):
@@ -97,6 +116,22 @@ def _wall(env: _Env, name: str) -> float:
     return max(a.wall_s or 0.0 for a in _actors(env, name))
 
 
+def _cores(env: _Env, name: str) -> float:
+    """CPU seconds per wall second of a group together: how many cores it got."""
+    wall = _wall(env, name)
+    return _cpu(env, name) / wall if wall > 0 else 0.0
+
+
+def _start_spread(env: _Env, name: str) -> float:
+    starts = [a.started_s for a in _actors(env, name) if a.started_s is not None]
+    return max(starts) - min(starts) if starts else 0.0
+
+
+def _cycle_edge(env: _Env, name: str) -> sm.CycleEdge | None:
+    _actors(env, name)  # an unknown actor is an error, not "not in the cycle"
+    return next((e for e in env.snapshot.cycle if e.actor == name), None)
+
+
 def _state(env: _Env, name: str) -> str:
     states = {a.state for a in env.snapshot.actors if a.name == name or a.group == name}
     if not states:
@@ -139,6 +174,11 @@ EXPECT_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "values_got": lambda env, q: list(_queue(env, q).values),
     "cpu": _cpu,
     "wall": _wall,
+    "cores": _cores,
+    "start_spread": _start_spread,
+    "span": lambda env, r: _lock(env, r).busy_s,
+    "cycle_holds": lambda env, a: list(e.holds) if (e := _cycle_edge(env, a)) else [],
+    "cycle_waits": lambda env, a: e.waits_for if (e := _cycle_edge(env, a)) else None,
     **COMMON_FUNCTIONS,
 }
 
@@ -146,13 +186,32 @@ EXPECT_FUNCTIONS: dict[str, Callable[..., Any]] = {
 def check(
     scenario: Scenario, snapshot: sm.Snapshot, log_texts: Sequence[str]
 ) -> list[ExpectationResult]:
-    """Evaluate every expectation; an expectation that cannot be evaluated fails."""
+    """Evaluate every expectation; an expectation that cannot be evaluated fails.
+
+    A stopped run, or one that never started, is not graded.
+    """
+    skipped = _not_graded(snapshot)
+    if skipped:
+        return [
+            ExpectationResult(e.text or str(e.that), str(e.that), False, skipped, NOT_CHECKED)
+            for e in scenario.expect
+        ]
     env = _Env(snapshot.knobs)
     env.snapshot = snapshot
     env.log_texts = log_texts
-    env.update({v.name: v.value for v in snapshot.variables})
-    for name in scenario.resources:
-        env.setdefault(name, name)
+    values = {v.name: v.value for v in snapshot.variables}
+    env.update(values)
+    named = [
+        *(r.name for r in (*snapshot.locks, *snapshot.queues, *snapshot.events)),
+        *(b.name for b in snapshot.barriers),
+        *values,
+    ]
+    for name, res in scenario.resources.items():
+        if res.count is None:
+            env.setdefault(name, name)
+        else:  # a family: its members' names (a family of variables: their values)
+            members = [n for n in named if n.startswith(f"{name}[")]
+            env[name] = [values[n] for n in members] if res.type == "variable" else members
     for name in scenario.actors:
         env[name] = name
     env.update(
@@ -163,16 +222,51 @@ def check(
         backend=snapshot.backend,
         cycle=[edge.actor for edge in snapshot.cycle],
     )
-    results = []
-    for exp in scenario.expect:
-        that = str(exp.that)
-        text = exp.text or that
+    return [_one(exp, env) for exp in scenario.expect]
+
+
+def _not_graded(snapshot: sm.Snapshot) -> str:
+    """Why the run's expectations are not checked ("" when they are)."""
+    if snapshot.status == sm.STOPPED:
+        return "not checked: the run was stopped"
+    started = any(a.state != sm.NEW for a in snapshot.actors)
+    if snapshot.status == sm.ERROR and not started:
+        return "not checked: the run did not start"
+    return ""
+
+
+def _one(exp: Any, env: _Env) -> ExpectationResult:
+    that = str(exp.that)
+    text = exp.text or that
+    where = f"line {exp.line}: " if exp.line else ""
+    if exp.when is not None:
         try:
-            value = compile_expr(exp.that, EXPECT_FUNCTIONS)(env)
-            results.append(ExpectationResult(text, that, bool(value), _measured(that, env)))
-        except (ExprError, ValueError, TypeError, KeyError, ZeroDivisionError) as exc:
-            results.append(ExpectationResult(text, that, False, f"cannot evaluate: {exc}"))
-    return results
+            holds = bool(_evaluate(exp.when, env))
+        except Exception as exc:  # one line, whatever the expression did
+            return ExpectationResult(text, that, False, f"{where}{_cannot(exp.when, exc)}")
+        if not holds:
+            needs = exp.needs or f"when {exp.when}"
+            measured = _measured(str(exp.when), env)
+            detail = f"inconclusive: needs {needs}" + (f" ({measured})" if measured else "")
+            return ExpectationResult(text, that, False, detail, INCONCLUSIVE)
+    try:
+        value = _evaluate(exp.that, env)
+    except Exception as exc:
+        return ExpectationResult(text, that, False, f"{where}{_cannot(exp.that, exc)}")
+    return ExpectationResult(text, that, bool(value), _measured(that, env))
+
+
+def _evaluate(source: Any, env: _Env) -> Any:
+    return compile_expr(source, EXPECT_FUNCTIONS)(env)
+
+
+def _cannot(source: Any, exc: BaseException) -> str:
+    text = str(source)
+    shown = text if len(text) <= 60 else text[:57] + "..."
+    message = str(exc).replace("\n", " ")
+    if isinstance(exc, ExprError):
+        return f"cannot evaluate: {message}"
+    return f"cannot evaluate {shown!r}: {type(exc).__name__}: {message}"
 
 
 def _measured(that: str, env: _Env) -> str:
@@ -194,7 +288,7 @@ def _measured(that: str, env: _Env) -> str:
             continue
         try:
             value = compile_expr(source, EXPECT_FUNCTIONS)(env)
-        except (ExprError, ValueError, TypeError, KeyError):
+        except Exception:  # a part that cannot be evaluated alone is not shown
             continue
         parts[source] = f"{value:.2f}" if isinstance(value, float) else repr(value)
     return ", ".join(f"{k}={v}" for k, v in parts.items())

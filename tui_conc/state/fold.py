@@ -25,7 +25,7 @@ WAVE_GAP_NS = 100_000_000  #: acquisitions this far apart start a new wave (at l
 #: A semaphore's hold times (for its wave gap) are sampled over its first acquisitions.
 WAVE_SAMPLE = 1_000
 
-_WAITING_HOWS = frozenset({"event", "cond", "join", "qjoin", "switch", "pipe", "pool"})
+_WAITING_HOWS = frozenset({"event", "cond", "join", "qjoin", "switch", "pipe", "pool", "barrier"})
 _ACTOR_HOWS = frozenset({"join", "switch"})  #: waits whose target is an actor
 _IO_HOWS = ev.IO_HOWS
 #: The fast-path kinds, in the order the fold tests them.
@@ -172,6 +172,7 @@ class StateFolder:
                 holders = r.holders
                 a = e[1]
                 r.released = True
+                r.last_rel = now
                 if r.counting:
                     r.value += 1  # any thread may release a semaphore
                     if r.acquired_at:  # waves: pauses of half a hold or more
@@ -205,6 +206,8 @@ class StateFolder:
         self.count += len(events)
 
     def _acquired(self, actor: Actor, r: Resource) -> None:
+        if r.first_acq is None:
+            r.first_acq = self.now
         holders = r.holders
         a = actor.index
         holders[a] = holders.get(a, 0) + 1
@@ -333,7 +336,13 @@ class StateFolder:
         self.now = e[3]
         actor = self.actors[e[1]]
         if self._waits_on_resource(actor):
-            self.resources[actor.target].waiters.pop(actor.index, None)  # type: ignore[index]
+            r = self.resources[actor.target]  # type: ignore[index]
+            r.waiters.pop(actor.index, None)
+            if actor.how == "barrier":
+                if e[4]:
+                    r.sets += 1  # one party through
+                else:
+                    r.broken = True  # a timeout breaks a barrier for everyone
         self._to(actor, sm.RUNNING, e[3])
 
     @staticmethod

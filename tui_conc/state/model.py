@@ -49,6 +49,7 @@ class ActorView:
     ppid: int | None = None
     cpu_s: float | None = None  #: CPU seconds used (known once it is done)
     wall_s: float | None = None  #: seconds from its start to its end (or to now)
+    started_s: float | None = None  #: run time when it started
 
     @property
     def label(self) -> str:
@@ -87,6 +88,7 @@ class LockView:
     contended: int
     max_holders: int
     waves: int
+    busy_s: float = 0.0  #: from its first acquisition to its last release
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +159,17 @@ class EventView:
     is_set: bool
     waiters: tuple[str, ...]
     sets: int
+
+
+@dataclass(frozen=True, slots=True)
+class BarrierView:
+    """A ``threading.Barrier``: how many must arrive, who waits, how often it opened."""
+
+    name: str
+    parties: int
+    waiters: tuple[str, ...]
+    rounds: int  #: times all parties got through
+    broken: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +271,7 @@ class Snapshot:
     locks: tuple[LockView, ...] = ()
     queues: tuple[QueueView, ...] = ()
     events: tuple[EventView, ...] = ()
+    barriers: tuple[BarrierView, ...] = ()
     variables: tuple[VariableView, ...] = ()
     sockets: tuple[SocketView, ...] = ()
     selects: tuple[SelectView, ...] = ()

@@ -110,6 +110,7 @@ class Resource:
         "counting",
         "depth",
         "empties",
+        "first_acq",
         "fulls",
         "get_blocks",
         "gets",
@@ -122,10 +123,12 @@ class Resource:
         "is_set",
         "kind",
         "last_acq",
+        "last_rel",
         "max_depth",
         "max_holders",
         "maxsize",
         "name",
+        "parties",
         "put_blocks",
         "puts",
         "reads",
@@ -153,6 +156,8 @@ class Resource:
         self.initial: Any = info.get("value")
         self.acquisitions = self.contended = self.max_holders = self.waves = 0
         self.last_acq = -(10**18)
+        self.first_acq: int | None = None  #: when it was first acquired
+        self.last_rel: int | None = None  #: when a hold of it was last given back
         #: a semaphore's holders → when they took their permit, for the wave gap
         self.acquired_at: dict[int, int] = {}
         #: a pause this long between acquisitions starts a new wave (set by the fold)
@@ -166,7 +171,8 @@ class Resource:
         self.history: deque[int] = deque([self.depth], maxlen=HISTORY_KEEP)
         self.history_bucket = 0
         self.bucket_end = 0  #: run time (ns since t0) where the current depth bucket ends
-        self.is_set = False
+        self.is_set = bool(info.get("value")) if self.type == "event" else False
+        self.parties = int(info.get("parties", 0) or 0)  #: a barrier's
         self.broken = False  #: a barrier that was broken (its waiters raise)
         self.sets = self.reads = self.writes = 0
 

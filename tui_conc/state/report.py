@@ -87,11 +87,26 @@ def build_report(
         "events": snapshot.events_folded,
         "error": snapshot.error,
         "expectations": [
-            {"text": r.text, "that": r.that, "passed": r.passed, "measured": r.detail}
+            {
+                "text": r.text,
+                "that": r.that,
+                "passed": r.passed,
+                "status": r.outcome,
+                "measured": r.detail,
+            }
             for r in expectations
         ],
-        "passed": all(r.passed for r in expectations),
+        # inconclusive and unchecked expectations are not failures
+        "passed": not any(r.failed for r in expectations),
     }
+
+
+_MARKS = {
+    "passed": "PASS",
+    "failed": "FAIL",
+    "inconclusive": "INCONCLUSIVE",
+    "not checked": "NOT CHECKED",
+}
 
 
 def render_text(report: dict[str, Any]) -> str:
@@ -152,7 +167,7 @@ def render_text(report: dict[str, Any]) -> str:
     if report["expectations"]:
         lines.append("expectations:")
         for e in report["expectations"]:
-            mark = "PASS" if e["passed"] else "FAIL"
+            mark = _MARKS.get(e.get("status", ""), "PASS" if e["passed"] else "FAIL")
             measured = f"  [{e['measured']}]" if e["measured"] else ""
             lines.append(f"  {mark}  {e['text']}{measured}")
     return "\n".join(lines)

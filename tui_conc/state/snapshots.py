@@ -33,7 +33,7 @@ def take_snapshot(
     show ten thousand rows); ``actor_states`` still counts every actor.
     """
     now = max(folder.now if now is None else now, folder.now)
-    locks, queues, events, variables = [], [], [], []
+    locks, queues, events, variables, barriers = [], [], [], [], []
     for r in folder.resources:
         if r.type in ("lock", "rlock", "semaphore", "bounded_semaphore", "condition"):
             waiters = tuple(folder.actors[i].name for i, h in r.waiters.items() if h == "acquire")
@@ -52,6 +52,7 @@ def take_snapshot(
                     contended=r.contended,
                     max_holders=r.max_holders,
                     waves=r.waves,
+                    busy_s=_span(r.first_acq, r.last_rel),
                 )
             )
         elif r.type in ("queue", "pipe"):
@@ -81,6 +82,11 @@ def take_snapshot(
             )
         elif r.type == "event":
             events.append(sm.EventView(r.name, r.is_set, _names(folder, r.waiters), r.sets))
+        elif r.type == "barrier":
+            rounds = r.sets // r.parties if r.parties else 0
+            barriers.append(
+                sm.BarrierView(r.name, r.parties, _names(folder, r.waiters), rounds, r.broken)
+            )
         elif r.type in ("variable", "dict", "list"):
             variables.append(sm.VariableView(r.name, r.value, r.reads, r.writes))
     names = {s.id: s.label for s in folder.sockets.values()}
@@ -129,6 +135,7 @@ def take_snapshot(
         locks=tuple(locks),
         queues=tuple(queues),
         events=tuple(events),
+        barriers=tuple(barriers),
         variables=tuple(variables),
         sockets=sockets,
         selects=selects,
@@ -143,6 +150,10 @@ def take_snapshot(
         backend=folder.backend,
         hub=_hub_view(folder) if folder.backend == "gevent" else None,
     )
+
+
+def _span(first: int | None, last: int | None) -> float:
+    return 0.0 if first is None or last is None else max(last - first, 0) / 1e9
 
 
 def _state_counts(folder: StateFolder) -> tuple[tuple[str, int], ...]:
@@ -178,6 +189,7 @@ def _actor_views(
                 ppid=a.ppid,
                 cpu_s=a.cpu_s,
                 wall_s=None if a.started is None else ((a.ended or now) - a.started) / 1e9,
+                started_s=None if a.started is None else (a.started - folder.t0) / 1e9,
             )
         )
     return tuple(out)

@@ -71,9 +71,10 @@ class ProcessRun(ThreadRun):
     def _build_resources(self, env: dict[str, Any]) -> None:
         self.raws, self.resource_info = make_raws(self.scenario, env, self._manager_once)
         self.by_name.update(wrap_resources(self.scenario, self.raws, self.emit, env))
-        for index, (name, res) in enumerate(self.scenario.resources.items()):
-            if res.type == "pool":
-                pool = PoolResource(index, name, self.emit, self.resource_info[index]["workers"])
+        for index, info in enumerate(self.resource_info):
+            if info["type"] == "pool":
+                name = info["name"]
+                pool = PoolResource(index, name, self.emit, info["workers"])
                 self.pools.append(pool)
                 self.by_name[name] = pool
 

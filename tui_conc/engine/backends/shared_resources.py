@@ -22,9 +22,11 @@ from tui_conc.engine.primitives.shared import (
     SharedDict,
     SharedList,
 )
-from tui_conc.engine.primitives.sync import Condition, Event
+from tui_conc.engine.primitives.sync import Barrier, Condition, Event
 from tui_conc.engine.steps.compiling import expr
+from tui_conc.engine.steps.frame import Family
 from tui_conc.scenario import model as m
+from tui_conc.scenario.resources import expand, initial
 
 #: The start method: spawn (see the README). The runner has threads before any
 #: child starts, so fork could copy a lock some thread holds; forkserver would
@@ -73,8 +75,11 @@ def make_raws(
     """
     raws: dict[str, Any] = {}
     infos: list[dict[str, Any]] = []
-    for name, res in scenario.resources.items():
+    for slot in expand(scenario, env):
+        name, res = slot.name, slot.res
         info: dict[str, Any] = {"name": name, "type": res.type}
+        if slot.family is not None:
+            info["family"] = slot.family
         kind = res.type
         raw: Any = None
         if kind == "lock":
@@ -91,6 +96,12 @@ def make_raws(
             info["lock"] = res.lock
         elif kind == "event":
             raw = CTX.Event()
+            if initial(res, env):
+                raw.set()
+            info["value"] = raw.is_set()
+        elif kind == "barrier":
+            info["parties"] = parties = int(expr(res.parties)(env))
+            raw = CTX.Barrier(parties)
         elif kind == "queue":
             if res.kind != "fifo":
                 raise NotShareable(f"queue {name!r}: a multiprocessing queue is FIFO only")
@@ -104,14 +115,14 @@ def make_raws(
             raw = CTX.Pipe(res.duplex)
             info.update(ends=list(res.ends), duplex=res.duplex)
         elif kind == "dict":
-            raw = manager().dict(res.value or {})
-            info["value"] = dict(res.value or {})
+            raw = manager().dict(initial(res, env))
+            info["value"] = initial(res, env)
         elif kind == "list":
-            raw = manager().list(res.value or [])
-            info["value"] = list(res.value or [])
+            raw = manager().list(initial(res, env))
+            info["value"] = initial(res, env)
         elif kind == "variable":
-            raw = manager().Value("O", res.value)
-            info["value"] = res.value
+            info["value"] = value = initial(res, env)
+            raw = manager().Value("O", value)
         elif kind == "pool":
             info["workers"] = int(expr(res.workers)(env))
         else:
@@ -124,28 +135,37 @@ def make_raws(
 def wrap_resources(
     scenario: m.Scenario, raws: dict[str, Any], emit: Emit, env: dict[str, Any]
 ) -> dict[str, Any]:
-    """The instrumented wrappers around ``raws``, for one process; pipe ends by their names."""
+    """The instrumented wrappers around ``raws``, for one process; pipe ends by their
+    names, a family's members under its name too."""
     out: dict[str, Any] = {}
-    for index, (name, res) in enumerate(scenario.resources.items()):
+    for index, slot in enumerate(expand(scenario, env)):
+        name, res = slot.name, slot.res
         raw, kind = raws.get(name), res.type
+        obj: Any = None
         if kind in ("lock", "rlock", "semaphore", "bounded_semaphore"):
             value = int(expr(res.value if res.value is not None else 1)(env))
-            out[name] = LockLike(index, emit, kind, value, raw=raw)
+            obj = LockLike(index, emit, kind, value, raw=raw)
         elif kind == "condition":
             lock_raw, cond_raw = raw
             base = out[res.lock] if res.lock else LockLike(index, emit, "lock", raw=lock_raw)
-            out[name] = Condition(index, emit, base, raw=cond_raw)
+            obj = Condition(index, emit, base, raw=cond_raw)
         elif kind == "event":
-            out[name] = Event(index, emit, raw=raw)
+            obj = Event(index, emit, raw=raw)
+        elif kind == "barrier":
+            obj = Barrier(index, emit, raw.parties, raw=raw)
         elif kind == "queue":
-            out[name] = ProcessQueue(index, emit, raw)
+            obj = ProcessQueue(index, emit, raw)
         elif kind == "pipe":
             for end, conn in zip(res.ends, raw, strict=True):
                 out[end] = PipeEnd(index, emit, conn, end)
         elif kind == "dict":
-            out[name] = SharedDict(index, emit, raw)
+            obj = SharedDict(index, emit, raw)
         elif kind == "list":
-            out[name] = SharedList(index, emit, raw)
+            obj = SharedList(index, emit, raw)
         elif kind == "variable":
-            out[name] = ProcessVariable(index, emit, raw)
+            obj = ProcessVariable(index, emit, raw)
+        if obj is not None:
+            out[name] = obj
+            if slot.family is not None:
+                out.setdefault(slot.family, Family()).append(obj)
     return out

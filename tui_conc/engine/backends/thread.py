@@ -15,16 +15,17 @@ from tui_conc.engine.primitives.locks import LockLike
 from tui_conc.engine.primitives.queues import CooperativeQueue, Queue
 from tui_conc.engine.primitives.shared import PipeEnd, SharedDict, SharedList
 from tui_conc.engine.primitives.sockets import Listener, Selector, SocketTable
-from tui_conc.engine.primitives.sync import Condition, Event
+from tui_conc.engine.primitives.sync import Barrier, Condition, Event
 from tui_conc.engine.primitives.variable import Variable
 from tui_conc.engine.steps.compiler import Compiler
 from tui_conc.engine.steps.compiling import expr
 from tui_conc.engine.steps.context import ActorRuntime
-from tui_conc.engine.steps.frame import Frame, StepFailed
+from tui_conc.engine.steps.frame import Family, Frame, StepFailed
 from tui_conc.engine.steps.numbering import number_steps
 from tui_conc.engine.wire import events as ev
 from tui_conc.scenario import model as m
 from tui_conc.scenario.effects import header_info
+from tui_conc.scenario.resources import expand, initial
 
 Emit = Callable[[tuple[Any, ...]], None]
 
@@ -91,9 +92,11 @@ class ThreadRun:
         self.steps, self._step_ids = number_steps(self.scenario)
 
     def _build_resources(self, env: dict[str, Any]) -> None:
-        for name, res in self.scenario.resources.items():
-            index = len(self.resource_info)
+        for slot in expand(self.scenario, env):
+            index, name, res = len(self.resource_info), slot.name, slot.res
             info: dict[str, Any] = {"name": name, "type": res.type}
+            if slot.family is not None:
+                info["family"] = slot.family
             if res.type in ("lock", "rlock"):
                 obj: Any = LockLike(index, self.emit, res.type)
             elif res.type in ("semaphore", "bounded_semaphore"):
@@ -105,14 +108,19 @@ class ThreadRun:
                 obj = Condition(index, self.emit, base)
                 info["lock"] = res.lock
             elif res.type == "event":
-                obj = Event(index, self.emit)
+                obj = Event(index, self.emit, initially=initial(res, env))
+                info["value"] = obj.is_set()
+            elif res.type == "barrier":
+                parties = int(expr(res.parties)(env))
+                obj = Barrier(index, self.emit, parties)
+                info["parties"] = parties
             elif res.type == "listener":
                 obj = Listener(index, self.sockets, name, int(expr(res.backlog)(env)))
                 info.update(port=obj.port, sock=obj.id)
             elif res.type == "selector":
                 obj = Selector(index, self.emit)
             elif res.type == "http_server":
-                from tui_conc.engine.primitives.web import HttpServer  # urllib: only when needed
+                from tui_conc.engine.primitives.web import HttpServer  # urllib: when needed
 
                 delay, size = float(expr(res.delay)(env)), int(expr(res.size)(env))
                 obj = HttpServer(index, self.sockets, name, delay, size)
@@ -123,11 +131,11 @@ class ThreadRun:
                 obj = queue_class(index, self.emit, res.kind, maxsize, list(res.items))
                 info.update(kind=res.kind, maxsize=maxsize, initial=len(res.items))
             elif res.type == "dict":
-                obj = SharedDict(index, self.emit, dict(res.value or {}))
-                info["value"] = dict(res.value or {})
+                obj = SharedDict(index, self.emit, initial(res, env))
+                info["value"] = obj.value
             elif res.type == "list":
-                obj = SharedList(index, self.emit, list(res.value or []))
-                info["value"] = list(res.value or [])
+                obj = SharedList(index, self.emit, initial(res, env))
+                info["value"] = obj.value
             elif res.type == "pipe":
                 import multiprocessing  # a Pipe works between threads as well
 
@@ -138,10 +146,13 @@ class ThreadRun:
             elif res.type == "pool":
                 raise ValueError(f"pool {name!r} needs the process backend")
             else:
-                obj = Variable(index, self.emit, res.value)
-                info["value"] = res.value
+                value = initial(res, env)
+                obj = Variable(index, self.emit, value)
+                info["value"] = value
             if obj is not None:
                 self.by_name[name] = obj
+                if slot.family is not None:
+                    self.by_name.setdefault(slot.family, Family()).append(obj)
             self.resource_info.append(info)
 
     def step_id(self, s: m.Step) -> int:
@@ -156,7 +167,7 @@ class ThreadRun:
             ],
             "resources": self.resource_info,
             "steps": self.steps,
-            **header_info(self.scenario),
+            **header_info(self.scenario, [r["name"] for r in self.resource_info]),
         }
 
     # -- lifecycle

@@ -46,12 +46,14 @@ class Condition:
 
 
 class Event:
-    """``threading.Event`` reporting set, clear and waits."""
+    """``threading.Event`` reporting set, clear and waits; ``initially`` set, or not."""
 
-    def __init__(self, index: int, emit: Emit, raw: Any = None) -> None:
+    def __init__(self, index: int, emit: Emit, raw: Any = None, initially: bool = False) -> None:
         self.index = index
         self._emit = emit
         self.raw = raw if raw is not None else threading.Event()
+        if initially and raw is None:
+            self.raw.set()
 
     def is_set(self) -> bool:
         return self.raw.is_set()
@@ -71,3 +73,25 @@ class Event:
         ok = self.raw.wait(timeout)
         self._emit((ev.WAKE, actor, self.index, monotonic_ns(), ok))
         return ok
+
+
+class Barrier:
+    """``threading.Barrier`` (or ``multiprocessing.Barrier``): every arrival reports a
+    wait, even the last one (its wait ends at once); a broken barrier wakes everyone."""
+
+    def __init__(self, index: int, emit: Emit, parties: int, raw: Any = None) -> None:
+        self.index = index
+        self._emit = emit
+        self.raw = raw if raw is not None else threading.Barrier(parties)
+
+    def wait(self, actor: int, step: int, timeout: float | None) -> int:
+        """Arrive and wait for the others; returns the arrival index (0 … parties-1)."""
+        emit = self._emit
+        emit((ev.WAIT, actor, self.index, monotonic_ns(), step, "barrier", timeout))
+        try:
+            arrived = self.raw.wait(timeout)
+        except threading.BrokenBarrierError:
+            emit((ev.WAKE, actor, self.index, monotonic_ns(), False))
+            raise
+        emit((ev.WAKE, actor, self.index, monotonic_ns(), True))
+        return arrived

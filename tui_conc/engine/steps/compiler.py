@@ -12,6 +12,8 @@ import time
 from time import monotonic_ns
 from typing import TYPE_CHECKING, Any
 
+from msgspec.structs import replace
+
 from tui_conc.engine.primitives.queues import Queue
 from tui_conc.engine.primitives.variable import Variable
 from tui_conc.engine.steps.compiling import (
@@ -29,9 +31,29 @@ from tui_conc.engine.steps.io_steps import IoSteps
 from tui_conc.engine.steps.process_steps import ProcessSteps
 from tui_conc.engine.wire import events as ev
 from tui_conc.scenario import model as m
+from tui_conc.scenario.resources import family_ref, member
 
 if TYPE_CHECKING:
     from tui_conc.engine.steps.context import ActorRuntime, RunContext
+
+
+#: The option of each step that names the resource it acts on (``fork[i]`` allowed).
+_TARGETS = {
+    "acquire": "acquire",
+    "release": "release",
+    "with": "with_",
+    "wait": "wait",
+    "set": "set",
+    "clear": "clear",
+    "notify": "notify",
+    "notify_all": "notify_all",
+    "put": "put",
+    "get": "get",
+    "task_done": "task_done",
+    "read": "read",
+    "write": "write",
+    "join": "join",
+}
 
 
 class Compiler(IoSteps, ProcessSteps):
@@ -83,7 +105,30 @@ class Compiler(IoSteps, ProcessSteps):
 
     def step(self, s: m.Step) -> Block:
         kind = m.STEP_KIND[type(s)]
-        return getattr(self, f"_{kind}")(s, self.run.step_id(s))
+        sid = self.run.step_id(s)
+        field = _TARGETS.get(kind)
+        ref = family_ref(getattr(s, field)) if field else None
+        if ref is not None:
+            return self._member_step(s, kind, field, ref, sid)  # type: ignore[arg-type]
+        return getattr(self, f"_{kind}")(s, sid)
+
+    def _member_step(
+        self, s: m.Step, kind: str, field: str, ref: tuple[str, str], sid: int
+    ) -> Block:
+        """A step on ``fork[expr]``: compiled once per member, the member picked as it runs."""
+        family, index_source = ref
+        compile_one = getattr(self, f"_{kind}")
+        n = len(self.run.by_name[family])
+        fns = [compile_one(replace(s, **{field: member(family, k)}), sid) for k in range(n)]
+        index = expr(index_source)
+
+        def on_member(f: Frame) -> None:
+            k = index(f)
+            if isinstance(k, bool) or not isinstance(k, int) or not -n <= k < n:
+                raise IndexError(f"{family}[{k!r}]: the family has {n} members (0 to {n - 1})")
+            fns[k](f)
+
+        return on_member
 
     # -- locks, semaphores, conditions
 

@@ -34,6 +34,10 @@ class StepFailed(Exception):
         self.error = error
 
 
+class Family(list):  # type: ignore[type-arg]
+    """The members of a resource family (``fork`` of ``fork[0]`` … ``fork[n-1]``)."""
+
+
 class Frame:
     """An actor's variables; expressions read names from it."""
 
@@ -60,4 +64,6 @@ class Frame:
         res = self.run.by_name.get(name)
         if res is None:
             raise NameError(f"name {name!r} is not bound yet")
+        if isinstance(res, Family):  # a family of variables reads as their values
+            return [m.value if isinstance(m, Variable) else m for m in res]
         return res.value if isinstance(res, Variable) else res

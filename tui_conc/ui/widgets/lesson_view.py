@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from tui_conc.scenario import Entry, chapters
 from tui_conc.state.expectations import ExpectationResult
+from tui_conc.ui.widgets.styles import OUTCOME_MARKS
 
 WELCOME_KEYS = (
     ("↑ ↓ enter", "choose a scenario (ctrl+p finds one by name)"),
@@ -139,7 +140,7 @@ class LessonView(VerticalScroll):
         widget.update(Group(title, table))
 
     def show_results(self, results: list[ExpectationResult] | None) -> None:
-        """List the expectations, with ✓ / ✗ and what was measured once a run has ended."""
+        """List the expectations, with ✓ ✗ ? – and what was measured once a run has ended."""
         sc = self.entry.scenario if self.entry else None
         text = Text.assemble(("Expectations", "bold underline"))
         if sc is None or not sc.expect:
@@ -152,9 +153,8 @@ class LessonView(VerticalScroll):
                 text.append(f"   ({exp.that})", "dim")
         else:
             for r in results:
-                text.append(
-                    "\n ✓ " if r.passed else "\n ✗ ", "bold green" if r.passed else "bold red"
-                )
+                mark, style = OUTCOME_MARKS[r.outcome]
+                text.append(f"\n {mark} ", style)
                 text.append(f" {r.text}")
                 if r.detail:
                     text.append(f"   [{r.detail}]", "dim")

@@ -30,6 +30,13 @@ class LocksPanel(LiveTable):
             state = Text("set", style="bold green") if event.is_set else Text("clear", style="dim")
             waiting = Text(_names(event.waiters), style="yellow")
             rows.append((f"e:{event.name}", (event.name, "event", state, waiting)))
+        for b in snapshot.barriers:
+            state = Text(f"{len(b.waiters)}/{b.parties} arrived", style="bold")
+            if b.broken:
+                state = Text("broken", style="bold red")
+            note = Text(_names(b.waiters), style="yellow")
+            note.append(f"  opened {b.rounds}×", style="dim")
+            rows.append((f"b:{b.name}", (b.name, "barrier", state, note)))
         for var in snapshot.variables:
             value = Text(repr(var.value), style="bold")
             rows.append((f"v:{var.name}", (var.name, "variable", value, f"{var.writes} writes")))

@@ -30,11 +30,16 @@ class StatusBar(Static):
             text.append(f"  {snapshot.elapsed_s:6.2f}s", "bold")
             text.append(f"  on {snapshot.backend}", "cyan")
             text.append(f"  {snapshot.events_folded:,} events", "dim")
-        if results:
+        if results and all(r.outcome == "not checked" for r in results):
+            text.append("  expectations not checked", "dim")
+        elif results:
             good = sum(r.passed for r in results)
-            style = "bold green" if good == len(results) else "bold red"
+            unsure = sum(r.outcome == "inconclusive" for r in results)
+            failed = any(r.failed for r in results)
+            style = "bold red" if failed else "bold green" if not unsure else "bold yellow"
             text.append(f"  expectations {good}/{len(results)} ", style)
-            text.append("✓ " if good == len(results) else "✗ ", style)
+            mark = "✗ " if failed else f"({unsure} inconclusive) " if unsure else "✓ "
+            text.append(mark, style)
         elif snapshot is not None and snapshot.status not in ("finished", "deadlock", "stall"):
             text.append("  expectations checked at the end", "dim")
         text.append(f"  {title}", "italic")

@@ -17,6 +17,14 @@ STATE_STYLES = {
     "killed": "bold white on dark_red",
 }
 
+#: How each expectation outcome is marked.
+OUTCOME_MARKS = {
+    "passed": ("✓", "bold green"),
+    "failed": ("✗", "bold red"),
+    "inconclusive": ("?", "bold yellow"),
+    "not checked": ("–", "dim"),
+}
+
 STATUS_STYLES = {
     "starting": "bold cyan",
     "running": "bold green",
