@@ -85,7 +85,7 @@ def test_a_good_file_loads_into_typed_models() -> None:
         ("do: [break]", "do: [{log: '{nope}'}]", 28, "unknown name 'nope'"),
         ("  - num < 1", "  - num <", 30, "bad expression"),
         ("  - num < 1", "  - unknown_fn(num)", 30, "unknown function 'unknown_fn'"),
-        ("  lock: lock", "  lock: mutex", 7, "Invalid enum value 'mutex'"),
+        ("  lock: lock", "  lock: mutex", 7, "unknown resource type 'mutex'"),
         ("title: t", "title: [t]", 1, "expected str"),
         ("chapter: c\n", "", 1, "missing 'chapter'"),
         ("hold: {default: 0.5, min: 0}", "hold: {default: -1, min: 0}", 5, "below its minimum"),
@@ -105,7 +105,7 @@ def test_errors_name_the_line_and_the_problem(replace, by, line, words) -> None:
 @pytest.mark.parametrize(
     ("text", "line", "words"),
     [
-        ("title: [unclosed\n", 2, "bad YAML"),
+        ("title: [unclosed\n", 1, "bad YAML"),  # never past the last line
         ("title: a\ntitle: b\n", 2, "duplicate key 'title'"),
         ("- just\n- a list\n", 1, "must be a mapping"),
         ("", 1, "must be a mapping"),
@@ -157,7 +157,7 @@ def test_a_broken_file_does_not_hide_the_others(tmp_path) -> None:
     entries = {e.path.name: e for e in load_catalog(tmp_path)}
     assert entries["good.yaml"].valid
     assert not entries["bad.yaml"].valid
-    assert str(entries["bad.yaml"].error).startswith(f"{tmp_path / 'bad.yaml'}:2: bad YAML")
+    assert str(entries["bad.yaml"].error).startswith(f"{tmp_path / 'bad.yaml'}:1: bad YAML")
 
 
 def test_switch_needs_the_greenlet_backend_and_an_actor() -> None:

@@ -6,7 +6,9 @@ Every problem becomes one :class:`ScenarioError` that prints as
 
 from __future__ import annotations
 
+import difflib
 import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path as FsPath
 from typing import Any
@@ -23,20 +25,27 @@ from tui_conc.scenario.process_checks import (
     task_args,
 )
 from tui_conc.scenario.resources import family_ref
+from tui_conc.scenario.yaml_source import NOT_TEXT as _NOT_TEXT
 from tui_conc.scenario.yaml_source import Path, YamlDocument, YamlError, read_yaml
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _RESERVED = ACTOR_NAMES | EXPECT_NAMES | {"true", "false", "none", "True", "False", "None"}
 _AT = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+_AT_KEY = re.compile(r" - at `key` in `\$(?P<path>[^`]*)`$")
 _PART = re.compile(r"\.(\w+)|\[(\d+)\]")
 _STEP_CHECK_FUNCS = {name: (lambda env, *a: None) for name in STEP_FUNCTIONS}
 _EXPECT_CHECK_FUNCS = {name: (lambda env, *a: None) for name in EXPECT_FUNCTIONS}
 
 
+#: A scenario file is at most this big (a lesson is a few kilobytes).
+MAX_FILE_BYTES = 1 << 20
+
+
 class ScenarioError(Exception):
-    """A problem in a scenario file, at a line."""
+    """A problem in a scenario file, at a line: always one line of text."""
 
     def __init__(self, file: str, line: int, message: str) -> None:
+        message = " ".join(message.split()) if "\n" in message or "\r" in message else message
         super().__init__(f"{file}:{line}: {message}")
         self.file = file
         self.line = line
@@ -55,24 +64,40 @@ def load_scenario(path: str | FsPath) -> m.Scenario:
     """Read, validate and check one scenario file."""
     file = str(path)
     try:
-        text = FsPath(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = _read_text(FsPath(path))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise ScenarioError(file, 1, f"cannot read the file: {exc}") from None
     return parse_scenario(text, file)
 
 
+def _read_text(path: FsPath) -> str:
+    """The file's text: a regular file of at most MAX_FILE_BYTES (a FIFO would hang, a
+    device never end)."""
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError("not a regular file")
+    with path.open("rb") as fh:
+        data = fh.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise ValueError(f"larger than {MAX_FILE_BYTES // 1024:,} KiB")
+    return data.decode("utf-8")
+
+
 def parse_scenario(text: str, file: str = "<text>") -> m.Scenario:
     """Validate scenario ``text``; ``file`` names it in errors."""
+    lines = max(text.count("\n") + (not text.endswith("\n")), 1)
     try:
         doc = read_yaml(text)
     except YamlError as exc:
-        raise ScenarioError(file, exc.line, exc.message) from None
+        raise ScenarioError(file, min(max(exc.line, 1), lines), exc.message) from None
     try:
         scenario = _build(doc)
         _check(scenario)
     except _Problem as problem:
         line = doc.key_line(problem.path) if problem.key else doc.line_of(problem.path)
-        raise ScenarioError(file, line, problem.message) from None
+        raise ScenarioError(file, min(max(line, 1), lines), problem.message) from None
+    except (RecursionError, MemoryError):
+        raise ScenarioError(file, 1, "the scenario is nested too deeply") from None
     return scenario
 
 
@@ -83,11 +108,21 @@ def _convert(raw: Any, cls: type[Any], path: Path) -> Any:
     try:
         return m.convert(raw, cls)
     except msgspec.ValidationError as exc:
-        raise _translate(str(exc), path) from None
+        problem = _translate(str(exc), path)
+        if problem.message.startswith("unknown option") and len(problem.path) == len(path) + 1:
+            options = [f.encode_name for f in msgspec.structs.fields(cls)]
+            options = [o for o in options if not o.startswith("__")]
+            problem.message += _suggest(problem.path[-1], options, "options", options)
+        raise problem from None
 
 
 def _translate(message: str, base: Path) -> _Problem:
     path = base
+    at_key = _AT_KEY.search(message)
+    if at_key:  # a key that is not text (``500:``): at the key itself
+        for key, index in _PART.findall(at_key.group("path")):
+            path = (*path, key if key else int(index))
+        return _Problem((*path, _NOT_TEXT), "names must be text: this key is not", key=True)
     at = _AT.search(message)
     if at:
         message = message[: at.start()]
@@ -128,7 +163,9 @@ def _build(doc: YamlDocument) -> m.Scenario:
     top["actors"] = {}
     head = _convert(top, m.Scenario, ())
     if not actors:
-        raise _Problem(("actors",), "a scenario needs at least one actor")
+        where = "actors" in data
+        message = "a scenario needs at least one actor" + ("" if where else " (no 'actors:')")
+        raise _Problem(("actors",), message, key=where)
     return msgspec.structs.replace(
         head, knobs=knobs, resources=resources, actors=actors, tasks=tasks, expect=expectations
     )
@@ -139,6 +176,16 @@ def _expectation(raw: Any, path: Path, doc: YamlDocument) -> m.Expectation:
     if isinstance(raw, dict):
         raw = {**raw, "__line__": doc.line_of(path)}
     return _convert(raw, m.Expectation, path)
+
+
+def _suggest(word: Any, known: Any, what: str = "steps", listed: Any = None) -> str:
+    """A hint for a near miss (" — did you mean 'sleep'?"), else what there is."""
+    close = difflib.get_close_matches(str(word), list(known), n=2, cutoff=0.6)
+    if close:
+        return " — did you mean " + " or ".join(repr(c) for c in close) + "?"
+    if listed is not None:
+        return f" ({what}: {', '.join(listed)})" if listed else f" (it takes no {what})"
+    return " (see the step table in the README: acquire, with, sleep, log, put, get, …)"
 
 
 def _entries(raw: Any, path: Path, build: Any) -> dict[str, Any]:
@@ -162,6 +209,11 @@ def _knob(raw: Any, path: Path) -> m.Knob:
 
 def _resource(raw: Any, path: Path) -> m.Resource:
     raw = {"type": raw} if isinstance(raw, str) else raw
+    if isinstance(raw, dict) and isinstance(raw.get("type"), str):
+        kind = raw["type"]
+        if kind not in m.RESOURCE_OPTIONS:
+            hint = _suggest(kind, m.RESOURCE_OPTIONS, "types", list(m.RESOURCE_OPTIONS))
+            raise _Problem((*path, "type"), f"unknown resource type {kind!r}{hint}")
     if isinstance(raw, dict) and raw.get("type") in m.RESOURCE_OPTIONS:
         kind = raw["type"]
         allowed = m.RESOURCE_OPTIONS[kind]
@@ -199,8 +251,9 @@ def _step(raw: Any, path: Path, doc: YamlDocument) -> m.Step:
     kind = next((k for k in raw if k in m.STEP_TYPES), None)
     if kind is None:
         first = next(iter(raw), "")
-        known = ", ".join(m.STEP_TYPES)
-        raise _Problem((*path, first), f"unknown step {first!r} (steps: {known})", key=True)
+        raise _Problem(
+            (*path, first), f"unknown step {first!r}{_suggest(first, m.STEP_TYPES)}", key=True
+        )
     raw = dict(raw)
     for key in m.NESTED.get(kind, ()):
         if raw.get(key) is not None:
