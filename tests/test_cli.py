@@ -82,7 +82,7 @@ def test_run_rejects_bad_knobs_and_bad_files_with_exit_2(tmp_path) -> None:
     bad.write_text("title: [\n")
     out = tui("run", str(bad))
     assert out.returncode == 2
-    assert out.stderr.startswith(f"{bad}:2: bad YAML")
+    assert out.stderr.startswith(f"{bad}:1: bad YAML")  # the file has one line
 
 
 def test_run_timeout_stops_the_run(tmp_path) -> None:
