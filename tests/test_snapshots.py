@@ -72,7 +72,7 @@ class TestSocketsPanel:
 class TestPoolPanel:
     def test_pool_of_five_second_wave(self, snap_compare) -> None:
         assert snap_compare(
-            replaying("pool_five", upto=52),
+            replaying("pool_five", upto=60),  # 5 tasks done, the second 5 running
             run_before=choose("pool_five"),
             press=["r"],
             terminal_size=(120, 40),

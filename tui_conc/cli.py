@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -32,7 +33,13 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a scenario headless and report")
     run.add_argument("file", type=Path)
     run.add_argument("--set", action="append", default=[], metavar="K=V", help="override a knob")
-    run.add_argument("--timeout", type=float, default=60.0, metavar="S", help="give up after S s")
+    run.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=60.0,
+        metavar="S",
+        help="give up after S seconds (default: 60)",
+    )
     run.add_argument("--json", action="store_true", help="print the report as one JSON object")
     run.add_argument("--record", type=Path, metavar="TRACE", help="save the event stream")
     run.add_argument(
@@ -41,6 +48,17 @@ def _parser() -> argparse.ArgumentParser:
         help="run on this backend",
     )
     return parser
+
+
+def _seconds(text: str) -> float:
+    """A positive, finite number of seconds (argparse refuses anything else, exit 2)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -122,6 +140,12 @@ def cmd_run(
         print(exc, file=sys.stderr)
         return EXIT_INVALID
     overrides = {name: knobs[name] for name in raw}
+    if record is not None:
+        try:
+            record.open("wb").close()
+        except OSError as exc:
+            print(f"--record: cannot write {record}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_INVALID
     backend = backend or scenario.backend
     if backend not in scenario.supported:
         supported = ", ".join(scenario.supported)
@@ -137,7 +161,7 @@ def cmd_run(
         run.stop()  # a deadlocked or stalled runner is still alive: end it
     snapshot = run.snapshot(log_tail=0)
     results = check(scenario, snapshot, run.log_texts())
-    report = build_report(str(file), snapshot, results)
+    report = build_report(str(file), snapshot, results, run.warnings, run.suspicions)
     print(json.dumps(report, default=str) if as_json else render_text(report))
     failed = not report["passed"] or snapshot.status == sm.ERROR
     return EXIT_FAILED if failed else EXIT_OK

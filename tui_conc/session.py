@@ -7,6 +7,7 @@ here knows about Textual, and no thread here touches a widget.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Sequence
@@ -16,7 +17,7 @@ from typing import IO, Any, Protocol
 
 from tui_conc.engine.client import RunnerProcess
 from tui_conc.engine.wire import codec
-from tui_conc.engine.wire.trace import read_trace
+from tui_conc.engine.wire.trace import load_trace
 from tui_conc.state import analysis
 from tui_conc.state import model as sm
 from tui_conc.state.fold import StateFolder
@@ -143,6 +144,8 @@ class LiveRun(_Judged):
         self._reader: threading.Thread | None = None
         self._status_override: str | None = None
         self.suspicions: list[sm.Suspicion] = []
+        #: What went wrong beside the run (a recording that could not be written).
+        self.warnings: list[str] = []
         self._frozen_at: int | None = None
         self._last_check = 0.0
         self._done = threading.Event()
@@ -175,7 +178,7 @@ class LiveRun(_Judged):
         try:
             for raw, frame in self.runner.frames():
                 if self._record is not None:
-                    self._record.write(raw)
+                    self._write_record(raw)
                 if isinstance(frame, dict):
                     with self._lock:
                         self.folder = StateFolder(frame)
@@ -203,9 +206,7 @@ class LiveRun(_Judged):
         finally:
             code = self.runner.wait()
             with self._lock:
-                if self._record is not None:
-                    self._record.close()
-                    self._record = None
+                self._end_record()
                 self._judge_deadlock()
                 status = self._derive_status()
                 if status not in sm.FINAL_STATUSES:
@@ -219,6 +220,31 @@ class LiveRun(_Judged):
                     self._frozen_at = monotonic_ns()
                 self._version += 1
             self._done.set()
+
+    def _write_record(self, raw: bytes) -> None:
+        """Record a frame; a failed write (a full disk) ends the recording, not the run."""
+        try:
+            self._record.write(raw)  # type: ignore[union-attr]
+        except (OSError, ValueError) as exc:
+            self._record_failed(exc)
+
+    def _record_failed(self, exc: BaseException) -> None:
+        self.warnings.append(
+            f"the recording {self._record_path} is incomplete: "
+            f"{getattr(exc, 'strerror', '') or exc}"
+        )
+        with contextlib.suppress(OSError, ValueError):
+            self._record.close()  # type: ignore[union-attr]
+        self._record = None
+
+    def _end_record(self) -> None:
+        if self._record is None:
+            return
+        try:
+            self._record.close()  # the last buffered frames are written here
+        except (OSError, ValueError) as exc:
+            self._record_failed(exc)
+        self._record = None
 
     def _judge_deadlock(self) -> None:
         self._last_check = time.monotonic()
@@ -333,10 +359,13 @@ class ReplayRun(_Judged):
     """
 
     def __init__(self, trace: str | Path, upto: int | None = None) -> None:
-        header, events = read_trace(trace)
-        self.folder: StateFolder | None = StateFolder(header)
+        loaded = load_trace(trace)
+        self.folder: StateFolder | None = StateFolder(loaded.header)
         self._status_override: str | None = None
         self.suspicions: list[sm.Suspicion] = []
+        #: What cut the recording short (a damaged or truncated trace), as for a live run.
+        self.warnings: list[str] = [loaded.problem] if loaded.problem else []
+        events = loaded.events
         self.feed(events if upto is None else events[:upto])
 
     def feed(self, events: Sequence[Sequence[Any]]) -> None:

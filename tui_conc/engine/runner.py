@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
 import json
 import os
 import sys
 from collections import deque
+from pathlib import Path
 from time import monotonic_ns
 from typing import IO, Any
 
@@ -176,6 +178,14 @@ def _private_stream() -> IO[bytes]:
     return os.fdopen(fd, "wb", buffering=0)
 
 
+def scenario_hash(path: str) -> str:
+    """The scenario file's content hash: a recording names exactly what it ran."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
 def _end_of_parent() -> None:
     """The app went away: end every process of the run, this one last."""
     if os.getpgid(0) == os.getpid():  # we lead our own group (as the app starts us)
@@ -250,7 +260,14 @@ def run(
         out.flush()
         return 2
     gc.freeze()  # the run as built (10,000 actors' compiled steps) is never garbage
-    header.update(title=scenario.title, file=path, backend=backend, knobs=knobs, **trun.header())
+    header.update(
+        title=scenario.title,
+        file=path,
+        scenario_sha256=scenario_hash(path),
+        backend=backend,
+        knobs=knobs,
+        **trun.header(),
+    )
     out.write(codec.encode_frame(header))
     out.flush()
     tick = None

@@ -7,6 +7,7 @@ Every problem becomes one :class:`ScenarioError` that prints as
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import stat
 from collections.abc import Mapping
@@ -571,8 +572,11 @@ def resolve_knobs(
         want = type(knob.default)
         if want is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
+        shown = _shown(raw)
         if want is not str and type(value) is not want:
-            raise ScenarioError("--set", 1, f"knob {name!r} wants {want.__name__}, got {raw!r}")
+            raise ScenarioError("--set", 1, f"knob {name!r} wants {want.__name__}, got {shown}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ScenarioError("--set", 1, f"knob {name!r} wants a finite number, got {shown}")
         try:
             _check_knob_range(name, knob, value, ())
         except _Problem as problem:
@@ -582,11 +586,19 @@ def resolve_knobs(
 
 
 def _parse_scalar(text: str) -> Any:
+    """A knob value typed as YAML would type it; anything odd stays the text it is."""
+    if len(text) > 1_000:
+        return text
     try:
         value = yaml.safe_load(text)
-    except yaml.YAMLError:
+    except Exception:  # a tag YAML cannot build (!!int x), a number past Python's limit
         return text
     return value if isinstance(value, bool | int | float | str) else text
+
+
+def _shown(raw: Any) -> str:
+    text = repr(raw)
+    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 def parse_assignments(items: list[str]) -> dict[str, str]:

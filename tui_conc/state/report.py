@@ -12,6 +12,8 @@ def build_report(
     file: str,
     snapshot: sm.Snapshot,
     expectations: list[ExpectationResult],
+    warnings: list[str] | None = None,
+    suspicions: list[sm.Suspicion] | None = None,
 ) -> dict[str, Any]:
     """The report: outcome, cycle, resources, variables, duration_s, expectations, …"""
     resources: dict[str, dict[str, Any]] = {}
@@ -86,6 +88,19 @@ def build_report(
         "knobs": snapshot.knobs,
         "events": snapshot.events_folded,
         "error": snapshot.error,
+        "warnings": list(warnings or []),
+        # deadlocks that were only likely: shown during the run, never a verdict
+        "suspected": [
+            {
+                "at_s": round(s.at_s, 3),
+                "cycle": [
+                    {"actor": e.actor, "holds": list(e.holds), "waits_for": e.waits_for}
+                    for e in s.cycle
+                ],
+                "could_break": list(s.could_break),
+            }
+            for s in (suspicions or [])
+        ],
         "expectations": [
             {
                 "text": r.text,
@@ -118,6 +133,14 @@ def render_text(report: dict[str, Any]) -> str:
     ]
     if report["error"]:
         lines.append(f"error: {report['error']}")
+    for warning in report.get("warnings", []):
+        lines.append(f"warning: {warning}")
+    for s in report.get("suspected", []):
+        cycle = "; ".join(f"{e['actor']} waits for {e['waits_for']}" for e in s["cycle"])
+        breakers = ", ".join(s["could_break"]) or "nobody"
+        lines.append(
+            f"suspected deadlock at {s['at_s']:.2f}s: {cycle} (could break it: {breakers})"
+        )
     if report["cycle"]:
         lines.append("deadlock cycle:")
         for edge in report["cycle"]:

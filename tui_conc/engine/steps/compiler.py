@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from tui_conc.engine.steps.context import ActorRuntime, RunContext
 
 
+#: A log line longer than this is cut (its length is said).
+MAX_LOG_CHARS = 4_000
 #: The option of each step that names the resource it acts on (``fork[i]`` allowed).
 _TARGETS = {
     "acquire": "acquire",
@@ -330,7 +332,14 @@ class Compiler(IoSteps, ProcessSteps):
 
     def _log(self, s: m.Log, sid: int) -> Block:
         tpl, emit, a = template(s.log), self.emit, self.a
-        return lambda f: emit((ev.LOG, a, -1, monotonic_ns(), tpl(f)))
+
+        def log(f: Frame) -> None:
+            text = tpl(f)
+            if len(text) > MAX_LOG_CHARS:  # a log line is a line, not a file
+                text = f"{text[:MAX_LOG_CHARS]}… (+{len(text) - MAX_LOG_CHARS:,} characters)"
+            emit((ev.LOG, a, -1, monotonic_ns(), text))
+
+        return log
 
     def _let(self, s: m.Let, sid: int) -> Block:
         pairs = [(k, expr(v)) for k, v in s.let.items()]
