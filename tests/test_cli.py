@@ -104,3 +104,63 @@ def test_run_on_gevent_reports_the_backend() -> None:
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
     assert report["outcome"] == "finished"
+
+
+def test_bad_command_line_values_are_one_line_and_exit_2(tmp_path) -> None:
+    race = str(SCENARIOS / "race_counter.yaml")
+    for args, words in [
+        (("--set", "workers=!!int x"), "knob 'workers' wants int"),
+        (("--set", "pause=.nan"), "knob 'pause' wants a finite number"),
+        (("--set", "pause=-.inf"), "knob 'pause' wants a finite number"),
+        (("--set", "workers=" + "9" * 5000), "knob 'workers' wants int"),
+        (("--timeout", "nan"), "must be a positive number of seconds"),
+        (("--timeout", "-1"), "must be a positive number of seconds"),
+        (("--memory", "0"), "must be a positive number"),
+        (("--record", str(tmp_path / "no" / "such" / "dir.trace")), "--record: cannot write"),
+    ]:
+        out = tui("run", race, *args)
+        assert out.returncode == 2, (args, out.stderr)
+        assert words in out.stderr and "Traceback" not in out.stderr, (args, out.stderr)
+        assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+
+
+def test_check_refuses_what_is_not_a_regular_file(tmp_path) -> None:
+    import os
+
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    for path in (fifo, "/dev/zero", tmp_path / "missing.yaml"):
+        out = tui("check", str(path), timeout=20)
+        assert out.returncode == 2 and "Traceback" not in out.stderr
+        assert out.stderr.strip().startswith(f"{path}:1: cannot read the file")
+
+
+def test_values_the_stream_cannot_carry_travel_anyway(tmp_path) -> None:
+    path = tmp_path / "wire.yaml"
+    path.write_text(
+        "title: wire\nchapter: c\nresources:\n  v: {type: variable, value: 0}\n  l: listener\n"
+        "actors:\n  a:\n    steps:\n      - {write: v, value: 2**64 + 1}\n"
+        "      - {log: 'big {v}'}\n      - {log: \"{'x' * 10000}\"}\n"
+        "      - {write: v, value: l}\n"
+        "expect:\n  - log_count('18446744073709551617') == 1\n"
+    )
+    out = tui("run", str(path), "--json")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["outcome"] == "finished" and report["error"] is None
+    assert report["expectations"][0]["passed"]  # the big number arrived exact
+    assert report["variables"]["v"] == "l"  # the listener, as its repr (its name)
+
+
+def test_a_run_past_its_memory_cap_is_stopped_with_a_verdict(tmp_path) -> None:
+    path = tmp_path / "grow.yaml"
+    path.write_text(
+        "title: grow\nchapter: c\nresources:\n  q: queue\nactors:\n  a:\n    steps:\n"
+        "      - while: true\n        do:\n          - {put: q, item: \"'x' * 10000 + str(i)\"}\n"
+        "          - {let: {i: i + 1}}\n"
+    )
+    out = tui("run", str(path), "--memory", "120", "--json", timeout=90)
+    report = json.loads(out.stdout)
+    assert report["outcome"] == "error"
+    assert "over its cap of 120 MB" in report["error"]
+    assert out.returncode == 1

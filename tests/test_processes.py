@@ -308,6 +308,51 @@ def test_a_pool_worker_killed_mid_task_loses_its_task_and_the_join_stalls(tmp_pa
     assert snapshot.status == sm.STALL
 
 
+LONG = """
+title: a long process run
+chapter: Test
+backend: process
+resources:
+  d: dict
+  pool: {type: pool, workers: 2}
+tasks:
+  work:
+    steps: [{sleep: 30}]
+actors:
+  main:
+    runs_in: main
+    steps:
+      - {submit: pool, task: work}
+      - {update: d, key: "'a'", value: 1}
+      - start: child
+      - sleep: 30
+  child:
+    autostart: false
+    steps: [{sleep: 30}]
+"""
+
+
+def test_every_process_of_a_run_dies_with_its_runner_however_it_is_killed(tmp_path: Path) -> None:
+    """SIGKILL to the runner alone (not its group): its children, pool workers, the
+    Manager's server and the resource tracker must not outlive it."""
+    path = tmp_path / "long.yaml"
+    path.write_text(LONG)
+    run = LiveRun(path, backend="process").start()
+    try:
+        assert wait_for(run, lambda s: any(a.name == "child" and a.pid for a in s.actors))
+        group = run.runner.pid
+        assert len(in_group(group)) >= 5  # runner, Manager, tracker, 2 workers, child
+        os.kill(group, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while in_group(group) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert in_group(group) == [], [
+            open(f"/proc/{p}/cmdline").read().replace("\0", " ")[:80] for p in in_group(group)
+        ]
+    finally:
+        run.stop()
+
+
 # ---------------------------------------------------------------- merging
 
 

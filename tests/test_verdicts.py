@@ -316,3 +316,71 @@ def test_a_run_whose_actors_have_not_started_yet_is_not_a_stall() -> None:
     f = StateFolder(header)
     f.fold([(ev.ACTOR_START, 1, -1, 0, 9)])
     assert not analysis.judge(f, 5 * S).stalled
+
+
+def _alone(resource: dict, how: str, before: list) -> StateFolder:
+    """One actor waiting (no timeout) on ``resource`` after ``before``; nobody can wake it."""
+    header = {
+        "t0": 0,
+        "actors": [{"name": "a", "group": "a"}, {"name": "b", "group": "b"}],
+        "resources": [{"name": "r", **resource}],
+        "effects": {"a": [], "b": []},
+        "autostart": {"a": True, "b": True},
+        "starters": {"a": [], "b": []},
+    }
+    f = StateFolder(header)
+    f.fold([(ev.ACTOR_START, 0, -1, 0, 1), (ev.ACTOR_START, 1, -1, 0, 2), *before])
+    f.fold([(ev.ACTOR_DONE, 1, -1, 0), (ev.WAIT, 0, 0, 0, 0, how, None)])
+    return f
+
+
+@pytest.mark.parametrize(
+    ("resource", "how", "there", "absent"),
+    [
+        ({"type": "lock"}, "acquire", [], [(ev.ACQUIRED, 1, 0)]),
+        ({"type": "rlock"}, "acquire", [(ev.ACQUIRED, 0, 0)], [(ev.ACQUIRED, 1, 0)]),
+        ({"type": "semaphore", "value": 1}, "acquire", [], [(ev.ACQUIRED, 1, 0)]),
+        (
+            {"type": "semaphore", "value": 3},
+            "acquire",
+            [(ev.ACQUIRED, 1, 0)] * 2,
+            [(ev.ACQUIRED, 1, 0)] * 3,
+        ),
+        ({"type": "queue", "maxsize": 0}, "get", [(ev.PUT, 1, 0)], []),
+        ({"type": "queue", "maxsize": 1}, "put", [], [(ev.PUT, 1, 0)]),
+        (
+            {"type": "queue", "maxsize": 0},
+            "qjoin",
+            [(ev.PUT, 1, 0), (ev.TASK_DONE, 1, 0)],
+            [(ev.PUT, 1, 0)],
+        ),
+        ({"type": "event"}, "event", [(ev.SET, 1, 0, 0)], [(ev.SET, 1, 0, 0), (ev.CLEAR, 1, 0, 0)]),
+        ({"type": "barrier", "parties": 1}, "barrier", [], None),
+        ({"type": "pipe"}, "pipe", [(ev.PUT, 1, 0)], []),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_a_waiter_whose_resource_is_there_is_about_to_wake(resource, how, there, absent) -> None:
+    """The fold may see a wait a moment before the wake it already has coming: what it
+    waits for is there (a free lock, a permit, an item, room…), so it is not stuck,
+    even with nobody left to give it anything. Once it is not there, it is."""
+    assert not analysis.judge(_alone(resource, how, there), 5 * S).stalled
+    if absent is not None:
+        assert analysis.judge(_alone(resource, how, absent), 5 * S).stalled
+
+
+def test_a_condition_waiter_is_woken_by_a_notify_in_arrival_order() -> None:
+    header = {
+        "t0": 0,
+        "actors": [{"name": n, "group": n} for n in ("a", "b", "c")],
+        "resources": [{"name": "c", "type": "condition"}],
+        "effects": {"a": [], "b": [], "c": []},
+    }
+    f = StateFolder(header)
+    f.fold([(ev.ACTOR_START, i, -1, 0, i) for i in range(3)])
+    f.fold([(ev.WAIT, 0, 0, 0, 0, "cond", None), (ev.WAIT, 1, 0, 0, 0, "cond", None)])
+    f.fold([(ev.NOTIFY, 2, 0, 0, 1), (ev.ACTOR_DONE, 2, -1, 0)])
+    assert f.notified == {0}  # the longest waiter
+    assert analysis.stuck_actors(f)[0] == {1}
+    f.fold([(ev.NOTIFY, 2, 0, 0, -1)])  # notify_all
+    assert f.notified == {0, 1}

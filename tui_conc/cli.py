@@ -7,14 +7,22 @@ import json
 import math
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from tui_conc.scenario.model import BACKENDS
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors on one line (and where to read more), exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_INVALID, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="tui-conc",
         description="A terminal playground for Python concurrency. "
         "With no command, opens the app on the scenarios.",
@@ -25,7 +33,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="a folder of scenario files (default: shipped)",
     )
-    sub = parser.add_subparsers(dest="command")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     lst = sub.add_parser("list", help="list the scenarios with chapter, title, backend, validity")
     lst.add_argument("--scenarios", type=Path, metavar="DIR", dest="scenarios_sub")
     chk = sub.add_parser("check", help="validate scenario files (exit 2 if any is invalid)")
@@ -39,6 +47,13 @@ def _parser() -> argparse.ArgumentParser:
         default=60.0,
         metavar="S",
         help="give up after S seconds (default: 60)",
+    )
+    run.add_argument(
+        "--memory",
+        type=_megabytes,
+        default=1024,
+        metavar="MB",
+        help="stop the run if it uses more memory than this (default: 1024)",
     )
     run.add_argument("--json", action="store_true", help="print the report as one JSON object")
     run.add_argument("--record", type=Path, metavar="TRACE", help="save the event stream")
@@ -61,6 +76,11 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _megabytes(text: str) -> float:
+    value = _seconds(text)  # the same rule: a positive, finite number
+    return value
+
+
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     if args.command == "list":
@@ -68,7 +88,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "check":
         sys.exit(cmd_check(args.files))
     if args.command == "run":
-        sys.exit(cmd_run(args.file, args.set, args.timeout, args.json, args.record, args.backend))
+        sys.exit(
+            cmd_run(
+                args.file, args.set, args.timeout, args.json, args.record, args.backend, args.memory
+            )
+        )
     from tui_conc.ui.app import make_app
 
     make_app(args.scenarios).run()
@@ -125,6 +149,7 @@ def cmd_run(
     as_json: bool,
     record: Path | None,
     backend: str | None = None,
+    memory_mb: float = 1024,
 ) -> int:
     from tui_conc.scenario import ScenarioError, load_scenario, parse_assignments, resolve_knobs
     from tui_conc.session import LiveRun
@@ -151,7 +176,7 @@ def cmd_run(
         supported = ", ".join(scenario.supported)
         print(f"--backend: {file} runs on {supported}, not {backend}", file=sys.stderr)
         return EXIT_INVALID
-    run = LiveRun(file, overrides, record=record, backend=backend).start()
+    run = LiveRun(file, overrides, record=record, backend=backend, memory_mb=memory_mb).start()
     try:
         if not run.wait(timeout):
             run.stop(sm.TIMEOUT)

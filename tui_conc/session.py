@@ -16,6 +16,7 @@ from time import monotonic_ns
 from typing import IO, Any, Protocol
 
 from tui_conc.engine.client import RunnerProcess
+from tui_conc.engine.memory import DEFAULT_MB
 from tui_conc.engine.wire import codec
 from tui_conc.engine.wire.trace import load_trace
 from tui_conc.state import analysis
@@ -135,8 +136,9 @@ class LiveRun(_Judged):
         overrides: dict[str, Any] | None = None,
         record: str | Path | None = None,
         backend: str = "thread",
+        memory_mb: float = DEFAULT_MB,
     ) -> None:
-        self.runner = RunnerProcess(scenario, overrides, backend)
+        self.runner = RunnerProcess(scenario, overrides, backend, memory_mb)
         self.folder: StateFolder | None = None
         self._lock = threading.Lock()
         self._record_path = record

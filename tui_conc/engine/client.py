@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from tui_conc.engine.memory import DEFAULT_MB
 from tui_conc.engine.wire import codec
 from tui_conc.engine.wire.merge import StreamMerger, merged
 
@@ -34,10 +35,12 @@ class RunnerProcess:
         scenario: str | Path,
         overrides: dict[str, Any] | None = None,
         backend: str = "thread",
+        memory_mb: float = DEFAULT_MB,
     ) -> None:
         self.scenario = str(scenario)
         self.overrides = dict(overrides or {})
         self.backend = backend
+        self.memory_mb = memory_mb
         self.proc: subprocess.Popen[bytes] | None = None
         self._stderr: IO[bytes] | None = None
         #: Merges the process backend's sources; asked whether its output is a consistent cut.
@@ -54,6 +57,8 @@ class RunnerProcess:
             self.backend,
             "--set-json",
             json.dumps(self.overrides),
+            "--memory-mb",
+            str(self.memory_mb),
             "--control",
         ]
         self.proc = subprocess.Popen(

@@ -24,6 +24,7 @@ from time import monotonic_ns
 from typing import IO, Any
 
 from tui_conc.engine import native
+from tui_conc.engine.memory import DEFAULT_MB, MemoryWatch
 from tui_conc.engine.wire import codec
 from tui_conc.engine.wire import events as ev
 
@@ -219,6 +220,7 @@ def run(
     out: IO[bytes],
     control: bool = False,
     backend: str = "thread",
+    memory_mb: float = DEFAULT_MB,
 ) -> int:
     """Run the scenario at ``path``; returns the process exit status."""
     from tui_conc.engine.backends.thread import ThreadRun
@@ -280,6 +282,13 @@ def run(
     flusher.start()
     if control:
         native.start_thread(lambda: _control_loop(trun.control, sink.append))
+
+    def too_big(message: str) -> None:
+        sink.append((ev.ERROR, -1, -1, monotonic_ns(), message))
+        flusher.flush()
+        _end_of_parent()
+
+    MemoryWatch(memory_mb, too_big).start()
     try:
         trun.start()
         trun.wait_until_done()
@@ -304,10 +313,16 @@ def main(argv: list[str] | None = None, backend: str = "thread") -> None:
     parser.add_argument("--set-json", default="{}", help="knob overrides as a JSON object")
     parser.add_argument("--control", action="store_true", help="obey stdin; exit when it closes")
     parser.add_argument("--backend", default=backend, help="the backend name for the header")
+    parser.add_argument("--memory-mb", type=float, default=DEFAULT_MB, help="the memory cap")
     args = parser.parse_args(argv)
     out = _private_stream()
     status = run(
-        args.file, json.loads(args.set_json), out, control=args.control, backend=args.backend
+        args.file,
+        json.loads(args.set_json),
+        out,
+        control=args.control,
+        backend=args.backend,
+        memory_mb=args.memory_mb,
     )
     out.flush()
     os._exit(status)  # daemon actors end here, as Python's own exit would end them

@@ -43,6 +43,19 @@ def exit_reason(code: int) -> str:
     return f"exit code {code}"
 
 
+def die_with_parent(parent: int) -> None:
+    """In a helper process (the Manager's server): exit when ``parent`` is gone, however
+    it went (a SIGKILL from outside leaves no one to stop it otherwise)."""
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
 class TaskFailed(Exception):
     """A pool task raised: what the parent's AsyncResult holds (always picklable)."""
 

@@ -10,14 +10,22 @@ source 0 (see :mod:`tui_conc.engine.merge`).
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass
+from multiprocessing.managers import SyncManager
 from time import monotonic_ns
 from typing import Any
 
 from tui_conc.engine import native
-from tui_conc.engine.backends.child import FAILED_EXIT, ChildSpec, child_main, exit_reason
+from tui_conc.engine.backends.child import (
+    FAILED_EXIT,
+    ChildSpec,
+    child_main,
+    die_with_parent,
+    exit_reason,
+)
 from tui_conc.engine.backends.pool import PoolResource
 from tui_conc.engine.backends.shared_resources import CTX, SharedControl, make_raws, wrap_resources
 from tui_conc.engine.backends.thread import ThreadRun
@@ -64,8 +72,9 @@ class ProcessRun(ThreadRun):
             pool.start(self._spec(), lanes)
 
     def _manager_once(self) -> Any:
-        if self._manager is None:
-            self._manager = CTX.Manager()  # a server process; the proxies talk to it
+        if self._manager is None:  # a server process; the proxies talk to it
+            self._manager = SyncManager(ctx=CTX)
+            self._manager.start(die_with_parent, (os.getpid(),))
         return self._manager
 
     def _build_resources(self, env: dict[str, Any]) -> None:
