@@ -188,8 +188,10 @@ def cmd_run(
     results = check(scenario, snapshot, run.log_texts())
     report = build_report(str(file), snapshot, results, run.warnings, run.suspicions)
     print(json.dumps(report, default=str) if as_json else render_text(report))
+    # an actor that failed is a failed run, unless the lesson expects failures
+    expects_failures = any("failed" in str(e.that) for e in scenario.expect)
     failed = not report["passed"] or snapshot.status == sm.ERROR
-    return EXIT_FAILED if failed else EXIT_OK
+    return EXIT_FAILED if failed or (report["failures"] and not expects_failures) else EXIT_OK
 
 
 if __name__ == "__main__":

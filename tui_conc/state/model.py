@@ -294,4 +294,8 @@ class Snapshot:
     @property
     def deadlock_text(self) -> str:
         """The jstack-style sentence naming the cycle ("" when there is none)."""
-        return "; ".join(edge.sentence() for edge in self.cycle)
+        return self.deadlock_text_of(self.cycle)
+
+    @staticmethod
+    def deadlock_text_of(cycle: tuple[CycleEdge, ...]) -> str:
+        return "; ".join(edge.sentence() for edge in cycle)

@@ -16,6 +16,7 @@ class Banner(Static):
     Banner.-stall { display: block; background: $warning; color: $text; text-style: bold; }
     Banner.-error { display: block; background: $error-darken-2; color: $text; }
     Banner.-hub { display: block; background: $warning-darken-2; color: $text; }
+    Banner.-suspect { display: block; background: $warning-darken-3; color: $text; }
     """
 
     _shown = ""
@@ -38,6 +39,13 @@ class Banner(Static):
             elif snapshot.error:
                 kind = "error"
                 message = f"ERROR: {snapshot.error}"
+            elif snapshot.suspect:
+                kind = "suspect"
+                breakers = " or ".join(snapshot.could_break) or "someone else"
+                message = (
+                    f"LIKELY DEADLOCK (not certain): {snapshot.deadlock_text_of(snapshot.suspect)}"
+                    f" — unless {breakers} releases it; the run goes on."
+                )
             elif snapshot.hub is not None and snapshot.hub.blocked:
                 kind = "hub"
                 worst = max(snapshot.hub.blocked, key=lambda b: b[1])
@@ -45,7 +53,7 @@ class Banner(Static):
                     f"HUB BLOCKED: {worst[0]} kept gevent's hub for {worst[1]:.0f} ms without "
                     f"yielding ({len(snapshot.hub.blocked)} warnings); nobody else could run."
                 )
-        for name in ("deadlock", "stall", "error", "hub"):
+        for name in ("deadlock", "stall", "error", "hub", "suspect"):
             self.set_class(kind == name, f"-{name}")
         if message != self._shown:  # an update relayouts the screen: only on a change
             self._shown = message
