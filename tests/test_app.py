@@ -9,8 +9,8 @@ from textual.widgets import ContentSwitcher, Static
 
 from tui_conc.scenario import load_catalog
 from tui_conc.ui.app import TuiConcApp, make_app
+from tui_conc.ui.screens.knobs import KnobsScreen
 from tui_conc.ui.widgets.banner import Banner
-from tui_conc.ui.widgets.knobs_screen import KnobsScreen
 
 from .conftest import SCENARIOS, gone
 
@@ -26,6 +26,11 @@ def _open(app: TuiConcApp, stem: str):
     return next(e for e in app.entries if e.path.stem == stem)
 
 
+def _lesson_text(app: TuiConcApp) -> str:
+    """The lesson's text: its prose and code, part by part."""
+    return "\n".join(_plain(part) for part in app.query("#explanation Static").results(Static))
+
+
 def _plain(widget: Static) -> str:
     from rich.console import Console
 
@@ -38,15 +43,15 @@ async def test_arrow_keys_switch_the_lesson() -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         assert app.entry is None
-        assert "Python concurrency" in _plain(app.query_one("#explanation", Static))
+        assert "Python concurrency" in _lesson_text(app)
         await pilot.press("down")
         await pilot.pause()
         first = app.entry
-        assert first is not None and first.title in _plain(app.query_one("#explanation", Static))
+        assert first is not None and first.title in _lesson_text(app)
         await pilot.press("down")
         await pilot.pause()
         assert app.entry is not None and app.entry is not first
-        assert app.entry.title in _plain(app.query_one("#explanation", Static))
+        assert app.entry.title in _lesson_text(app)
         await pilot.press("2")
         assert app.query_one(ContentSwitcher).current == "run"
         assert not app.query_one("#scenarios").display  # narrow: the run view takes the width
@@ -235,14 +240,21 @@ async def test_gevent_runs_in_its_runner_and_never_patches_the_app() -> None:
     assert time.sleep.__module__ == "time" and threading.Lock.__module__ == "_thread"
 
 
-async def test_b_says_when_a_scenario_has_one_backend() -> None:
+async def test_b_is_offered_only_where_a_scenario_has_several_backends() -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         app.open_entry(_open(app, "race_counter"))
+        await pilot.pause()
+        assert app.check_action("backend", ()) is False  # not in the footer
         await pilot.press("b")
         await pilot.pause()
         assert app.backend_for(app.entry) == "thread"
-        assert any("thread only" in str(n.message) for n in app._notifications)
+        app.open_entry(_open(app, "semaphore_pool"))
+        await pilot.pause()
+        assert app.check_action("backend", ()) is True
+        await pilot.press("b")
+        await pilot.pause()
+        assert app.backend_for(app.entry) == "process"
 
 
 async def test_b_runs_the_deadlock_on_processes_and_stop_and_quit_leave_nothing() -> None:

@@ -148,6 +148,7 @@ class LiveRun(_Judged):
         self.suspicions: list[sm.Suspicion] = []
         #: What went wrong beside the run (a recording that could not be written).
         self.warnings: list[str] = []
+        self.stopped = False  #: stopped by the user (x, r, q)
         self._frozen_at: int | None = None
         self._last_check = 0.0
         self._done = threading.Event()
@@ -297,6 +298,8 @@ class LiveRun(_Judged):
     def stop(self, status: str = sm.STOPPED) -> None:
         """Kill the runner (instant, whatever it is doing) and keep the last state."""
         with self._lock:
+            if status == sm.STOPPED and self._derive_status() != sm.FINISHED:
+                self.stopped = True  # by the user: after a verdict, the status says so too
             self._finalize(status)
             self._version += 1
         self.runner.kill()
@@ -350,6 +353,7 @@ class LiveRun(_Judged):
             actor_limit=actor_limit,
             suspect=self._suspect,
             could_break=self._could_break,
+            stopped=self.stopped,
         )
 
 

@@ -290,6 +290,7 @@ def run(
 
     MemoryWatch(memory_mb, too_big).start()
     try:
+        trun.prepare()
         trun.start()
         trun.wait_until_done()
         trun.cut_off_daemons()

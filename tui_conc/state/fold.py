@@ -68,6 +68,8 @@ class StateFolder:
         self.autostart: dict[str, bool] = dict(header.get("autostart", {}))
         self.starters: dict[str, list[str]] = dict(header.get("starters", {}))
         self._by_name = {a.name: a.index for a in self.actors}
+        self.actor_names = tuple(a.name for a in self.actors)
+        self.resource_names = tuple(r.name for r in self.resources)
         #: Actors waiting on a condition that a notify has already woken.
         self.notified: set[int] = set()
         #: The backend itself found that nothing can ever run again (gevent's LoopExit).
@@ -80,6 +82,10 @@ class StateFolder:
         self.log_total = 0
         self.count = 0
         self.paused = False
+        #: [start, end] of every pause (end None while paused): paused time does not count
+        self.pauses: list[list[int | None]] = []
+        #: (when, indices): the actors a limited snapshot chose last (see snapshots._shown)
+        self.shown_cache: tuple[int, list[int]] | None = None
         self.ended_at: int | None = None
         self.end_reason: str | None = None
         self.error: str | None = header.get("error")
@@ -106,6 +112,8 @@ class StateFolder:
             ev.LOG: self._log,
             ev.PAUSED: self._pause,
             ev.RESUMED: self._pause,
+            ev.PARKED: self._parked,
+            ev.PROGRESS: self._progress,
             ev.END: self._end,
             ev.ERROR: self._end,
             ev.SOCK_OPEN: self._sock_open,
@@ -252,8 +260,9 @@ class StateFolder:
     def _to(self, actor: Actor, state: str, t: int) -> None:
         self.waiting.discard(actor.index)
         self.notified.discard(actor.index)
+        actor.parked = -1
         if state != actor.state:
-            actor.history.append((t, state))
+            actor.history.append((t, state, None, None))
         actor.state = state
         actor.since = t
         actor.target = None
@@ -301,6 +310,9 @@ class StateFolder:
                 actor.cpu_s = float(e[4])
             else:
                 actor.detail = str(e[4])
+        if state == sm.FAILED:  # said in the log too, where the story is read
+            self.log_total += 1
+            self.log.append((self.log_total, e[3], actor.index, f"✗ failed: {actor.detail}"))
 
     def _wait(self, e: Sequence[Any]) -> None:
         self.now = t = e[3]
@@ -312,8 +324,8 @@ class StateFolder:
             state = sm.WAITING
         else:
             state = sm.BLOCKED
-        if state != actor.state:
-            actor.history.append((t, state))
+        actor.history.append((t, state, e[2], how))
+        actor.parked = -1
         actor.state = state
         actor.since = t
         actor.target = e[2]
@@ -463,6 +475,7 @@ class StateFolder:
         self._to(actor, sm.SLEEPING if e[0] == ev.SLEEP else sm.COMPUTING, e[3])
         actor.step = e[4]
         actor.detail = f"{e[5]:.2f}s" if e[0] == ev.SLEEP else f"{e[5]:,} iterations"
+        actor.work = e[5] if e[0] == ev.COMPUTE else 0
 
     def _run(self, e: Sequence[Any]) -> None:
         self.now = e[3]
@@ -513,8 +526,32 @@ class StateFolder:
         self.log.append((self.log_total, e[3], e[1], e[4]))
 
     def _pause(self, e: Sequence[Any]) -> None:
+        self.now = t = e[3]
+        paused = e[0] == ev.PAUSED
+        if paused and not self.paused:
+            self.pauses.append([t, None])
+        elif not paused and self.paused and self.pauses:
+            self.pauses[-1][1] = t
+            for actor in self.actors:
+                actor.parked = -1
+        self.paused = paused
+
+    def _parked(self, e: Sequence[Any]) -> None:
         self.now = e[3]
-        self.paused = e[0] == ev.PAUSED
+        self.actors[e[1]].parked = e[4]
+
+    def _progress(self, e: Sequence[Any]) -> None:
+        self.now = e[3]
+        actor = self.actors[e[1]]
+        actor.detail = f"{e[4]:,} of {actor.work:,} iterations"
+
+    def active_ns(self, start: int, end: int) -> int:
+        """Nanoseconds from ``start`` to ``end`` that were not spent paused."""
+        span = max(end - start, 0)
+        for begun, ended in self.pauses:
+            stop = end if ended is None else ended
+            span -= max(min(stop, end) - max(begun, start), 0)
+        return max(span, 0)
 
     def _end(self, e: Sequence[Any]) -> None:
         self.now = e[3]
@@ -548,11 +585,12 @@ class StateFolder:
         actor_limit: int | None = None,
         suspect: tuple[sm.CycleEdge, ...] = (),
         could_break: tuple[str, ...] = (),
+        stopped: bool = False,
     ) -> sm.Snapshot:
         """An immutable view; ``now`` (monotonic ns) dates "time in state" and elapsed."""
         snap = take_snapshot(self, status, now, cycle, stalled, log_tail, actor_limit)
-        if suspect:
-            snap = replace(snap, suspect=suspect, could_break=could_break)
+        if suspect or stopped:
+            snap = replace(snap, suspect=suspect, could_break=could_break, stopped=stopped)
         return snap
 
 

@@ -44,33 +44,44 @@ class ActorView:
     since_s: float  #: seconds in this state
     timeout: float | None = None
     detail: str = ""  #: failure message, sleep length, compute size
-    history: tuple[tuple[int, str], ...] = ()  #: (monotonic ns, state) at each change, latest kept
+    #: (monotonic ns, state, target, how) at each change, the latest kept (see Snapshot.story)
+    history: tuple[tuple[int, str, int | None, str | None], ...] = ()
     pid: int | None = None  #: a process actor's pid and its parent's pid
     ppid: int | None = None
     cpu_s: float | None = None  #: CPU seconds used (known once it is done)
     wall_s: float | None = None  #: seconds from its start to its end (or to now)
     started_s: float | None = None  #: run time when it started
+    holds: tuple[tuple[str, int], ...] = ()  #: the locks and permits it holds (name, holds)
+    parked: str = ""  #: paused: the step it waits before ("L12 sleep 0.2")
 
     @property
     def label(self) -> str:
         """ "blocked on mutexB", "sleeping", "done"…"""
-        if self.state == BLOCKED:
-            verb = {"put": "put to", "get": "get from"}.get(self.how or "", "on")
-            return f"blocked {verb} {self.target}" if verb != "on" else f"blocked on {self.target}"
-        if self.state == IN_IO:
-            return f"in IO on {self.target}" + (f" ({self.how})" if self.how != "select" else "")
-        if self.state == WAITING:
-            hows = {
-                "join": "join",
-                "qjoin": "join",
-                "cond": "notify",
-                "switch": "switched out",
-                "pipe": "recv",
-                "pool": "its tasks",
-            }
-            what = hows.get(self.how or "")
-            return f"waiting on {self.target}" + (f" ({what})" if what else "")
-        return self.state
+        return label_of(self.state, self.target, self.how)
+
+
+_WAIT_WHAT = {
+    "join": "join",
+    "qjoin": "join",
+    "cond": "notify",
+    "switch": "switched out",
+    "pipe": "recv",
+    "pool": "its tasks",
+    "barrier": "the others",
+}
+
+
+def label_of(state: str, target: str | None, how: str | None) -> str:
+    """What an actor in ``state`` does, in words: "blocked on mutexB", "sleeping"…"""
+    if state == BLOCKED:
+        verb = {"put": "put to", "get": "get from"}.get(how or "", "on")
+        return f"blocked {verb} {target}"
+    if state == IN_IO:
+        return f"in IO on {target}" + (f" ({how})" if how != "select" else "")
+    if state == WAITING:
+        what = _WAIT_WHAT.get(how or "")
+        return f"waiting on {target}" + (f" ({what})" if what else "")
+    return state
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,9 +298,30 @@ class Snapshot:
     hub: HubView | None = None
     actor_total: int = 0  #: every actor of the run (``actors`` may hold only the first ones)
     actor_states: tuple[tuple[str, int], ...] = ()  #: how many actors are in each state
+    stopped: bool = False  #: stopped with x (after its verdict, if it had one)
+    resource_names: tuple[str, ...] = ()  #: by index (history entries name them so)
+    actor_names: tuple[str, ...] = ()
     #: A likely deadlock: a cycle of waits that others could still break (not a verdict).
     suspect: tuple[CycleEdge, ...] = ()
     could_break: tuple[str, ...] = ()  #: who could still break the suspected cycle
+
+    def story(self, actor: ActorView) -> list[tuple[float, str]]:
+        """An actor's kept history as (run seconds, "blocked on mutexA"), oldest first."""
+        out = []
+        for t, state, target, how in actor.history:
+            name: str | None = None
+            if target is not None:
+                if how in ("join", "switch"):
+                    name = self.actor_names[target] if 0 <= target < len(self.actor_names) else None
+                elif how in ("accept", "recv", "fetch"):
+                    sock = next((s for s in self.sockets if s.id == target), None)
+                    name = sock.label if sock else f"socket {target}"
+                elif how == "select":
+                    name = "select.select" if target < 0 else self.resource_names[target]
+                elif 0 <= target < len(self.resource_names):
+                    name = self.resource_names[target]
+            out.append(((t - self.t0) / 1e9, label_of(state, name, how)))
+        return out
 
     @property
     def deadlock_text(self) -> str:

@@ -65,6 +65,7 @@ class Actor:
         "index",
         "name",
         "native_id",
+        "parked",
         "pid",
         "ppid",
         "since",
@@ -74,6 +75,7 @@ class Actor:
         "step",
         "target",
         "timeout",
+        "work",
     )
 
     def __init__(self, index: int, info: dict[str, Any], t0: int) -> None:
@@ -95,7 +97,10 @@ class Actor:
         self.since = t0
         self.step = -1
         self.detail = ""
-        self.history: deque[tuple[int, str]] = deque(maxlen=STATES_KEEP)
+        self.parked = -1  #: paused before this step (-1: not parked)
+        self.work = 0  #: a compute step's size (its progress is told against it)
+        #: (monotonic ns, state, target index, how) at each change, the latest kept
+        self.history: deque[tuple[int, str, int | None, str | None]] = deque(maxlen=STATES_KEEP)
 
 
 class Resource:

@@ -9,12 +9,16 @@ from typing import TYPE_CHECKING
 
 from tui_conc.engine.wire import events as ev
 from tui_conc.state import model as sm
-from tui_conc.state.records import Actor
+from tui_conc.state.records import HISTORY_KEEP, Actor, Resource
 
 if TYPE_CHECKING:
     from tui_conc.state.fold import StateFolder
 
+#: One depth sample per this much run time (as the fold keeps them).
+HISTORY_BUCKET_NS = 100_000_000
+
 _IO_HOWS = ev.IO_HOWS
+_LOCKLIKE = frozenset({"lock", "rlock", "semaphore", "bounded_semaphore", "condition"})
 _STATE = attrgetter("state")
 
 
@@ -76,7 +80,7 @@ def take_snapshot(
                     blocked_put=tuple(by_how["put"]),
                     blocked_get=tuple(by_how["get"]),
                     joiners=tuple(by_how["qjoin"]),
-                    history=tuple(r.history),
+                    history=_history_to(folder, r, now),
                     values=tuple(r.got_values),
                 )
             )
@@ -128,14 +132,16 @@ def take_snapshot(
         t0=folder.t0,
         now=now if folder.ended_at is None else folder.ended_at,
         status=status,
-        elapsed_s=max(end - folder.t0, 0) / 1e9,
-        actors=_actor_views(folder, now, actor_limit),
+        elapsed_s=folder.active_ns(folder.t0, end) / 1e9,
+        actors=_actor_views(folder, now, actor_limit, {e.actor for e in cycle}),
         actor_total=len(folder.actors),
         actor_states=_state_counts(folder),
         locks=tuple(locks),
         queues=tuple(queues),
         events=tuple(events),
         barriers=tuple(barriers),
+        resource_names=folder.resource_names,
+        actor_names=folder.actor_names,
         variables=tuple(variables),
         sockets=sockets,
         selects=selects,
@@ -161,15 +167,14 @@ def _state_counts(folder: StateFolder) -> tuple[tuple[str, int], ...]:
 
 
 def _actor_views(
-    folder: StateFolder, now: int, limit: int | None = None
+    folder: StateFolder, now: int, limit: int | None = None, cycle: set[str] | None = None
 ) -> tuple[sm.ActorView, ...]:
     out = []
-    for a in _shown(folder, limit):
+    holding = _holding(folder)
+    active = folder.active_ns
+    for a in _shown(folder, limit, cycle or set()):
         target = _target_name(folder, a)
-        step = ""
-        if 0 <= a.step < len(folder.steps):
-            line, text = folder.steps[a.step]
-            step = f"L{line} {text}"
+        step = _step_text(folder, a.step)
         out.append(
             sm.ActorView(
                 index=a.index,
@@ -181,45 +186,124 @@ def _actor_views(
                 target=target,
                 how=a.how,
                 step=step,
-                since_s=max(now - a.since, 0) / 1e9,
+                since_s=active(a.since, now) / 1e9,
                 timeout=a.timeout,
                 detail=a.detail,
                 history=tuple(a.history),
                 pid=a.pid,
                 ppid=a.ppid,
                 cpu_s=a.cpu_s,
-                wall_s=None if a.started is None else ((a.ended or now) - a.started) / 1e9,
+                wall_s=None if a.started is None else active(a.started, a.ended or now) / 1e9,
                 started_s=None if a.started is None else (a.started - folder.t0) / 1e9,
+                holds=tuple(holding.get(a.index, ())),
+                parked=_step_text(folder, a.parked),
             )
         )
     return tuple(out)
 
 
-def _shown(folder: StateFolder, limit: int | None) -> list[Actor]:
-    """The first ``limit`` actors, but never without the first of each group
-    (10,000 workers must not hide the one drain greenlet)."""
+#: A limited snapshot chooses its actors again at most this often (ns).
+RECHOOSE_NS = 250_000_000
+#: How interesting each state is (lower first) when a snapshot can show only some.
+_STATE_RANK = {
+    sm.FAILED: 1,
+    sm.BLOCKED: 4,
+    sm.WAITING: 4,
+    sm.RUNNING: 5,
+    sm.SLEEPING: 5,
+    sm.COMPUTING: 5,
+    sm.IN_IO: 5,
+    sm.NEW: 6,
+    sm.KILLED: 7,
+    sm.DONE: 8,
+}
+
+
+def interest(state: str, holds: bool, in_cycle: bool) -> int:
+    """How interesting an actor is now (lower first): a deadlock's members, the
+    failed, holders that wait, holders, waiters, the active, the new, the ended."""
+    if in_cycle:
+        return 0
+    rank = _STATE_RANK.get(state, 5)
+    if holds and rank in (4, 5):
+        return 2 if rank == 4 else 3
+    return rank
+
+
+def _shown(folder: StateFolder, limit: int | None, cycle: set[str]) -> list[Actor]:
+    """Every actor, or for a limited snapshot the ``limit`` most interesting (the
+    first of each group always among them: 10,000 workers must not hide the one
+    drain greenlet), chosen again at most every RECHOOSE_NS, in declared order."""
     actors = folder.actors
     if limit is None or len(actors) <= limit:
         return actors
-    chosen = {a.index: a for a in folder.group_firsts[:limit]}
+    cached = folder.shown_cache
+    if cached is not None and folder.now - cached[0] < RECHOOSE_NS and not cycle:
+        return [actors[i] for i in cached[1]]
+    holding = _holding(folder)
+    buckets: list[list[int]] = [[] for _ in range(9)]
     for a in actors:
-        if len(chosen) >= limit:
-            break
-        chosen.setdefault(a.index, a)
-    return [chosen[i] for i in sorted(chosen)]
+        bucket = buckets[interest(a.state, a.index in holding, a.name in cycle)]
+        if len(bucket) < limit:
+            bucket.append(a.index)
+    chosen = {a.index for a in folder.group_firsts[:limit]}
+    for bucket in buckets:
+        for i in bucket:
+            if len(chosen) >= limit:
+                break
+            chosen.add(i)
+    indices = sorted(chosen)
+    folder.shown_cache = (folder.now, indices)
+    return [actors[i] for i in indices]
+
+
+def _holding(folder: StateFolder) -> dict[int, list[tuple[str, int]]]:
+    """Actor → the lock-likes it holds (name, holds), in resource order."""
+    out: dict[int, list[tuple[str, int]]] = {}
+    for r in folder.resources:
+        if r.holders and r.type in _LOCKLIKE:
+            for a, n in r.holders.items():
+                out.setdefault(a, []).append((r.name, n))
+    return out
+
+
+def _history_to(folder: StateFolder, r: Resource, now: int) -> tuple[int, ...]:
+    """A queue's depth per 100 ms up to ``now`` (buckets with no event repeat the depth),
+    its last sample the depth now."""
+    end = folder.ended_at if folder.ended_at is not None else now
+    bucket = max(end - folder.t0, 0) // HISTORY_BUCKET_NS
+    gap = min(int(bucket - r.history_bucket), HISTORY_KEEP)
+    history = list(r.history)
+    if gap > 0:
+        history.extend([r.depth] * gap)
+    if history:
+        history[-1] = r.depth
+    return tuple(history[-HISTORY_KEEP:])
+
+
+def _step_text(folder: StateFolder, step: int) -> str:
+    if 0 <= step < len(folder.steps):
+        line, text = folder.steps[step]
+        return f"L{line} {text}"
+    return ""
 
 
 def _target_name(folder: StateFolder, a: Actor) -> str | None:
-    if a.target is None:
+    return _name_of(folder, a.target, a.how)
+
+
+def _name_of(folder: StateFolder, target: int | None, how: str | None) -> str | None:
+    """The name of what a wait is on: an actor, a resource, a socket, a selector."""
+    if target is None:
         return None
-    if a.how in ("join", "switch"):
-        return folder.actors[a.target].name
-    if a.how == "select":
-        return "select.select" if a.target < 0 else folder.resources[a.target].name
-    if a.how in _IO_HOWS:
-        sock = folder.sockets.get(a.target)
-        return sock.label if sock else f"socket {a.target}"
-    return folder.resources[a.target].name
+    if how in ("join", "switch"):
+        return folder.actors[target].name
+    if how == "select":
+        return "select.select" if target < 0 else folder.resources[target].name
+    if how in _IO_HOWS:
+        sock = folder.sockets.get(target)
+        return sock.label if sock else f"socket {target}"
+    return folder.resources[target].name
 
 
 def _names(folder: StateFolder, ids: Iterable[int]) -> tuple[str, ...]:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from time import perf_counter, thread_time
+from time import perf_counter
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -23,16 +25,21 @@ from tui_conc.scenario import (
     Entry,
     ScenarioError,
     load_catalog,
+    load_entry,
     resolve_knobs,
     shipped_scenarios_dir,
 )
 from tui_conc.state import model as sm
 from tui_conc.state.expectations import ExpectationResult, check
 from tui_conc.ui.commands import ScenarioCommands
+from tui_conc.ui.pacing import RedrawPacer
+from tui_conc.ui.screens.actor_detail import ActorDetail
+from tui_conc.ui.screens.help import HelpScreen
+from tui_conc.ui.screens.knobs import KnobsScreen
 from tui_conc.ui.widgets.actors_panel import ActorsPanel
 from tui_conc.ui.widgets.banner import Banner
-from tui_conc.ui.widgets.knobs_screen import KnobsScreen
 from tui_conc.ui.widgets.lesson_view import LessonView, prewarm
+from tui_conc.ui.widgets.live_table import LiveTable
 from tui_conc.ui.widgets.locks_panel import LocksPanel
 from tui_conc.ui.widgets.log_panel import LogPanel
 from tui_conc.ui.widgets.pool_panel import PoolPanel
@@ -49,17 +56,10 @@ W = TypeVar("W", bound=Widget)
 
 #: From this width on, the scenario list stays beside the run view.
 WIDE = 120
-#: While no event arrives, every QUIET_EVERY-th tick redraws (the clocks still move).
-QUIET_EVERY = 3
-#: Redrawing (building a frame and painting it) may take at most this share of
-#: the UI thread's time: under a flood of events the frame rate drops instead of
-#: key presses queueing behind redraws, and the reader, which shares the GIL,
-#: keeps the rest (``benchmarks/process_events.py``).
-REDRAW_SHARE = 0.3
-#: ... but the panels never lag more than this, and a change of status shows at once.
-MAX_REDRAW_GAP_S = 0.25
 #: What laying out and painting a whole view takes under load (measured: 30-60 ms).
 VIEW_SWITCH_S = 0.05
+#: Where the screenshot command saves (default: the current folder).
+SCREENSHOTS = "TUI_CONC_SCREENSHOTS"
 
 #: Builds the run for a scenario and its knob overrides (live by default).
 SourceFactory = Callable[[Entry, dict[str, Any], str], "RunSource"]
@@ -77,14 +77,16 @@ class TuiConcApp(App[None]):
 
     | Key | Action |
     | :- | :- |
+    | q | quit |
+    | ? / F1 | help: keys, the state legend, the panels |
     | r | run (or restart) the selected scenario |
     | k | change the knobs for the next run |
     | b | switch the next run's backend (thread / process / gevent) where the scenario allows |
     | x | stop the run (kills its process at once) |
     | space | pause / resume |
     | 1 / 2 | Lesson / Run view |
+    | R | read every scenario file again |
     | escape | back to the scenario list |
-    | q | quit |
     """
 
     CSS_PATH = "app.tcss"
@@ -94,15 +96,18 @@ class TuiConcApp(App[None]):
     #: Narrow (80 columns and up) is the default look; wide terminals get "-wide".
     HORIZONTAL_BREAKPOINTS = [(WIDE, "-wide")]
     BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help"),
+        Binding("f1", "help", "Help", show=False),
         Binding("r", "run", "Run"),
-        Binding("k", "knobs", "Knobs"),
-        Binding("b", "backend", "Backend"),
         Binding("x", "stop", "Stop"),
         Binding("space", "pause", "Pause", priority=True),
-        Binding("1", "tab('lesson')", "Lesson", show=False),
-        Binding("2", "tab('run')", "Run", show=False),
-        Binding("q", "quit", "Quit"),
-        Binding("escape", "focus_list", "Scenarios", show=False),
+        Binding("k", "knobs", "Knobs"),
+        Binding("b", "backend", "Backend"),
+        Binding("1", "tab('lesson')", "Lesson"),
+        Binding("2", "tab('run')", "Run view"),
+        Binding("escape", "focus_list", "Scenarios"),
+        Binding("R", "reload", "Reload", show=False),
     ]
 
     def __init__(
@@ -110,9 +115,11 @@ class TuiConcApp(App[None]):
         entries: list[Entry],
         source_factory: SourceFactory = live_source,
         refresh_interval: float = 1 / 30,
+        folder: Path | None = None,
     ) -> None:
         super().__init__()
         self.entries = entries
+        self.folder = folder
         self.source_factory = source_factory
         self.refresh_interval = refresh_interval
         self.entry: Entry | None = None
@@ -123,13 +130,11 @@ class TuiConcApp(App[None]):
         #: The backend chosen for the next run, per scenario file.
         self.backends: dict[Path, str] = {}
         self.frame_times: deque[float] = deque(maxlen=2000)
+        self.pacer = RedrawPacer()
+        self.latest: sm.Snapshot | None = None  #: the snapshot on screen
         self._shown_version = -1
         self._shown_status = ""
         self._ticker: Timer | None = None
-        self._quiet_ticks = 0
-        self._next_redraw = 0.0  #: perf_counter() before which no redraw starts
-        self._frame_cost = 0.0  #: how long building the last redraw took
-        self._cpu_at_redraw = 0.0  #: the UI thread's CPU time when the last redraw was built
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
@@ -150,6 +155,9 @@ class TuiConcApp(App[None]):
         sys.setswitchinterval(0.001)
         self.set_timer(0.3, self._prewarm)  # once the first frame is out
         self._ticker = self.set_interval(self.refresh_interval, self._tick)
+        self._complain_about_bad_files()
+
+    def _complain_about_bad_files(self) -> None:
         bad = [e for e in self.entries if not e.valid]
         if bad:
             self.notify(
@@ -170,6 +178,39 @@ class TuiConcApp(App[None]):
 
     def _prewarm(self) -> None:
         self.run_worker(prewarm, name="prewarm markdown", thread=True, exit_on_error=False)
+
+    # ------------------------------------------------------------ which keys apply
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Show in the footer only what applies now (and keep space for a knob field)."""
+        if isinstance(self.focused, Input) and action == "pause":
+            return False
+        status = self.source.status if self.source is not None else None
+        live = status in (sm.RUN_RUNNING, sm.PAUSED, sm.STARTING)
+        scenario = self.entry.scenario if self.entry is not None else None
+        if action == "pause":
+            return status in (sm.RUN_RUNNING, sm.PAUSED)
+        if action == "stop":
+            return live or (status in (sm.DEADLOCK, sm.STALL) and not self._stopped())
+        if action == "backend":
+            return scenario is not None and len(scenario.supported) > 1
+        if action == "knobs":
+            return scenario is not None and bool(scenario.knobs)
+        if action == "run":
+            return scenario is not None
+        if action == "tab":
+            return (parameters[0] == "run") == (self._view() == "lesson")
+        if action == "focus_list":
+            return not self._main(ScenarioTree).has_focus or not self._main(ScenarioTree).display
+        return True
+
+    def _stopped(self) -> bool:
+        return bool(getattr(self.source, "stopped", False))
+
+    def _view(self) -> str:
+        with contextlib.suppress(NoMatches):
+            return str(self._main(ContentSwitcher).current)
+        return "lesson"
 
     # ------------------------------------------------------------ choosing
 
@@ -193,6 +234,7 @@ class TuiConcApp(App[None]):
         self.source = None
         self.entry = entry
         self.results = None
+        self.latest = None
         self._main(LessonView).show_entry(entry, self.knob_overrides.get(entry.path, {}))
         if entry.scenario is not None:
             self._main(LessonView).show_backend(entry.scenario.supported, self.backend_for(entry))
@@ -200,6 +242,21 @@ class TuiConcApp(App[None]):
         self._main(StatusBar).show(entry.title, None, None)
         self._main(Banner).show(None)
         self.action_tab("lesson")
+        self.refresh_bindings()
+
+    def _reread(self, entry: Entry) -> Entry:
+        """``entry`` as its file is now (a learner edits it between runs)."""
+        fresh = load_entry(entry.path)
+        if fresh.scenario == entry.scenario and str(fresh.error) == str(entry.error):
+            return entry
+        self.entries = [fresh if e is entry else e for e in self.entries]
+        self._main(ScenarioTree).replace_entry(entry, fresh)
+        self.entry = fresh
+        self._main(LessonView).show_entry(fresh, self.knob_overrides.get(fresh.path, {}))
+        if fresh.scenario is not None:
+            self._main(LessonView).show_backend(fresh.scenario.supported, self.backend_for(fresh))
+        self.notify(f"{fresh.path.name} changed on disk: read again", timeout=3)
+        return fresh
 
     # ------------------------------------------------------------ actions
 
@@ -224,9 +281,9 @@ class TuiConcApp(App[None]):
         cursor = self._main(ScenarioTree).cursor_node
         if cursor is not None and cursor.data is not None and cursor.data is not self.entry:
             self.open_entry(cursor.data)  # keys can arrive before the tree's highlight message
-        entry = self.entry
-        if entry is None:
+        if self.entry is None:
             return
+        entry = self._reread(self.entry)
         if entry.scenario is None:
             self.notify(str(entry.error), title="This scenario does not load", severity="error")
             return
@@ -245,6 +302,7 @@ class TuiConcApp(App[None]):
         self.source = self.source_factory(entry, {name: knobs[name] for name in raw}, backend)
         self.action_tab("run")
         self._tick()
+        self.refresh_bindings()
 
     def action_stop(self) -> None:
         """Stop the run now: its process and every thread in it are killed.
@@ -254,6 +312,7 @@ class TuiConcApp(App[None]):
         if self.source is not None:
             self.source.stop()
             self._tick()
+            self.refresh_bindings()
 
     def action_pause(self) -> None:
         """Pause or resume the run at the actors' next step."""
@@ -264,9 +323,22 @@ class TuiConcApp(App[None]):
         elif self.source.status == sm.RUN_RUNNING:
             self.source.pause()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Space pauses, except while typing a knob value (the Input gets it)."""
-        return not (action == "pause" and isinstance(self.focused, Input))
+    def action_help(self) -> None:
+        """The help overlay: keys, state legend, panels."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def on_live_table_selected(self, message: LiveTable.Selected) -> None:
+        """Enter (or a click) on an Actors row: that actor's details."""
+        if not isinstance(message.table, ActorsPanel) or not message.key.isdigit():
+            return
+        path = self.entry.path if self.entry is not None else None
+        self.push_screen(ActorDetail(int(message.key), self._detail_snapshot, path))
+
+    def _detail_snapshot(self) -> sm.Snapshot | None:
+        if self.source is None:
+            return None
+        return self.source.snapshot(wait=False, actor_limit=None)
 
     def backend_for(self, entry: Entry) -> str:
         """The backend the next run of ``entry`` uses."""
@@ -299,8 +371,24 @@ class TuiConcApp(App[None]):
                 self.knob_overrides[entry.path] = values
                 self._main(LessonView).show_knobs(values)
                 self.action_tab("lesson")
+                changed = ", ".join(f"{k}={v}" for k, v in values.items()) or "the defaults"
+                self.notify(f"Next run: {changed} (press r)", title="Knobs set", timeout=4)
 
         self.push_screen(KnobsScreen(entry.scenario, self.knob_overrides.get(entry.path, {})), keep)
+
+    def action_reload(self) -> None:
+        """Read every scenario file again (new, edited and removed ones)."""
+        folder = self.folder or shipped_scenarios_dir()
+        self.entries = load_catalog(folder)
+        self._main(ScenarioTree).set_entries(self.entries)
+        self._main(LessonView).entries = self.entries
+        if self.entry is not None:
+            same = next((e for e in self.entries if e.path == self.entry.path), None)
+            if same is not None:
+                self.entry = same
+                self._main(LessonView).show_entry(same, self.knob_overrides.get(same.path, {}))
+        self.notify(f"{len(self.entries)} scenarios read again from {folder}", timeout=3)
+        self._complain_about_bad_files()
 
     def action_tab(self, tab: str) -> None:
         """Show the Lesson or the Run view (which takes the whole width on narrow terminals)."""
@@ -308,32 +396,50 @@ class TuiConcApp(App[None]):
             self.source.give_way(VIEW_SWITCH_S)
         self._main(ContentSwitcher).current = tab
         self._main(ViewTabs).active = tab
-        self._fit_list()
+        self._fit_list(self.size.width)
         if tab == "lesson" or self.size.width >= WIDE:
             self._main(ScenarioTree).focus()
         else:
             panels = self._panels()
             if panels:
                 panels[0].focus()
+        self.refresh_bindings()
 
-    def _fit_list(self) -> None:
+    def _fit_list(self, width: int) -> None:
         """On a narrow terminal the run view takes the whole width; 1 or escape bring
         the list back. Set here rather than by a CSS class on the screen: a class
         change restyles every widget, a slow frame under a flood of events."""
-        narrow_run = self._main(ContentSwitcher).current == "run" and self.size.width < WIDE
+        narrow_run = self._main(ContentSwitcher).current == "run" and width < WIDE
         self._main(ScenarioTree).display = not narrow_run
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
         with contextlib.suppress(NoMatches):
-            self._fit_list()
+            self._fit_list(event.size.width)  # the new size (self.size may still be the old)
 
     def on_view_tabs_chosen(self, message: ViewTabs.Chosen) -> None:
         self.action_tab(message.view)
 
     def action_focus_list(self) -> None:
-        if self._main(ContentSwitcher).current == "run" and self.size.width < WIDE:
+        """Back to the scenario list (on a narrow terminal, with the lesson beside it)."""
+        tree = self._main(ScenarioTree)
+        if not tree.display:
             self.action_tab("lesson")
-        self._main(ScenarioTree).focus()
+        tree.display = True
+        tree.focus()
+        self.refresh_bindings()
+
+    def deliver_screenshot(
+        self, filename: str | None = None, path: str | None = None, time_format: str | None = None
+    ) -> str | None:
+        """The screenshot command: saved in $TUI_CONC_SCREENSHOTS or the current folder."""
+        folder = path or os.environ.get(SCREENSHOTS) or os.getcwd()
+        try:
+            saved = self.save_screenshot(filename, folder, time_format)
+        except OSError as exc:
+            self.notify(f"cannot save a screenshot in {folder}: {exc}", severity="error")
+            return None
+        self.notify(f"screenshot saved: {saved}", title="Screenshot", timeout=6)
+        return saved
 
     async def action_quit(self) -> None:
         if self._ticker is not None:
@@ -372,18 +478,13 @@ class TuiConcApp(App[None]):
         started = perf_counter()
         source = self.source
         status_changed = source is not None and source.status != self._shown_status
-        if started < self._next_redraw and not status_changed:
+        if not self.pacer.due(started, status_changed):
             return
         drawn = False
         with contextlib.suppress(NoMatches):  # during teardown widgets go one by one
             drawn = self._render_tick()
         if drawn:
-            self._frame_cost = perf_counter() - started
-            # the UI thread's CPU since the last redraw: painting it, input, building this one
-            cpu = thread_time()
-            spent = cpu - self._cpu_at_redraw if self._cpu_at_redraw else self._frame_cost
-            self._cpu_at_redraw = cpu
-            self._next_redraw = started + min(spent / REDRAW_SHARE, MAX_REDRAW_GAP_S)
+            self.pacer.drawn(started)
 
     def _render_tick(self) -> bool:
         """Show the run's latest snapshot; False when there was nothing new to draw."""
@@ -395,14 +496,13 @@ class TuiConcApp(App[None]):
         unchanged = (version, status) == (self._shown_version, self._shown_status)
         if status in sm.FINAL_STATUSES and unchanged:
             return False  # an ended run does not change: nothing to redraw
-        self._quiet_ticks = self._quiet_ticks + 1 if unchanged else 0
-        if self._quiet_ticks % QUIET_EVERY:
+        if self.pacer.quiet(unchanged):
             return False  # no new events: only the clocks move, and 10 redraws a second show them
-        source.give_way(self._frame_cost)  # the reader holds its fold while the frame is built
+        source.give_way(self.pacer.frame_cost)  # the reader holds its fold while the frame is built
         final = status in sm.FINAL_STATUSES
         # never wait behind the fold while it runs; the panels show at most sm.LIVE_ACTORS actors
         snapshot = source.snapshot(wait=final, actor_limit=sm.LIVE_ACTORS)
-        if status in sm.FINAL_STATUSES and self.results is None and entry.scenario is not None:
+        if final and self.results is None and entry.scenario is not None:
             everyone = source.snapshot(log_tail=0)  # expectations see every actor
             self.results = check(entry.scenario, everyone, source.log_texts())  # type: ignore[attr-defined]
             self._main(LessonView).show_results(self.results)
@@ -411,6 +511,9 @@ class TuiConcApp(App[None]):
             self._main(Banner).show(snapshot)
             for panel in self._panels():
                 panel.show(snapshot)
+        if status != self._shown_status:
+            self.refresh_bindings()  # the keys that apply change with the status
+        self.latest = snapshot
         self._shown_version, self._shown_status = version, status
         self.frame_times.append(perf_counter())
         return True
@@ -421,4 +524,6 @@ def make_app(
     source_factory: SourceFactory = live_source,
 ) -> TuiConcApp:
     """The app as users get it: every scenario in ``folder`` (default: the shipped ones)."""
-    return TuiConcApp(load_catalog(folder or shipped_scenarios_dir()), source_factory)
+    return TuiConcApp(
+        load_catalog(folder or shipped_scenarios_dir()), source_factory, folder=folder
+    )

@@ -63,12 +63,19 @@ class ProcessRun(ThreadRun):
         self.raws: dict[str, Any] = {}
         self.pools: list[PoolResource] = []
         super().__post_init__()
+        self._lanes: list[list[tuple[Any, ...]]] = []
         for pool in self.pools:
             lanes = []
             for k in range(pool.workers):
                 lane = ActorRuntime(len(self.actors), f"{pool.name}-w{k}", pool.name, k, False)
                 self.actors.append(lane)
                 lanes.append((lane.index, lane.name, lane.group, k, False))
+            self._lanes.append(lanes)
+
+    def prepare(self) -> None:
+        """Start every pool's workers and wait for them (the header is out: the app
+        shows them coming up), so start-up is not counted as the first wave."""
+        for pool, lanes in zip(self.pools, self._lanes, strict=True):
             pool.start(self._spec(), lanes)
 
     def _manager_once(self) -> Any:

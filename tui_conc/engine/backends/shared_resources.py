@@ -49,11 +49,13 @@ class SharedControl(Control):
 
     def refresh(self) -> None:
         """Read the shared flag (a child's channel calls this every round)."""
-        self.hold = bool(self.flag.value)
+        value = self.flag.value
+        self.hold = bool(value)
+        self.paused = value == 2
 
     def _update(self) -> None:
         super()._update()
-        self.flag.value = 1 if self.hold else 0
+        self.flag.value = 2 if self.paused else 1 if self.hold else 0
 
     def wait(self) -> None:
         while self.flag.value:

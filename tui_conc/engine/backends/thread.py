@@ -172,6 +172,10 @@ class ThreadRun:
 
     # -- lifecycle
 
+    def prepare(self) -> None:
+        """What must happen before the actors start, once the header is sent (nothing
+        here; the process backend starts its pools' workers)."""
+
     def start(self) -> None:
         """Start every autostart group."""
         for name, group in self.scenario.actors.items():

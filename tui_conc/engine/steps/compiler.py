@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from tui_conc.engine.steps.context import ActorRuntime, RunContext
 
 
+#: A compute step reports its progress every this many iterations (~50 ms).
+COMPUTE_CHUNK = 1_000_000
 #: A log line longer than this is cut (its length is said).
 MAX_LOG_CHARS = 4_000
 #: The option of each step that names the resource it acts on (``fork[i]`` allowed).
@@ -72,7 +74,7 @@ class Compiler(IoSteps, ProcessSteps):
         """A function that runs ``steps`` in order, pausing at step boundaries."""
         fns = [self.step(s) for s in steps]
         ids = [self.run.step_id(s) for s in steps]
-        control = self.control
+        control, park = self.control, self._park
         if not fns:
             return lambda frame: None
         if len(fns) == 1:  # the body of a tight loop, often: no loop of its own
@@ -80,7 +82,7 @@ class Compiler(IoSteps, ProcessSteps):
 
             def run_one(frame: Frame) -> None:
                 if control.hold:
-                    control.wait()
+                    park(only_id)
                 try:
                     only(frame)
                 except (BreakLoop, StepFailed):
@@ -95,7 +97,7 @@ class Compiler(IoSteps, ProcessSteps):
             try:
                 for fn in fns:
                     if control.hold:
-                        control.wait()
+                        park(ids[n])
                     fn(frame)
                     n += 1
             except (BreakLoop, StepFailed):
@@ -104,6 +106,12 @@ class Compiler(IoSteps, ProcessSteps):
                 raise StepFailed(ids[n], exc) from exc
 
         return run_block
+
+    def _park(self, step: int) -> None:
+        """Hold here while the run is paused (saying before which step) or throttled."""
+        if getattr(self.control, "paused", False):
+            self.emit((ev.PARKED, self.a, -1, monotonic_ns(), step))
+        self.control.wait()
 
     def step(self, s: m.Step) -> Block:
         kind = m.STEP_KIND[type(s)]
@@ -306,8 +314,11 @@ class Compiler(IoSteps, ProcessSteps):
             n = int(size(f))
             emit((ev.COMPUTE, a, -1, monotonic_ns(), sid, n))
             x = 0
-            for k in range(n):  # pure-Python work: holds the GIL, as CPU-bound code does
-                x = (x + k * k) % 1_000_003
+            for start in range(0, n, COMPUTE_CHUNK):  # progress now and then
+                if start:
+                    emit((ev.PROGRESS, a, -1, monotonic_ns(), start))
+                for k in range(start, min(start + COMPUTE_CHUNK, n)):
+                    x = (x + k * k) % 1_000_003  # pure Python: holds the GIL, as CPU work does
             emit((ev.RUN, a, -1, monotonic_ns()))
 
         return compute

@@ -17,6 +17,7 @@ class Banner(Static):
     Banner.-error { display: block; background: $error-darken-2; color: $text; }
     Banner.-hub { display: block; background: $warning-darken-2; color: $text; }
     Banner.-suspect { display: block; background: $warning-darken-3; color: $text; }
+    Banner.-failed { display: block; background: $error-darken-1; color: $text; }
     """
 
     _shown = ""
@@ -46,6 +47,12 @@ class Banner(Static):
                     f"LIKELY DEADLOCK (not certain): {snapshot.deadlock_text_of(snapshot.suspect)}"
                     f" — unless {breakers} releases it; the run goes on."
                 )
+            elif failed := [a for a in snapshot.actors if a.state == "failed"]:
+                kind = "failed"
+                first = failed[0]
+                more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+                where = first.detail if first.detail.startswith("line ") else f": {first.detail}"
+                message = f"FAILED: {first.name} failed at {where}{more}".replace("at : ", ": ")
             elif snapshot.hub is not None and snapshot.hub.blocked:
                 kind = "hub"
                 worst = max(snapshot.hub.blocked, key=lambda b: b[1])
@@ -53,7 +60,7 @@ class Banner(Static):
                     f"HUB BLOCKED: {worst[0]} kept gevent's hub for {worst[1]:.0f} ms without "
                     f"yielding ({len(snapshot.hub.blocked)} warnings); nobody else could run."
                 )
-        for name in ("deadlock", "stall", "error", "hub", "suspect"):
+        for name in ("deadlock", "stall", "error", "hub", "suspect", "failed"):
             self.set_class(kind == name, f"-{name}")
         if message != self._shown:  # an update relayouts the screen: only on a change
             self._shown = message

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Static
 
 from tui_conc.scenario import Entry, chapters
 from tui_conc.state.expectations import ExpectationResult
+from tui_conc.ui.widgets.code_block import CodeBlock
 from tui_conc.ui.widgets.styles import OUTCOME_MARKS
 
 WELCOME_KEYS = (
@@ -39,6 +43,26 @@ def prewarm() -> None:
     Syntax("x = 1", "python").highlight("x = 1")
 
 
+_FENCE = re.compile(r"^```(\w*)\n(.*?)^```[ \t]*$", re.S | re.M)
+
+
+def lesson_parts(text: str) -> list[Widget]:
+    """A lesson's markdown as widgets: prose as markdown, each fenced block of code as
+    a :class:`CodeBlock` (never wrapped in the middle of a line)."""
+    parts: list[Widget] = []
+    at = 0
+    for match in _FENCE.finditer(text):
+        prose = text[at : match.start()].strip()
+        if prose:
+            parts.append(Static(markdown(prose), classes="prose"))
+        parts.append(CodeBlock(match.group(2), match.group(1) or "python"))
+        at = match.end()
+    rest = text[at:].strip()
+    if rest:
+        parts.append(Static(markdown(rest), classes="prose"))
+    return parts
+
+
 def welcome(entries: list[Entry]) -> Text:
     """The overview shown before a scenario is picked: chapters and keys."""
     text = Text()
@@ -62,7 +86,8 @@ class LessonView(VerticalScroll):
 
     DEFAULT_CSS = """
     LessonView { scrollbar-gutter: stable; }
-    LessonView > Static { padding: 0 1; }
+    LessonView > Static, LessonView #explanation > Static { padding: 0 1; }
+    LessonView #explanation { height: auto; }
     LessonView #problem { color: $error; padding: 1; display: none; }
     LessonView #knobs, LessonView #expectations, LessonView #backend { padding: 1 1 0 1; }
     """
@@ -73,7 +98,8 @@ class LessonView(VerticalScroll):
         self.entries = entries
 
     def compose(self) -> ComposeResult:
-        yield Static(welcome(self.entries), id="explanation")
+        with Vertical(id="explanation"):
+            yield Static(welcome(self.entries))
         yield Static(id="problem")
         yield Static(id="backend")
         yield Static(id="knobs")
@@ -82,7 +108,7 @@ class LessonView(VerticalScroll):
     def show_welcome(self) -> None:
         """Back to the overview shown before a scenario is picked."""
         self.entry = None
-        self.query_one("#explanation", Static).update(welcome(self.entries))
+        self._explain([Static(welcome(self.entries))])
         self.query_one("#problem", Static).display = False
         self.query_one("#knobs", Static).update("")
         self.query_one("#expectations", Static).update("")
@@ -92,22 +118,25 @@ class LessonView(VerticalScroll):
         """Show ``entry``'s lesson with the knob values the next run will use."""
         self.entry = entry
         self.scroll_home(animate=False)
-        explanation = self.query_one("#explanation", Static)
         problem = self.query_one("#problem", Static)
         sc = entry.scenario
         if sc is None:
-            explanation.update(markdown(f"## {entry.title}\n\nThis file does not load:"))
+            self._explain([Static(markdown(f"## {entry.title}\n\nThis file does not load:"))])
             problem.update(Text(str(entry.error), style="bold"))
             problem.display = True
             self.query_one("#knobs", Static).update("")
             self.show_results(None)
             return
         problem.display = False
-        explanation.update(
-            markdown(f"## {sc.title}\n\n*{sc.chapter} · {sc.backend}*\n\n{sc.explanation}")
-        )
+        lesson = f"## {sc.title}\n\n*{sc.chapter} · {sc.backend}*\n\n{sc.explanation}"
+        self._explain(lesson_parts(lesson))
         self.show_knobs(knobs)
         self.show_results(None)
+
+    def _explain(self, parts: list[Widget]) -> None:
+        box = self.query_one("#explanation", Vertical)
+        box.remove_children()
+        box.mount_all(parts)
 
     def show_backend(self, supported: list[str], chosen: str) -> None:
         """Which backends the scenario runs on, and the one the next run uses."""

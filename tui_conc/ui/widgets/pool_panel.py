@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from tui_conc.state.model import LaneView, PoolView, Snapshot
-from tui_conc.ui.widgets.live_table import LiveTable
+from tui_conc.ui.widgets.live_table import Column, LiveTable
 from tui_conc.ui.widgets.styles import STATE_STYLES, seconds
 
 #: Waiting tasks named in a pool's queue row before "+ N more".
@@ -18,7 +18,16 @@ class PoolPanel(LiveTable):
     BORDER_TITLE = "Pool"
 
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(["Worker", "pid", "Running", "For", "Done"], **kwargs)
+        super().__init__(
+            [
+                Column("Worker", min=6, max=16),
+                Column("pid", min=0, max=8, give=2),
+                Column("Running", min=10, grow=True),
+                Column("For", min=4, max=6),
+                Column("Done", min=4, max=6),
+            ],
+            **kwargs,
+        )
 
     def show(self, snapshot: Snapshot) -> None:
         rows: list[tuple[str, tuple[str | Text, ...]]] = []
@@ -36,6 +45,8 @@ class PoolPanel(LiveTable):
         parts.append(f"{pool.done}/{pool.submitted} done")
         if pool.failed:
             parts.append(f"{pool.failed} failed")
+        if pool.lost:
+            parts.append(f"{len(pool.lost)} lost with a killed worker: {', '.join(pool.lost)}")
         if pool.terminated:
             parts.append(f"terminated: {pool.killed} killed, {len(pool.never_ran)} never ran")
         elif pool.closed:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from tui_conc.state.model import QueueView, Snapshot
-from tui_conc.ui.widgets.live_table import LiveTable
+from tui_conc.ui.widgets.live_table import Column, Fill, LiveTable
 from tui_conc.ui.widgets.styles import bar, sparkline
 
 
@@ -15,7 +15,16 @@ class QueuesPanel(LiveTable):
     BORDER_TITLE = "Queues"
 
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(["Queue", "Depth", "History", "Put/Got", "Blocked"], **kwargs)
+        super().__init__(
+            [
+                Column("Queue", min=4, max=20),
+                Column("Depth", min=6, max=14),
+                Column("History", min=8, max=48, grow=True),
+                Column("Put/Got", min=5, max=15, give=1),
+                Column("Blocked", min=6, max=40),
+            ],
+            **kwargs,
+        )
 
     def show(self, snapshot: Snapshot) -> None:
         self.sync([(q.name, self._row(q)) for q in snapshot.queues])
@@ -33,10 +42,11 @@ class QueuesPanel(LiveTable):
         if q.joiners:
             blocked.append((" " if blocked else "") + f"join: {', '.join(q.joiners[:2])}", "yellow")
         name = f"{q.name} ({q.kind})" if q.kind != "fifo" else q.name
-        return (
-            name,
-            bar(q.depth, q.maxsize),
-            Text(sparkline(q.history, 16, q.maxsize or None), style="cyan"),
-            f"{q.puts:,}/{q.gets:,}",
-            blocked,
+        # bounded: against maxsize; unbounded: against the run's deepest (at least 4)
+        top = q.maxsize or max(q.max_depth, 4)
+        history = Fill(
+            lambda w, h=q.history: Text(sparkline(h, w, top), style="cyan"),
+            (q.history, top),
+            16,
         )
+        return (name, bar(q.depth, q.maxsize), history, f"{q.puts:,}/{q.gets:,}", blocked)

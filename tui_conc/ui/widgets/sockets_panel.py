@@ -8,7 +8,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from tui_conc.state.model import SelectView, Snapshot, SocketView
-from tui_conc.ui.widgets.live_table import LiveTable
+from tui_conc.ui.widgets.live_table import Column, LiveTable
 from tui_conc.ui.widgets.styles import sparkline
 
 
@@ -26,7 +26,15 @@ class SocketsPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id="select-summary")
-        yield LiveTable(["Socket", "State", "In/Out bytes", "Polls empty/found", "Owner"])
+        yield LiveTable(
+            [
+                Column("Socket", min=6, max=28),
+                Column("State", min=4, max=12),
+                Column("In/Out bytes", min=6, max=16),
+                Column("Polls empty/found", min=6, max=18, give=1),
+                Column("Owner", min=4, max=16, grow=True),
+            ]
+        )
 
     def show(self, snapshot: Snapshot) -> None:
         self.display = bool(snapshot.sockets)

@@ -10,6 +10,17 @@ from tui_conc.state.model import Snapshot
 from tui_conc.ui.widgets.styles import STATUS_STYLES
 
 
+def _starting(snapshot: Snapshot) -> str:
+    """ "starting 3/5 pool workers" while a pool's processes come up, before the run."""
+    if snapshot.status not in ("running", "starting"):
+        return ""
+    for pool in snapshot.pools:
+        up = sum(1 for lane in pool.lanes if lane.state != "new")
+        if up < len(pool.lanes):
+            return f"starting {up}/{len(pool.lanes)} workers of {pool.name}"
+    return ""
+
+
 class StatusBar(Static):
     """``RUNNING  3.2s  1,234 events  expectations 2/3 ✓``"""
 
@@ -27,9 +38,18 @@ class StatusBar(Static):
         status = snapshot.status if snapshot else "idle"
         text.append(f" {status.upper()} ", STATUS_STYLES.get(status, ""))
         if snapshot is not None:
+            if snapshot.stopped and status != "stopped":
+                text.append(" STOPPED ", STATUS_STYLES["stopped"])  # after its verdict
+            failed = sum(n for state, n in snapshot.actor_states if state == "failed")
+            if failed:
+                text.append(f" {failed} FAILED ", "bold white on #af0000")
             text.append(f"  {snapshot.elapsed_s:6.2f}s", "bold")
             text.append(f"  on {snapshot.backend}", "cyan")
-            text.append(f"  {snapshot.events_folded:,} events", "dim")
+            starting = _starting(snapshot)
+            if starting:
+                text.append(f"  {starting}", "bold yellow")
+            else:
+                text.append(f"  {snapshot.events_folded:,} events", "dim")
         if results and all(r.outcome == "not checked" for r in results):
             text.append("  expectations not checked", "dim")
         elif results:

@@ -4,18 +4,46 @@ from __future__ import annotations
 
 from rich.text import Text
 
+#: One colour per family of states, each distinct (blocked is the only red;
+#: failed is the error colour on its own background, never grey).
 STATE_STYLES = {
     "new": "dim",
     "running": "bold green",
     "blocked": "bold red",
     "waiting": "bold yellow",
-    "sleeping": "cyan",
+    "sleeping": "bold blue",
     "computing": "bold magenta",
-    "io": "bold blue",
+    "io": "bold cyan",
     "done": "dim green",
-    "failed": "bold white on red",
-    "killed": "bold white on dark_red",
+    "failed": "bold white on #af0000",
+    "killed": "bold #ff87ff",
+    "stopped": "dim italic",
 }
+#: The glyph of each state in a timeline: the states read apart without colour too.
+STATE_GLYPHS = {
+    "new": " ",
+    "running": "█",
+    "blocked": "▓",
+    "waiting": "▒",
+    "sleeping": "─",
+    "computing": "▚",
+    "io": "≈",
+    "done": "▁",
+    "failed": "✗",
+    "killed": "†",
+}
+
+
+def legend() -> Text:
+    """``█ running ▓ blocked …``: every state's glyph in its colour."""
+    text = Text()
+    for state, glyph in STATE_GLYPHS.items():
+        if state == "new":
+            continue
+        text.append(glyph, STATE_STYLES[state].replace("on #af0000", "").strip() or "")
+        text.append(f" {state}  ")
+    return text
+
 
 #: How each expectation outcome is marked.
 OUTCOME_MARKS = {
@@ -42,12 +70,15 @@ _SPARKS = "▁▂▃▄▅▆▇█"
 
 
 def sparkline(values: tuple[int, ...], width: int, top: int | None = None) -> str:
-    """The last ``width`` values as block characters, scaled to ``top`` (or the max)."""
+    """The last ``width`` values as block characters, scaled to ``top`` (or the max);
+    an empty sample is a space, so 0 and 1 read apart."""
     values = values[-width:]
     if not values:
         return ""
     peak = max(top or 0, max(values), 1)
-    return "".join(_SPARKS[min(int(v / peak * (len(_SPARKS) - 1) + 0.5), 7)] for v in values)
+    return "".join(
+        " " if v <= 0 else _SPARKS[min(int(v / peak * (len(_SPARKS) - 1) + 0.5), 7)] for v in values
+    )
 
 
 def bar(depth: int, maxsize: int, width: int = 8) -> Text:
