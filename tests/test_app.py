@@ -130,19 +130,39 @@ async def test_a_bad_knob_value_is_refused_with_a_message() -> None:
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, KnobsScreen)
-        screen.inputs["workers"].value = "many"
-        screen.inputs["workers"].focus()
+        assert screen.focused is screen.fields["workers"]  # typing goes there at once
+        await pilot.press("end", "ctrl+u", *"many")
+        await pilot.pause()
+        assert "not a whole number" in _plain(screen.query_one("#knob-error", Static))
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen is screen  # still open, saying what is wrong
         assert "wants int" in _plain(screen.query_one("#knob-error", Static))
-        screen.inputs["workers"].value = "500"
-        await pilot.press("enter")
+        await pilot.press("end", "ctrl+u", *"500", "enter")
+        await pilot.pause()
         assert "above its maximum" in _plain(screen.query_one("#knob-error", Static))
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, KnobsScreen)
         assert app.knob_overrides == {}
+
+
+async def test_choices_are_a_select_and_booleans_a_switch() -> None:
+    from textual.widgets import Select, Switch
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.open_entry(_open(app, "join_daemon"))
+        await pilot.press("k")
+        await pilot.pause()
+        fields = app.screen.fields
+        assert isinstance(fields["join"], Select) and isinstance(fields["daemon"], Switch)
+        fields["join"].value = "both"
+        fields["daemon"].value = True
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.knob_overrides[app.entry.path] == {"join": "both", "daemon": "true"}
+        assert any("Knobs set" in str(n.title) for n in app._notifications)  # confirmed
 
 
 async def test_knob_edits_reach_the_run() -> None:
@@ -151,11 +171,8 @@ async def test_knob_edits_reach_the_run() -> None:
         app.open_entry(_open(app, "deadlock_mutex"))
         await pilot.press("k")
         await pilot.pause()
-        inputs = app.screen.inputs
-        inputs["workers"].value = "3"
-        inputs["workers"].focus()
-        await pilot.press("end", "space")  # a space typed in a knob must not pause anything
-        await pilot.press("enter")
+        await pilot.press("end", "ctrl+u", "3", "space")  # a space in a knob must not pause
+        await pilot.press("backspace", "enter")
         await pilot.pause()
         assert "3" in _plain(app.query_one("#knobs", Static))
         await pilot.press("r")

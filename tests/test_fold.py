@@ -75,7 +75,8 @@ def test_queue_depth_history_and_blocked_sides() -> None:
     f.fold([(ev.GOT, 1, 0), (ev.GOT, 1, 0)])
     q = f.snapshot("running").queues[0]
     assert (q.depth, q.gets, q.blocked_put) == (0, 3, ())
-    assert q.history[0] == 2 and q.history[-1] == 1  # each 100 ms bucket keeps its deepest
+    # each 100 ms bucket keeps its deepest; the last sample is the depth now
+    assert q.history[0] == 2 and q.history[-2] == 2 and q.history[-1] == 0
 
 
 def test_log_variables_events_and_end() -> None:

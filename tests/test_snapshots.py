@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tui_conc.session import ReplayRun
 from tui_conc.ui.app import TuiConcApp, make_app
+from tui_conc.ui.widgets.actors_panel import ActorsPanel
 from tui_conc.ui.widgets.scenario_tree import ScenarioTree
 
 from .conftest import TRACES
 
+EXTRA = Path(__file__).resolve().parent / "snapshot_scenarios"
 
-def replaying(stem: str, upto: int | None = None) -> TuiConcApp:
+
+def replaying(stem: str, upto: int | None = None, folder: Path | None = None) -> TuiConcApp:
     """The app as users get it, but its runs replay a recorded trace."""
     return make_app(
-        source_factory=lambda entry, overrides, backend: ReplayRun(TRACES / f"{stem}.trace", upto)
+        folder,
+        source_factory=lambda entry, overrides, backend: ReplayRun(TRACES / f"{stem}.trace", upto),
     )
+
+
+def light(app: TuiConcApp) -> TuiConcApp:
+    app.theme = "textual-light"
+    return app
 
 
 def choose(stem: str):
@@ -76,4 +87,48 @@ class TestPoolPanel:
             run_before=choose("pool_five"),
             press=["r"],
             terminal_size=(120, 40),
+        )
+
+
+class TestReadableRun:
+    """#12: ownership and waiting readable, failures loud, at 80x24 and wide."""
+
+    def test_a_failed_actor_is_loud(self, snap_compare) -> None:
+        assert snap_compare(
+            replaying("consumer_fails", folder=EXTRA),
+            run_before=choose("consumer_fails"),
+            press=["r"],
+            terminal_size=(100, 30),
+        )
+
+    def test_pool_of_five_at_80x24(self, snap_compare) -> None:
+        assert snap_compare(
+            replaying("pool_five", upto=60),
+            run_before=choose("pool_five"),
+            press=["r"],
+            terminal_size=(80, 24),
+        )
+
+    def test_the_help_overlay(self, snap_compare) -> None:
+        assert snap_compare(make_app(), press=["question_mark"], terminal_size=(100, 40))
+
+    def test_the_light_theme(self, snap_compare) -> None:
+        assert snap_compare(
+            light(replaying("deadlock_mutex")),
+            run_before=choose("deadlock_mutex"),
+            press=["r"],
+            terminal_size=(140, 36),
+        )
+
+    def test_an_actors_details(self, snap_compare) -> None:
+        async def open_details(pilot) -> None:
+            await choose("deadlock_mutex")(pilot)
+            await pilot.press("r")
+            await pilot.pause(0.3)
+            pilot.app.query_one(ActorsPanel).focus()
+            await pilot.press("enter")
+            await pilot.pause(0.3)
+
+        assert snap_compare(
+            replaying("deadlock_mutex"), run_before=open_details, terminal_size=(110, 40)
         )

@@ -5,13 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
+from tui_conc import __version__
 from tui_conc.scenario.model import BACKENDS
 
-EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
+#: The live progress line on a terminal is redrawn this often (seconds).
+PROGRESS_EVERY_S = 0.25
 
 
 class _Parser(argparse.ArgumentParser):
@@ -21,26 +25,64 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_INVALID, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
+def _seconds(text: str) -> float:
+    """A positive, finite number (argparse refuses anything else, exit 2)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
+    return value
+
+
+def _megabytes(text: str) -> float:
+    try:
+        return _seconds(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"must be a positive number of MB, not {text}") from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="tui-conc",
         description="A terminal playground for Python concurrency. "
         "With no command, opens the app on the scenarios.",
     )
-    parser.add_argument(
-        "--scenarios",
-        type=Path,
-        metavar="DIR",
-        help="a folder of scenario files (default: shipped)",
-    )
+    parser.add_argument("--version", action="version", version=f"tui-conc {__version__}")
+    folder_help = "a folder of scenario files (default: the shipped ones)"
+    parser.add_argument("--scenarios", type=Path, metavar="DIR", help=folder_help)
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
-    lst = sub.add_parser("list", help="list the scenarios with chapter, title, backend, validity")
-    lst.add_argument("--scenarios", type=Path, metavar="DIR", dest="scenarios_sub")
+    lst = sub.add_parser("list", help="the scenarios: name, chapter, title, backends, validity")
+    lst.add_argument(
+        "--scenarios", type=Path, metavar="DIR", dest="scenarios_sub", help=folder_help
+    )
     chk = sub.add_parser("check", help="validate scenario files (exit 2 if any is invalid)")
-    chk.add_argument("files", nargs="+", type=Path)
-    run = sub.add_parser("run", help="run a scenario headless and report")
-    run.add_argument("file", type=Path)
-    run.add_argument("--set", action="append", default=[], metavar="K=V", help="override a knob")
+    chk.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        help="scenario files or names (tui-conc list shows them); none: every scenario",
+    )
+    chk.add_argument(
+        "--scenarios", type=Path, metavar="DIR", dest="scenarios_sub", help=folder_help
+    )
+    run = sub.add_parser(
+        "run",
+        help="run a scenario headless and report",
+        description="Run a scenario headless on real threads, processes or greenlets and "
+        "print its report. Exit 0: every expectation held (or could not be shown: "
+        "inconclusive); 1: one failed, an actor failed, or the run erred; 2: invalid "
+        "input; 130: interrupted.",
+    )
+    run.add_argument("file", metavar="FILE", help="a scenario file, or a shipped scenario's name")
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="set knob K to V for this run (repeatable; the knobs are in the scenario file)",
+    )
     run.add_argument(
         "--timeout",
         type=_seconds,
@@ -53,55 +95,82 @@ def _parser() -> argparse.ArgumentParser:
         type=_megabytes,
         default=1024,
         metavar="MB",
-        help="stop the run if it uses more memory than this (default: 1024)",
+        help="stop the run if its processes use more memory than this (default: 1024)",
     )
     run.add_argument("--json", action="store_true", help="print the report as one JSON object")
-    run.add_argument("--record", type=Path, metavar="TRACE", help="save the event stream")
+    run.add_argument("--record", type=Path, metavar="TRACE", help="save the run's event stream")
     run.add_argument(
         "--backend",
         choices=BACKENDS,
-        help="run on this backend",
+        help="run on this backend (default: the scenario's own)",
+    )
+    run.add_argument(
+        "--scenarios", type=Path, metavar="DIR", dest="scenarios_sub", help=folder_help
     )
     return parser
 
 
-def _seconds(text: str) -> float:
-    """A positive, finite number of seconds (argparse refuses anything else, exit 2)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
-    return value
-
-
-def _megabytes(text: str) -> float:
-    value = _seconds(text)  # the same rule: a positive, finite number
-    return value
-
-
 def main(argv: list[str] | None = None) -> None:
+    try:
+        sys.exit(_main(argv))
+    except KeyboardInterrupt:
+        print("tui-conc: interrupted", file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        # the reader went away (tui-conc check | head): stop quietly, as a filter does
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(EXIT_OK)
+
+
+def _main(argv: list[str] | None) -> int:
     args = _parser().parse_args(argv)
+    folder = getattr(args, "scenarios_sub", None) or args.scenarios
     if args.command == "list":
-        sys.exit(cmd_list(args.scenarios_sub or args.scenarios))
+        return cmd_list(folder)
     if args.command == "check":
-        sys.exit(cmd_check(args.files))
+        return cmd_check(args.files, folder)
     if args.command == "run":
-        sys.exit(
-            cmd_run(
-                args.file, args.set, args.timeout, args.json, args.record, args.backend, args.memory
-            )
+        return cmd_run(
+            args.file,
+            args.set,
+            args.timeout,
+            args.json,
+            args.record,
+            args.backend,
+            args.memory,
+            folder,
         )
     from tui_conc.ui.app import make_app
 
     make_app(args.scenarios).run()
+    return EXIT_OK
 
 
 def _folder(folder: Path | None) -> Path:
     from tui_conc.scenario import shipped_scenarios_dir
 
     return folder if folder is not None else shipped_scenarios_dir()
+
+
+def resolve(name: str, folder: Path | None) -> Path:
+    """A scenario's path: the file itself, or a name in the folder (``deadlock_mutex``)."""
+    path = Path(name)
+    if path.exists() or path.suffix in (".yaml", ".yml"):
+        return path
+    root = _folder(folder)
+    for suffix in (".yaml", ".yml"):
+        candidates = sorted(root.rglob(f"{name}{suffix}"))
+        if candidates:
+            return candidates[0]
+    return path  # not found: loading says so, with the name
+
+
+def _short(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root).with_suffix(""))
+    except ValueError:
+        return str(path)
 
 
 def cmd_list(folder: Path | None) -> int:
@@ -112,8 +181,12 @@ def cmd_list(folder: Path | None) -> int:
         print(f"tui-conc: no such folder: {root}", file=sys.stderr)
         return EXIT_INVALID
     entries = load_catalog(root)
+    if not entries:
+        print(f"tui-conc: no scenario files (*.yaml) in {root}", file=sys.stderr)
+        return EXIT_INVALID
     rows = [
         (
+            _short(e.path, root),
             e.chapter,
             e.title,
             "/".join(e.scenario.supported) if e.scenario else "-",
@@ -121,15 +194,25 @@ def cmd_list(folder: Path | None) -> int:
         )
         for e in entries
     ]
-    widths = [max((len(row[k]) for row in rows), default=0) for k in range(3)]
-    for chapter, title, backend, status in rows:
-        print(f"{chapter:<{widths[0]}}  {title:<{widths[1]}}  {backend:<{widths[2]}}  {status}")
+    widths = [max(len(row[k]) for row in rows) for k in range(4)]
+    for row in rows:
+        print(
+            "  ".join(f"{cell:<{w}}" for cell, w in zip(row, widths, strict=False)) + f"  {row[4]}"
+        )
     return EXIT_OK if all(e.valid for e in entries) else EXIT_INVALID
 
 
-def cmd_check(files: list[Path]) -> int:
+def cmd_check(names: list[str], folder: Path | None) -> int:
     from tui_conc.scenario import ScenarioError, load_scenario
 
+    if names:
+        files = [resolve(name, folder) for name in names]
+    else:
+        root = _folder(folder)
+        files = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+        if not files:
+            print(f"tui-conc: no scenario files (*.yaml) in {root}", file=sys.stderr)
+            return EXIT_INVALID
     bad = 0
     for file in files:
         try:
@@ -143,13 +226,14 @@ def cmd_check(files: list[Path]) -> int:
 
 
 def cmd_run(
-    file: Path,
+    name: str,
     sets: list[str],
     timeout: float,
     as_json: bool,
     record: Path | None,
     backend: str | None = None,
     memory_mb: float = 1024,
+    folder: Path | None = None,
 ) -> int:
     from tui_conc.scenario import ScenarioError, load_scenario, parse_assignments, resolve_knobs
     from tui_conc.session import LiveRun
@@ -157,6 +241,7 @@ def cmd_run(
     from tui_conc.state.expectations import check
     from tui_conc.state.report import build_report, render_text
 
+    file = resolve(name, folder)
     try:
         scenario = load_scenario(file)
         raw = parse_assignments(sets)
@@ -164,7 +249,7 @@ def cmd_run(
     except ScenarioError as exc:
         print(exc, file=sys.stderr)
         return EXIT_INVALID
-    overrides = {name: knobs[name] for name in raw}
+    overrides = {k: knobs[k] for k in raw}
     if record is not None:
         try:
             record.open("wb").close()
@@ -177,21 +262,75 @@ def cmd_run(
         print(f"--backend: {file} runs on {supported}, not {backend}", file=sys.stderr)
         return EXIT_INVALID
     run = LiveRun(file, overrides, record=record, backend=backend, memory_mb=memory_mb).start()
+    progress = _Progress(sys.stderr) if sys.stderr.isatty() and not as_json else None
+    interrupted = False
     try:
-        if not run.wait(timeout):
+        if not _wait(run, timeout, progress):
             run.stop(sm.TIMEOUT)
     except KeyboardInterrupt:
-        run.stop()
+        interrupted = True
     finally:
+        if progress is not None:
+            progress.clear()
         run.stop()  # a deadlocked or stalled runner is still alive: end it
     snapshot = run.snapshot(log_tail=0)
+    if interrupted and not as_json:
+        states = ", ".join(f"{n} {s}" for s, n in snapshot.actor_states)
+        print(
+            f"tui-conc: interrupted after {snapshot.elapsed_s:.2f}s "
+            f"({snapshot.events_folded:,} events; actors: {states}); nothing is left running",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     results = check(scenario, snapshot, run.log_texts())
     report = build_report(str(file), snapshot, results, run.warnings, run.suspicions)
     print(json.dumps(report, default=str) if as_json else render_text(report))
+    if interrupted:
+        return EXIT_INTERRUPTED
     # an actor that failed is a failed run, unless the lesson expects failures
     expects_failures = any("failed" in str(e.that) for e in scenario.expect)
     failed = not report["passed"] or snapshot.status == sm.ERROR
     return EXIT_FAILED if failed or (report["failures"] and not expects_failures) else EXIT_OK
+
+
+def _wait(run: Any, timeout: float, progress: _Progress | None) -> bool:
+    """Wait for the run's end (False past ``timeout``), drawing the progress line."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        if run.wait(min(left, PROGRESS_EVERY_S)):
+            return True
+        if progress is not None:
+            progress.show(run.snapshot(log_tail=0, wait=False, actor_limit=0))
+
+
+class _Progress:
+    """One line on a terminal, drawn over itself: elapsed, events, actors by state."""
+
+    def __init__(self, out: Any) -> None:
+        self.out = out
+        self.width = 0
+
+    def show(self, snapshot: Any) -> None:
+        states = " · ".join(f"{n} {s}" for s, n in snapshot.actor_states)
+        line = (
+            f"  {snapshot.status.upper()}  {snapshot.elapsed_s:6.2f}s  "
+            f"{snapshot.events_folded:,} events  {states}"
+        )
+        columns = os.get_terminal_size(self.out.fileno()).columns if self.out.isatty() else 80
+        line = line[: max(columns - 1, 10)]
+        self.out.write("\r" + line.ljust(self.width))
+        self.out.flush()
+        self.width = len(line)
+
+    def clear(self) -> None:
+        if self.width:
+            self.out.write("\r" + " " * self.width + "\r")
+            self.out.flush()
 
 
 if __name__ == "__main__":

@@ -327,6 +327,9 @@ def _check(sc: m.Scenario) -> None:
 
 
 def _check_knob_range(name: str, knob: m.Knob, value: Any, path: Path) -> None:
+    if knob.choices is not None and value not in knob.choices:
+        listed = ", ".join(str(c) for c in knob.choices)
+        raise _Problem(path, f"knob {name!r} is one of {listed}, not {_shown(value)}")
     if isinstance(value, int | float) and not isinstance(value, bool):
         if knob.min is not None and value < knob.min:
             raise _Problem(path, f"knob {name!r}: {value} is below its minimum {knob.min:g}")

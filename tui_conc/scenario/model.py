@@ -32,12 +32,14 @@ class _Step(_Strict, kw_only=True):
 
 
 class Knob(_Strict, kw_only=True):
-    """A named parameter: its default and a line of help."""
+    """A named parameter: its default, a line of help, and what it may be (a range for
+    a number, a list of choices)."""
 
     default: bool | int | float | str
     help: str = ""
     min: float | None = None
     max: float | None = None
+    choices: list[bool | int | float | str] | None = None
 
 
 class Resource(_Strict, kw_only=True):

@@ -2,22 +2,69 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, Static
+from textual.validation import Function, Number, ValidationResult, Validator
+from textual.widget import Widget
+from textual.widgets import Input, Label, Select, Static, Switch
 
 from tui_conc.scenario import ScenarioError, resolve_knobs
-from tui_conc.scenario.model import Scenario
+from tui_conc.scenario.model import Knob, Scenario
+
+
+class _Valid(Validator):
+    """A knob's value as ``--set`` would take it: its type, its range, its choices."""
+
+    def __init__(self, scenario: Scenario, name: str) -> None:
+        super().__init__()
+        self.scenario, self.name = scenario, name
+
+    def validate(self, value: str) -> ValidationResult:
+        try:
+            resolve_knobs(self.scenario, {self.name: value.strip()})
+        except ScenarioError as exc:
+            return self.failure(exc.message)
+        return self.success()
+
+
+def _field(scenario: Scenario, name: str, knob: Knob, current: str) -> Widget:
+    """A Switch for a boolean, a Select for a knob with choices, else a checked Input."""
+    if isinstance(knob.default, bool):
+        return Switch(value=current.lower() in ("true", "yes", "on", "1"), id=f"knob-{name}")
+    if knob.choices is not None:
+        options = [(str(c), str(c)) for c in knob.choices]
+        value = current if current in dict(options) else str(knob.default)
+        return Select(options, value=value, allow_blank=False, compact=True, id=f"knob-{name}")
+    validators: list[Validator] = [_Valid(scenario, name)]
+    if isinstance(knob.default, int | float):
+        validators.insert(0, Number(knob.min, knob.max, failure_description="not a number"))
+        if isinstance(knob.default, int):
+            validators.insert(0, Function(_whole, "not a whole number"))
+    return Input(
+        current,
+        compact=True,
+        select_on_focus=True,
+        validators=validators,
+        validate_on=["changed", "submitted"],
+        id=f"knob-{name}",
+    )
+
+
+def _whole(text: str) -> bool:
+    return text.strip().lstrip("+-").isdigit()
 
 
 class KnobsScreen(ModalScreen[dict[str, str] | None]):
-    """One Input per knob; Enter checks the values and returns the changed ones.
+    """One field per knob; Enter checks the values and returns the changed ones.
 
     | Key | Action |
     | :- | :- |
-    | enter | keep these values |
+    | tab / shift+tab | next / previous field |
+    | enter | keep these values (refused, with the reason, while one is invalid) |
     | escape | cancel |
     | ctrl+r | reset every knob to its default |
     """
@@ -25,13 +72,15 @@ class KnobsScreen(ModalScreen[dict[str, str] | None]):
     DEFAULT_CSS = """
     KnobsScreen { align: center middle; }
     KnobsScreen > Vertical {
-        width: 72; max-width: 95%; height: auto; max-height: 90%;
+        width: 76; max-width: 95%; height: auto; max-height: 90%;
         border: thick $accent; background: $surface; padding: 0 1;
     }
-    KnobsScreen Grid { grid-size: 3; grid-columns: 14 14 1fr; grid-rows: 1; height: auto; }
+    KnobsScreen Grid { grid-size: 3; grid-columns: 14 16 1fr; grid-rows: 1; height: auto; }
     KnobsScreen Grid Label.name { text-style: bold; }
     KnobsScreen Grid Label.help { color: $text-muted; }
     KnobsScreen Input { border: none; height: 1; padding: 0 1; }
+    KnobsScreen Input.-invalid { background: $error 30%; }
+    KnobsScreen Switch { border: none; height: 1; padding: 0; }
     KnobsScreen #knob-error { color: $error; height: auto; }
     KnobsScreen .hint { color: $text-muted; }
     """
@@ -39,13 +88,14 @@ class KnobsScreen(ModalScreen[dict[str, str] | None]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+r", "defaults", "Defaults"),
+        Binding("enter", "keep", "Keep", priority=True),
     ]
 
     def __init__(self, scenario: Scenario, current: dict[str, str]) -> None:
         super().__init__()
         self.scenario = scenario
-        self.inputs = {
-            name: Input(current.get(name, str(knob.default)), compact=True, select_on_focus=True)
+        self.fields = {
+            name: _field(scenario, name, knob, current.get(name, str(knob.default)))
             for name, knob in scenario.knobs.items()
         }
 
@@ -55,17 +105,45 @@ class KnobsScreen(ModalScreen[dict[str, str] | None]):
             with Grid():
                 for name, knob in self.scenario.knobs.items():
                     yield Label(name, classes="name")
-                    yield self.inputs[name]
-                    yield Label(knob.help, classes="help")
+                    yield self.fields[name]
+                    yield Label(knob.help or _range(knob), classes="help")
             yield Static("", id="knob-error")
             yield Label("enter: keep · escape: cancel · ctrl+r: defaults", classes="hint")
 
+    def on_mount(self) -> None:
+        first = next(iter(self.fields.values()), None)
+        if first is not None:
+            first.focus()  # typing goes to the first knob at once
+
+    def values(self) -> dict[str, str]:
+        """Every knob's value, as text (what ``--set`` would take)."""
+        out = {}
+        for name, field in self.fields.items():
+            value: Any = field.value  # type: ignore[attr-defined]
+            out[name] = ("true" if value else "false") if isinstance(field, Switch) else str(value)
+        return {k: v.strip() for k, v in out.items()}
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        result = event.validation_result
+        error = self.query_one("#knob-error", Static)
+        name = (event.input.id or "").removeprefix("knob-")
+        if result is not None and not result.is_valid:
+            error.update(f"{name}: {result.failure_descriptions[0]}")
+        else:
+            error.update("")
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        self.action_keep()
+
+    def action_keep(self) -> None:
+        if isinstance(self.focused, Select) and self.focused.expanded:
+            return  # enter chooses in the open list
+        values = self.values()
         changed = {
-            name: field.value.strip()
-            for name, field in self.inputs.items()
-            if field.value.strip() != str(self.scenario.knobs[name].default)
+            name: value
+            for name, value in values.items()
+            if value != _text(self.scenario.knobs[name].default)
         }
         try:
             resolve_knobs(self.scenario, changed)
@@ -78,5 +156,22 @@ class KnobsScreen(ModalScreen[dict[str, str] | None]):
         self.dismiss(None)
 
     def action_defaults(self) -> None:
-        for name, field in self.inputs.items():
-            field.value = str(self.scenario.knobs[name].default)
+        for name, field in self.fields.items():
+            default = self.scenario.knobs[name].default
+            if isinstance(field, Switch):
+                field.value = bool(default)
+            else:
+                field.value = str(default)  # type: ignore[attr-defined]
+        self.query_one("#knob-error", Static).update("")
+
+
+def _text(value: Any) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def _range(knob: Knob) -> str:
+    if knob.min is not None or knob.max is not None:
+        low = "" if knob.min is None else f"{knob.min:g}"
+        high = "" if knob.max is None else f"{knob.max:g}"
+        return f"{low}…{high}"
+    return ""

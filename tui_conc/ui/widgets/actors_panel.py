@@ -72,9 +72,11 @@ class ActorsPanel(LiveTable):
         # Rows out of view keep their cells until scrolled to: with thousands of
         # actors, building every row's timeline at every redraw cost most of it.
         in_view = self.rows_in_view()
+        # a run that ended is drawn no more: every row must be right now, in view or not
+        final = snapshot.status not in ("running", "paused", "starting")
         rows: list[Row] = []
         for position, key in enumerate(keys):
-            fresh = position in in_view or not self.has_row(key)
+            fresh = final or position in in_view or not self.has_row(key)
             rows.append((key, self._row(by_key[key], snapshot, cycle) if fresh else None))
         hidden = snapshot.actor_total - len(snapshot.actors)
         if hidden > 0:
