@@ -186,7 +186,8 @@ def compile_expr(source: str | int | float | bool, functions: Mapping[str, Calla
         raise ExprError(f"bad expression {shown!r}: {exc.msg}") from None
     except (RecursionError, MemoryError, ValueError):
         raise ExprError(f"bad expression {shown!r}: nested too deeply") from None
-    if _depth(tree.body) > MAX_DEPTH:
+    # each level of nesting takes a character at least: a short text cannot be deep
+    if len(text) > MAX_DEPTH and _depth(tree.body) > MAX_DEPTH:
         raise ExprError(f"expression {shown!r} is nested too deeply (at most {MAX_DEPTH} levels)")
     names: set[str] = set()
     calls: set[str] = set()

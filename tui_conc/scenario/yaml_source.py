@@ -129,6 +129,7 @@ _TAG = "tag:yaml.org,2002:"
 #: The tags a scenario may use (explicitly or not): the plain JSON-like values.
 _ALLOWED = {f"{_TAG}{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map")}
 _TIMESTAMP = f"{_TAG}timestamp"
+_INT = f"{_TAG}int"
 
 
 def read_yaml(text: str) -> YamlDocument:
@@ -159,7 +160,59 @@ def read_yaml(text: str) -> YamlDocument:
 def _check_nodes(root: yaml.Node) -> None:
     """Refuse, at their line, what a scenario cannot hold: tags other than plain values,
     nesting past MAX_DEPTH, aliases that expand past MAX_NODES or into themselves,
-    numbers past MAX_DIGITS. Iterative: the input may be deep."""
+    numbers past MAX_DIGITS. Iterative: the input may be deep.
+
+    One quick pass over the tree; the sizes that aliases expand to are counted only
+    when the file has an alias at all (a lesson rarely does)."""
+    if _first_pass(root):
+        _expanded_sizes(root)
+
+
+def _first_pass(root: yaml.Node) -> bool:
+    """Tags, depth and digits of every node; True when some node is reached twice."""
+    seen: set[int] = set()
+    aliased = False
+    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node, depth = pop()
+        key = id(node)
+        if key in seen:
+            aliased = True
+            continue
+        seen.add(key)
+        if depth > MAX_DEPTH:
+            raise YamlError(
+                node.start_mark.line + 1, f"nested too deeply (over {MAX_DEPTH} levels)"
+            )
+        tag = node.tag
+        if tag not in _ALLOWED:
+            if tag == _TIMESTAMP and isinstance(node, yaml.ScalarNode):
+                node.tag = f"{_TAG}str"  # a date-like value stays the text it is
+            else:
+                name = tag.replace(_TAG, "!!")
+                raise YamlError(
+                    node.start_mark.line + 1, f"the YAML tag {name} is not supported here"
+                )
+        elif tag == _INT and len(node.value) > MAX_DIGITS and _digits(node.value) > MAX_DIGITS:
+            raise YamlError(node.start_mark.line + 1, f"a number of over {MAX_DIGITS:,} digits")
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                push((k, depth + 1))
+                push((v, depth + 1))
+        elif isinstance(node, yaml.SequenceNode):
+            for child in node.value:
+                push((child, depth + 1))
+    return aliased
+
+
+def _digits(text: str) -> int:
+    return sum(c.isdigit() for c in text)
+
+
+def _expanded_sizes(root: yaml.Node) -> None:
+    """How many values each node stands for once aliases are expanded (refused past
+    MAX_NODES), and no alias inside the value it names."""
     sizes: dict[int, int] = {}
     stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
     open_nodes: set[int] = set()
@@ -177,15 +230,6 @@ def _check_nodes(root: yaml.Node) -> None:
             continue  # an alias of a node already checked
         if key in open_nodes:
             raise YamlError(line, "an alias refers to a value that contains it")
-        if depth > MAX_DEPTH:
-            raise YamlError(line, f"nested too deeply (over {MAX_DEPTH} levels)")
-        if node.tag == _TIMESTAMP and isinstance(node, yaml.ScalarNode):
-            node.tag = f"{_TAG}str"  # a date-like value stays the text it is
-        elif node.tag not in _ALLOWED:
-            tag = node.tag.replace(_TAG, "!!")
-            raise YamlError(line, f"the YAML tag {tag} is not supported here")
-        if node.tag == f"{_TAG}int" and sum(c.isdigit() for c in node.value) > MAX_DIGITS:
-            raise YamlError(line, f"a number of over {MAX_DIGITS:,} digits")
         open_nodes.add(key)
         stack.append((node, depth, True))
         stack.extend((child, depth + 1, False) for child in _children(node))

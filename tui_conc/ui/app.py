@@ -33,9 +33,6 @@ from tui_conc.state import model as sm
 from tui_conc.state.expectations import ExpectationResult, check
 from tui_conc.ui.commands import ScenarioCommands
 from tui_conc.ui.pacing import RedrawPacer
-from tui_conc.ui.screens.actor_detail import ActorDetail
-from tui_conc.ui.screens.help import HelpScreen
-from tui_conc.ui.screens.knobs import KnobsScreen
 from tui_conc.ui.widgets.actors_panel import ActorsPanel
 from tui_conc.ui.widgets.banner import Banner
 from tui_conc.ui.widgets.lesson_view import LessonView, prewarm
@@ -325,6 +322,8 @@ class TuiConcApp(App[None]):
 
     def action_help(self) -> None:
         """The help overlay: keys, state legend, panels."""
+        from tui_conc.ui.screens.help import HelpScreen  # on first use: off the start-up path
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
@@ -332,6 +331,8 @@ class TuiConcApp(App[None]):
         """Enter (or a click) on an Actors row: that actor's details."""
         if not isinstance(message.table, ActorsPanel) or not message.key.isdigit():
             return
+        from tui_conc.ui.screens.actor_detail import ActorDetail
+
         path = self.entry.path if self.entry is not None else None
         self.push_screen(ActorDetail(int(message.key), self._detail_snapshot, path))
 
@@ -373,6 +374,8 @@ class TuiConcApp(App[None]):
                 self.action_tab("lesson")
                 changed = ", ".join(f"{k}={v}" for k, v in values.items()) or "the defaults"
                 self.notify(f"Next run: {changed} (press r)", title="Knobs set", timeout=4)
+
+        from tui_conc.ui.screens.knobs import KnobsScreen
 
         self.push_screen(KnobsScreen(entry.scenario, self.knob_overrides.get(entry.path, {})), keep)
 
