@@ -98,6 +98,18 @@ def test_run_refuses_a_backend_the_scenario_does_not_support() -> None:
     assert "runs on thread, process, not gevent" in out.stderr
 
 
+def test_run_refuses_more_processes_than_a_run_may_start(tmp_path) -> None:
+    path = tmp_path / "many.yaml"
+    path.write_text(
+        "title: t\nchapter: c\nbackends: [thread, process]\nknobs: {n: 100}\n"
+        "actors:\n  w:\n    count: n\n    steps: [{sleep: 0}]\n"
+    )
+    out = tui("run", str(path), "--backend", "process", "--set", "n=300")
+    assert out.returncode == 2
+    assert out.stderr.strip().endswith("a run on processes starts at most 256, this one 300")
+    assert tui("run", str(path), "--set", "n=300", "--json").returncode == 0  # on threads
+
+
 def test_run_on_gevent_reports_the_backend() -> None:
     path = str(SCENARIOS / "redis_event.yaml")
     out = tui("run", path, "--backend", "gevent", "--set", "check_time=0.3", "--json")

@@ -90,6 +90,16 @@ def test_a_good_file_loads_into_typed_models() -> None:
         ("chapter: c\n", "", 1, "missing 'chapter'"),
         ("hold: {default: 0.5, min: 0}", "hold: {default: -1, min: 0}", 5, "below its minimum"),
         ("- repeat: 2\n        do: [break]", "- break", 27, "break outside"),
+        # sizes, with the default knobs: each refused at its line, before any run
+        ("count: workers", "count: workers * 10**6", 12, "count must be between 0 and 10,000"),
+        ("count: workers", "count: workers / 2", 12, "count must be a whole number, got 1.5"),
+        ("count: workers", "count: \"'three'\"", 12, "count must be a whole number"),
+        ("count: workers", "count: workers // 0", 12, "count: integer division or modulo by zero"),
+        ("maxsize: 2", "maxsize: -1", 8, "maxsize must be between 0 and"),
+        ("maxsize: 2", "maxsize: hold", 8, "maxsize must be a whole number, got 0.5"),
+        ("maxsize: 2}", "maxsize: 2}\n  s: {type: semaphore, value: -1}", 9, "value must be"),
+        ("maxsize: 2}", "maxsize: 2}\n  b: {type: barrier, parties: 0}", 9, "between 1 and"),
+        ("maxsize: 2}", "maxsize: 2}\n  f: {type: lock, count: 5000}", 9, "between 0 and 1,000"),
     ],
 )
 def test_errors_name_the_line_and_the_problem(replace, by, line, words) -> None:
@@ -140,6 +150,8 @@ def test_knob_overrides_are_typed_and_checked() -> None:
         resolve_knobs(sc, {"workers": "many"})
     with pytest.raises(ScenarioError, match="below its minimum"):
         resolve_knobs(sc, {"hold": "-2"})
+    with pytest.raises(ScenarioError, match=r"^--set:1: actor 'worker': count must be between"):
+        resolve_knobs(sc, {"workers": "20000"})  # the sizes a knob makes are checked too
     assert parse_assignments(["a=1", "b = x"]) == {"a": "1", "b": "x"}
     with pytest.raises(ScenarioError, match="NAME=VALUE"):
         parse_assignments(["oops"])
@@ -221,6 +233,14 @@ actors:
             "{recv: b}",
             5,
             "the name 'main' is taken",
+        ),
+        (
+            "process",
+            "pool: {type: pool, workers: 100}",
+            "main",
+            "{submit: pool, task: work, args: {n: 1}}",
+            5,
+            "pool 'pool': workers must be between 1 and 64, got 100",
         ),
         (
             "process",

@@ -236,6 +236,7 @@ def cmd_run(
     folder: Path | None = None,
 ) -> int:
     from tui_conc.scenario import ScenarioError, load_scenario, parse_assignments, resolve_knobs
+    from tui_conc.scenario.sizes import SizeError, check_processes
     from tui_conc.session import LiveRun
     from tui_conc.state import model as sm
     from tui_conc.state.expectations import check
@@ -260,6 +261,11 @@ def cmd_run(
     if backend not in scenario.supported:
         supported = ", ".join(scenario.supported)
         print(f"--backend: {file} runs on {supported}, not {backend}", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        check_processes(scenario, knobs, backend)
+    except SizeError as exc:
+        print(f"--backend: {file}: {exc.message}", file=sys.stderr)
         return EXIT_INVALID
     run = LiveRun(file, overrides, record=record, backend=backend, memory_mb=memory_mb).start()
     progress = _Progress(sys.stderr) if sys.stderr.isatty() and not as_json else None

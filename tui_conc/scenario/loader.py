@@ -26,6 +26,7 @@ from tui_conc.scenario.process_checks import (
     task_args,
 )
 from tui_conc.scenario.resources import family_ref
+from tui_conc.scenario.sizes import SizeError, check_sizes
 from tui_conc.scenario.yaml_source import NOT_TEXT as _NOT_TEXT
 from tui_conc.scenario.yaml_source import Path, YamlDocument, YamlError, read_yaml
 
@@ -324,6 +325,10 @@ def _check(sc: m.Scenario) -> None:
         _expr(exp.that, expect_names, ("expect", n, "that"), _EXPECT_CHECK_FUNCS)
         if exp.when is not None:
             _expr(exp.when, expect_names, ("expect", n, "when"), _EXPECT_CHECK_FUNCS)
+    try:  # the sizes a run with the default knobs builds
+        check_sizes(sc, {name: knob.default for name, knob in sc.knobs.items()})
+    except SizeError as problem:
+        raise _Problem(problem.path, problem.message) from None
 
 
 def _check_knob_range(name: str, knob: m.Knob, value: Any, path: Path) -> None:
@@ -585,6 +590,11 @@ def resolve_knobs(
         except _Problem as problem:
             raise ScenarioError("--set", 1, problem.message) from None
         values[name] = value if want is not str else str(raw)
+    if overrides:
+        try:
+            check_sizes(scenario, values)
+        except SizeError as problem:
+            raise ScenarioError("--set", 1, problem.message) from None
     return values
 
 

@@ -29,6 +29,7 @@ from tui_conc.scenario import (
     resolve_knobs,
     shipped_scenarios_dir,
 )
+from tui_conc.scenario.sizes import SizeError, check_processes
 from tui_conc.state import model as sm
 from tui_conc.state.expectations import ExpectationResult, check
 from tui_conc.ui.commands import ScenarioCommands
@@ -285,17 +286,21 @@ class TuiConcApp(App[None]):
             self.notify(str(entry.error), title="This scenario does not load", severity="error")
             return
         raw = self.knob_overrides.get(entry.path, {})
+        backend = self.backend_for(entry)
         try:
             knobs = resolve_knobs(entry.scenario, raw)
+            check_processes(entry.scenario, knobs, backend)
         except ScenarioError as exc:
             self.notify(exc.message, title="Bad knob value", severity="error")
+            return
+        except SizeError as exc:
+            self.notify(exc.message, title=f"Cannot run on {backend}", severity="error")
             return
         self._stop_source()
         await self._ensure_panels()
         self._reset_panels()
         self.results = None
         self._main(LessonView).show_results(None)
-        backend = self.backend_for(entry)
         self.source = self.source_factory(entry, {name: knobs[name] for name in raw}, backend)
         self.action_tab("run")
         self._tick()

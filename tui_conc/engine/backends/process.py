@@ -31,6 +31,7 @@ from tui_conc.engine.backends.shared_resources import CTX, SharedControl, make_r
 from tui_conc.engine.backends.thread import ThreadRun
 from tui_conc.engine.steps.context import ActorRuntime
 from tui_conc.engine.wire import events as ev
+from tui_conc.scenario.sizes import check_processes
 
 
 class ProcessHandle:
@@ -62,6 +63,7 @@ class ProcessRun(ThreadRun):
         self._manager: Any = None
         self.raws: dict[str, Any] = {}
         self.pools: list[PoolResource] = []
+        check_processes(self.scenario, self.knobs, self.backend)
         super().__post_init__()
         self._lanes: list[list[tuple[Any, ...]]] = []
         for pool in self.pools:

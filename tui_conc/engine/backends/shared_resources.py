@@ -23,10 +23,10 @@ from tui_conc.engine.primitives.shared import (
     SharedList,
 )
 from tui_conc.engine.primitives.sync import Barrier, Condition, Event
-from tui_conc.engine.steps.compiling import expr
 from tui_conc.engine.steps.frame import Family
 from tui_conc.scenario import model as m
 from tui_conc.scenario.resources import expand, initial
+from tui_conc.scenario.sizes import resource_sizes
 
 #: The start method: spawn (see the README). The runner has threads before any
 #: child starts, so fork could copy a lock some thread holds; forkserver would
@@ -79,6 +79,7 @@ def make_raws(
     infos: list[dict[str, Any]] = []
     for slot in expand(scenario, env):
         name, res = slot.name, slot.res
+        size = resource_sizes(slot.family or name, res, env)
         info: dict[str, Any] = {"name": name, "type": res.type}
         if slot.family is not None:
             info["family"] = slot.family
@@ -89,7 +90,7 @@ def make_raws(
         elif kind == "rlock":
             raw = CTX.RLock()
         elif kind in ("semaphore", "bounded_semaphore"):
-            value = int(expr(res.value if res.value is not None else 1)(env))
+            value = size["value"]
             raw = (CTX.Semaphore if kind == "semaphore" else CTX.BoundedSemaphore)(value)
             info["value"] = value
         elif kind == "condition":
@@ -102,12 +103,12 @@ def make_raws(
                 raw.set()
             info["value"] = raw.is_set()
         elif kind == "barrier":
-            info["parties"] = parties = int(expr(res.parties)(env))
+            info["parties"] = parties = size["parties"]
             raw = CTX.Barrier(parties)
         elif kind == "queue":
             if res.kind != "fifo":
                 raise NotShareable(f"queue {name!r}: a multiprocessing queue is FIFO only")
-            maxsize = int(expr(res.maxsize)(env))
+            maxsize = size["maxsize"]
             raw = CTX.JoinableQueue(maxsize)
             for item in res.items:
                 raw.put(item)
@@ -126,7 +127,7 @@ def make_raws(
             info["value"] = value = initial(res, env)
             raw = manager().Value("O", value)
         elif kind == "pool":
-            info["workers"] = int(expr(res.workers)(env))
+            info["workers"] = size["workers"]
         else:
             raise NotShareable(f"a {kind} ({name!r}) cannot be shared between processes")
         raws[name] = raw
@@ -145,7 +146,7 @@ def wrap_resources(
         raw, kind = raws.get(name), res.type
         obj: Any = None
         if kind in ("lock", "rlock", "semaphore", "bounded_semaphore"):
-            value = int(expr(res.value if res.value is not None else 1)(env))
+            value = resource_sizes(slot.family or name, res, env).get("value", 1)
             obj = LockLike(index, emit, kind, value, raw=raw)
         elif kind == "condition":
             lock_raw, cond_raw = raw

@@ -18,7 +18,6 @@ from tui_conc.engine.primitives.sockets import Listener, Selector, SocketTable
 from tui_conc.engine.primitives.sync import Barrier, Condition, Event
 from tui_conc.engine.primitives.variable import Variable
 from tui_conc.engine.steps.compiler import Compiler
-from tui_conc.engine.steps.compiling import expr
 from tui_conc.engine.steps.context import ActorRuntime
 from tui_conc.engine.steps.frame import Family, Frame, StepFailed
 from tui_conc.engine.steps.numbering import number_steps
@@ -26,6 +25,7 @@ from tui_conc.engine.wire import events as ev
 from tui_conc.scenario import model as m
 from tui_conc.scenario.effects import header_info
 from tui_conc.scenario.resources import expand, initial
+from tui_conc.scenario.sizes import copies, is_daemon, resource_sizes
 
 Emit = Callable[[tuple[Any, ...]], None]
 
@@ -80,8 +80,8 @@ class ThreadRun:
         self.sockets = SocketTable(self.emit)
         self._build_resources(env)
         for name, group in self.scenario.actors.items():
-            count = int(expr(group.count)(env))
-            daemon = bool(expr(group.daemon)(env))
+            count = copies(name, group, env)
+            daemon = is_daemon(name, group, env)
             members = []
             for k in range(max(count, 0)):
                 label = f"{name}-{k}" if count > 1 else name
@@ -94,13 +94,14 @@ class ThreadRun:
     def _build_resources(self, env: dict[str, Any]) -> None:
         for slot in expand(self.scenario, env):
             index, name, res = len(self.resource_info), slot.name, slot.res
+            size = resource_sizes(slot.family or name, res, env)
             info: dict[str, Any] = {"name": name, "type": res.type}
             if slot.family is not None:
                 info["family"] = slot.family
             if res.type in ("lock", "rlock"):
                 obj: Any = LockLike(index, self.emit, res.type)
             elif res.type in ("semaphore", "bounded_semaphore"):
-                value = int(expr(res.value if res.value is not None else 1)(env))
+                value = size["value"]
                 obj = LockLike(index, self.emit, res.type, value)
                 info["value"] = value
             elif res.type == "condition":
@@ -111,22 +112,21 @@ class ThreadRun:
                 obj = Event(index, self.emit, initially=initial(res, env))
                 info["value"] = obj.is_set()
             elif res.type == "barrier":
-                parties = int(expr(res.parties)(env))
+                parties = size["parties"]
                 obj = Barrier(index, self.emit, parties)
                 info["parties"] = parties
             elif res.type == "listener":
-                obj = Listener(index, self.sockets, name, int(expr(res.backlog)(env)))
+                obj = Listener(index, self.sockets, name, size["backlog"])
                 info.update(port=obj.port, sock=obj.id)
             elif res.type == "selector":
                 obj = Selector(index, self.emit)
             elif res.type == "http_server":
                 from tui_conc.engine.primitives.web import HttpServer  # urllib: when needed
 
-                delay, size = float(expr(res.delay)(env)), int(expr(res.size)(env))
-                obj = HttpServer(index, self.sockets, name, delay, size)
+                obj = HttpServer(index, self.sockets, name, size["delay"], size["size"])
                 info.update(port=obj.port, sock=obj.id)
             elif res.type == "queue":
-                maxsize = int(expr(res.maxsize)(env))
+                maxsize = size["maxsize"]
                 queue_class = CooperativeQueue if self.backend in COOPERATIVE else Queue
                 obj = queue_class(index, self.emit, res.kind, maxsize, list(res.items))
                 info.update(kind=res.kind, maxsize=maxsize, initial=len(res.items))
