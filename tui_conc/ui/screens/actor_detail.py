@@ -11,12 +11,11 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui_conc.state.model import ActorView, Snapshot
+from tui_conc.ui.screens.overlay import Overlay
 from tui_conc.ui.widgets.actors_panel import state_text
 from tui_conc.ui.widgets.styles import STATE_STYLES, seconds
 
@@ -94,20 +93,8 @@ def describe(actor: ActorView, snapshot: Snapshot, source: Path | None) -> Rende
     return Group(*parts)
 
 
-class ActorDetail(ModalScreen[None]):
+class ActorDetail(Overlay):
     """The detail of one actor, kept up to date while the run goes on."""
-
-    DEFAULT_CSS = """
-    ActorDetail { align: center middle; }
-    ActorDetail > VerticalScroll {
-        width: 100; max-width: 98%; height: auto; max-height: 95%;
-        border: thick $accent; background: $surface; padding: 0 1;
-    }
-    """
-    BINDINGS = [
-        Binding("escape", "close", "Close"),
-        Binding("q", "close", "Close", show=False),
-    ]
 
     def __init__(
         self, index: int, latest: Callable[[], Snapshot | None], source: Path | None
@@ -134,6 +121,3 @@ class ActorDetail(ModalScreen[None]):
             return
         self.query_one(VerticalScroll).border_title = f"{actor.name} · escape closes"
         self.query_one("#detail", Static).update(describe(actor, snapshot, self.source))
-
-    def action_close(self) -> None:
-        self.dismiss(None)

@@ -7,9 +7,9 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui_conc.ui.screens.overlay import Overlay
 from tui_conc.ui.widgets.styles import STATE_GLYPHS, STATE_STYLES
 
 KEYS = (
@@ -89,19 +89,11 @@ def help_text() -> Table:
     return grid
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Overlay):
     """Keys, the state legend and the panels; any of escape, q, ? or F1 closes it."""
 
-    DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll {
-        width: 96; max-width: 98%; height: auto; max-height: 95%;
-        border: thick $accent; background: $surface; padding: 0 1;
-    }
-    """
+    DEFAULT_CSS = "HelpScreen > VerticalScroll { width: 96; }"
     BINDINGS = [
-        Binding("escape", "close", "Close"),
-        Binding("q", "close", "Close", show=False),
         Binding("question_mark", "close", "Close", show=False),
         Binding("f1", "close", "Close", show=False),
     ]
@@ -110,6 +102,3 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll() as scroll:
             scroll.border_title = "tui-conc help · escape closes"
             yield Static(help_text())
-
-    def action_close(self) -> None:
-        self.dismiss(None)
