@@ -107,6 +107,7 @@ resources:
   seen: {type: list, value: "[start, start + 1]"}
   go: {type: event, value: true}
   gate: {type: barrier, parties: n}
+  guard: lock
 actors:
   w:
     count: n
@@ -116,10 +117,12 @@ actors:
         as: k
       - with: "slot[i % 2]"
         do:
-          - read: total
-            as: t
-          - write: total
-            value: t + 1
+          - with: guard  # the two slots let two actors in at once: guard the sum
+            do:
+              - read: total
+                as: t
+              - write: total
+                value: t + 1
       - log: "{actor} arrived {k}"
 expect:
   - total == start * 2 + n
@@ -144,7 +147,7 @@ def test_families_barriers_initial_values_and_a_set_event_run(tmp_path: Path, ba
     assert snapshot.status == "finished", snapshot.error
     results = check(scenario, snapshot, run.log_texts())
     assert [r.outcome for r in results] == ["passed"] * 5, [(r.that, r.detail) for r in results]
-    assert [lock.name for lock in snapshot.locks] == ["slot[0]", "slot[1]"]
+    assert [lock.name for lock in snapshot.locks] == ["slot[0]", "slot[1]", "guard"]
     (barrier,) = snapshot.barriers
     assert (barrier.parties, barrier.rounds, barrier.broken) == (4, 1, False)
     assert {v.name: v.value for v in snapshot.variables}["seen"] == [10, 11]
