@@ -30,12 +30,20 @@ def test_uncontended_lock_emits_one_untimed_event_each_way() -> None:
 CONTENDED = [(ev.ACQUIRED, 0), (ev.WAIT, 1), (ev.RELEASED, 0), (ev.WAKE, 1), (ev.ACQUIRED, 1)]
 
 
+def _waited(out: list[tuple], kind: int = ev.WAIT) -> None:
+    """Until an event of ``kind`` is in ``out`` (the other thread says it waits)."""
+    deadline = time.monotonic() + 5
+    while not any(e[0] == kind for e in out):
+        assert time.monotonic() < deadline, f"no event {kind} in {out}"
+        time.sleep(0.001)
+
+
 def _contend(out: list[tuple], holder: Any, take: Any) -> list[tuple]:
-    """``take()`` on a thread while ``holder`` holds the lock for 50 ms: (kind, actor)s."""
+    """``take()`` on a thread while ``holder`` holds the lock until it waits: (kind, actor)s."""
     holder.acquire(0)
     t = threading.Thread(target=take)
     t.start()
-    time.sleep(0.05)
+    _waited(out)
     holder.release()
     t.join(2)
     return [(e[0], e[1]) for e in out]
@@ -88,7 +96,7 @@ def test_cooperative_queue_steps_take_the_short_path_and_report_it() -> None:
     # an empty queue: the get step waits (WAIT, WAKE) until a put arrives
     got = threading.Thread(target=q.get_step(5, 9, "item"), args=(frame,))
     got.start()
-    time.sleep(0.05)
+    _waited(out)
     q.put(1, 0, 7, True, None)
     got.join(2)
     assert frame.locals == {"item": 7}
@@ -171,13 +179,15 @@ def test_pause_holds_actors_and_resume_lets_them_go(tmp_path) -> None:
     while run.status != "running" and time.monotonic() < deadline:
         time.sleep(0.01)
     run.pause()
-    time.sleep(0.2)
+    while run.status != "paused" and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert run.status == "paused"
     frozen = run.snapshot().variables[0].value
-    time.sleep(0.2)
+    time.sleep(0.2)  # an absence: nothing may change while paused
     assert run.snapshot().variables[0].value == frozen
     run.resume()
-    time.sleep(0.2)
+    while run.snapshot().variables[0].value == frozen and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert run.snapshot().variables[0].value > frozen
     run.stop()
 
