@@ -22,6 +22,7 @@ from tui_conc.engine.wire.trace import load_trace
 from tui_conc.state import analysis
 from tui_conc.state import model as sm
 from tui_conc.state.fold import StateFolder
+from tui_conc.state.history import History
 
 #: A verdict is given once every actor it names has been stuck this long (the
 #: analysis is sound on any consistent cut; this only absorbs a last event in flight).
@@ -137,12 +138,19 @@ class LiveRun(_Judged):
         record: str | Path | None = None,
         backend: str = "thread",
         memory_mb: float = DEFAULT_MB,
+        record_mb: float | None = None,
     ) -> None:
         self.runner = RunnerProcess(scenario, overrides, backend, memory_mb)
         self.folder: StateFolder | None = None
         self._lock = threading.Lock()
         self._record_path = record
         self._record: IO[bytes] | None = None
+        #: the recording stops past this many bytes (None: no cap)
+        self._record_mb = record_mb
+        self._record_cap = None if record_mb is None else int(record_mb * 1024 * 1024)
+        self._recorded = 0
+        #: the run's history (every frame recorded, checkpoints): for scrubbing and replay
+        self.history: History | None = None
         self._reader: threading.Thread | None = None
         self._status_override: str | None = None
         self.suspicions: list[sm.Suspicion] = []
@@ -162,7 +170,8 @@ class LiveRun(_Judged):
     def start(self) -> LiveRun:
         codec.tune_gc_for_streaming()
         if self._record_path is not None:
-            self._record = open(self._record_path, "wb")
+            # unbuffered: a frame is in the file once written, for the history to read back
+            self._record = open(self._record_path, "wb", buffering=0)
         self.runner.start()
         self._reader = threading.Thread(target=self._read, name="tui-conc-reader", daemon=True)
         self._reader.start()
@@ -180,13 +189,20 @@ class LiveRun(_Judged):
         burst_started = time.monotonic()
         try:
             for raw, frame in self.runner.frames():
-                if self._record is not None:
-                    self._write_record(raw)
+                recorded = bool(raw) and self._record is not None and self._write_record(raw)
                 if isinstance(frame, dict):
                     with self._lock:
                         self.folder = StateFolder(frame)
+                        if recorded:
+                            self.history = History(self._record_path, raw, frame)  # type: ignore[arg-type]
                         self._version += 1
                     continue
+                history = self.history
+                if history is not None and (history.cut is not None or not (recorded or not raw)):
+                    history = None  # the recording stopped: the history ends where it did
+                if recorded and history is not None:
+                    history.add_frame(len(raw), codec.is_source_frame(raw))
+                folding = time.perf_counter()
                 for start in range(0, len(frame), FOLD_CHUNK):
                     lag = self._ui_until - time.monotonic()
                     if lag > 0:  # the UI is building a frame: it goes first
@@ -206,9 +222,15 @@ class LiveRun(_Judged):
                     if now - burst_started >= BURST_S:
                         time.sleep(YIELD_S)
                         burst_started = time.monotonic()
+                if history is not None and self.folder is not None:
+                    if not raw:  # the merge's last events, released at the stream's end
+                        history.end()
+                    history.folded(self.folder, self.runner.merger, time.perf_counter() - folding)
         finally:
             code = self.runner.wait()
             with self._lock:
+                if self.history is not None:
+                    self.history.end()
                 self._end_record()
                 self._judge_deadlock()
                 status = self._derive_status()
@@ -224,18 +246,28 @@ class LiveRun(_Judged):
                 self._version += 1
             self._done.set()
 
-    def _write_record(self, raw: bytes) -> None:
-        """Record a frame; a failed write (a full disk) ends the recording, not the run."""
+    def _write_record(self, raw: bytes) -> bool:
+        """Record a frame (True if it was); a failed write (a full disk) or the cap
+        ends the recording, not the run."""
+        if self._record_cap is not None and self._recorded + len(raw) > self._record_cap:
+            self._record_failed(f"it reached its cap of {self._record_mb:g} MB")
+            return False
         try:
-            self._record.write(raw)  # type: ignore[union-attr]
+            view = memoryview(raw)
+            while view:
+                view = view[self._record.write(view) :]  # type: ignore[union-attr]
         except (OSError, ValueError) as exc:
-            self._record_failed(exc)
+            self._record_failed(getattr(exc, "strerror", "") or str(exc))
+            return False
+        self._recorded += len(raw)
+        return True
 
-    def _record_failed(self, exc: BaseException) -> None:
-        self.warnings.append(
-            f"the recording {self._record_path} is incomplete: "
-            f"{getattr(exc, 'strerror', '') or exc}"
-        )
+    def _record_failed(self, why: str) -> None:
+        folder = self.folder
+        at = f" at {(folder.now - folder.t0) / 1e9:.2f} s" if folder is not None else ""
+        self.warnings.append(f"the recording {self._record_path} stops{at}: {why}")
+        if self.history is not None:
+            self.history.stop(why)
         with contextlib.suppress(OSError, ValueError):
             self._record.close()  # type: ignore[union-attr]
         self._record = None
@@ -244,9 +276,9 @@ class LiveRun(_Judged):
         if self._record is None:
             return
         try:
-            self._record.close()  # the last buffered frames are written here
+            self._record.close()
         except (OSError, ValueError) as exc:
-            self._record_failed(exc)
+            self._record_failed(getattr(exc, "strerror", "") or str(exc))
         self._record = None
 
     def _judge_deadlock(self) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from tui_conc.engine.wire import events as ev
 from tui_conc.state import model as sm
+from tui_conc.state.lanes import Lanes, NoLanes
 from tui_conc.state.records import HISTORY_KEEP, Actor, Pool, Resource, Select, Socket
 from tui_conc.state.snapshots import take_snapshot
 
@@ -89,7 +90,12 @@ class StateFolder:
         self.ended_at: int | None = None
         self.end_reason: str | None = None
         self.error: str | None = header.get("error")
-        self._handlers = {
+        #: the whole run's state changes and resource samples, for the Timeline
+        self.lanes = Lanes(len(self.actors), self.resources)
+        self._handlers = self._make_handlers()
+
+    def _make_handlers(self) -> dict[int, Any]:
+        return {
             ev.CLOCK: self._clock,
             ev.ACTOR_START: self._actor_start,
             ev.ACTOR_SPAWNED: self._actor_spawned,
@@ -136,11 +142,22 @@ class StateFolder:
             ev.POOL_TERMINATE: self._pool_event,
         }
 
+    def __getstate__(self) -> dict[str, Any]:
+        """A checkpoint's copy: everything but the handlers (rebuilt) and the lanes
+        (a restored folder shows one instant; the live one keeps the timeline)."""
+        state = {k: getattr(self, k) for k in self.__dict__ if k not in ("_handlers", "lanes")}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.lanes = NoLanes()
+        self._handlers = self._make_handlers()
+
     # ------------------------------------------------------------ folding
 
     def fold(self, events: Sequence[Sequence[Any]]) -> None:
         """Apply events in stream order."""
-        res, actors, handlers = self.resources, self.actors, self._handlers
+        res, actors, handlers, lanes = self.resources, self.actors, self._handlers, self.lanes
         # locals, not module attributes: this loop runs a million times a second
         acquired, released, put, got, task_done = _FAST
         blocked, running = sm.BLOCKED, sm.RUNNING
@@ -211,6 +228,8 @@ class StateFolder:
             else:
                 handlers[kind](e)
                 now = self.now
+                if now >= lanes.next_sample:
+                    lanes.sample(now, res)
         self.count += len(events)
 
     def _acquired(self, actor: Actor, r: Resource) -> None:
@@ -263,6 +282,7 @@ class StateFolder:
         actor.parked = -1
         if state != actor.state:
             actor.history.append((t, state, None, None))
+            self.lanes.change(t, actor.index, state, None, None)
         actor.state = state
         actor.since = t
         actor.target = None
@@ -325,6 +345,7 @@ class StateFolder:
         else:
             state = sm.BLOCKED
         actor.history.append((t, state, e[2], how))
+        self.lanes.change(t, actor.index, state, e[2], how)
         actor.parked = -1
         actor.state = state
         actor.since = t

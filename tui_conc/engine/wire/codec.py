@@ -143,6 +143,11 @@ def read_raw_frame(stream: IO[bytes]) -> bytes | None:
     return head + body
 
 
+def is_source_frame(raw: bytes) -> bool:
+    """Is this raw frame a source frame (a batch the reader must merge)?"""
+    return len(raw) > 4 and raw[4] in _EXT_TAGS
+
+
 def decode_body(frame: bytes) -> Any:
     """The object inside a raw frame: the header (a dict), a list of event tuples
     or a :class:`SourceBatch`."""

@@ -89,7 +89,7 @@ def load_trace(path: str | Path) -> Trace:
         except (TraceError, TypeError, ValueError, IndexError, KeyError) as exc:
             raise TraceError(f"{path}: not a tui-conc trace ({exc})") from None
         check_header(header, str(path))
-        checker = _EventChecker(header)
+        checker = EventChecker(header)
         events: list[tuple[Any, ...]] = []
         problem = None
         try:
@@ -131,7 +131,7 @@ def check_header(header: Any, where: str) -> None:
         raise TraceError(f"{where}: a damaged header (t0 or steps)")
 
 
-class _EventChecker:
+class EventChecker:
     """Is an event one the fold can take: a known kind, long enough, its indices in range?"""
 
     def __init__(self, header: dict[str, Any]) -> None:
