@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 os.environ.pop("NO_COLOR", None)
+
+#: Runs the app starts in tests are recorded here, not in the user's cache.
+os.environ.setdefault("TUI_CONC_CACHE", tempfile.mkdtemp(prefix="tui-conc-cache-"))
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

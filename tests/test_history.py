@@ -41,8 +41,8 @@ def traces(process_trace: Path) -> list[Path]:
 
 
 def test_every_cursor_gives_the_state_of_folding_up_to_it(process_trace, monkeypatch) -> None:
-    monkeypatch.setattr(hist, "CHECKPOINT_EVERY", 7)  # many checkpoints, even in short traces
-    monkeypatch.setattr(hist, "CHECKPOINT_SHARE", 1e9)
+    monkeypatch.setattr(hist, "REPLAY_EVERY", 7)  # many checkpoints, even in short traces
+    monkeypatch.setattr(hist, "REPLAY_SHARE", 1e9)
     rng = random.Random(5)
     many = 0
     for path in traces(process_trace):
@@ -93,8 +93,8 @@ def test_next_and_previous_events_skip_clock_readings_and_other_actors(process_t
 
 
 def test_checkpoints_stay_within_their_bytes(monkeypatch, process_trace) -> None:
-    monkeypatch.setattr(hist, "CHECKPOINT_EVERY", 1)
-    monkeypatch.setattr(hist, "CHECKPOINT_SHARE", 1e9)
+    monkeypatch.setattr(hist, "REPLAY_EVERY", 1)
+    monkeypatch.setattr(hist, "REPLAY_SHARE", 1e9)
     monkeypatch.setattr(hist, "CHECKPOINTS_BYTES", 12_000)
     history, _, _ = build_history(process_trace)
     assert history.checkpoint_bytes <= 12_000 + max(len(c.state) for c in history.checkpoints)
@@ -145,7 +145,7 @@ def test_a_live_run_keeps_its_history_as_it_goes(tmp_path, monkeypatch, name, ba
     got = history.state_at(history.total)
     assert got.snapshot("running", now=got.now) == folder.snapshot("running", now=folder.now)
     # the file says the same: a replay builds the same history
-    again, final, problem = build_history(path)
+    again, _, problem = build_history(path)
     assert problem is None and again.total == history.total
     middle = history.state_at(history.total // 2).snapshot("running", now=0)
     assert again.state_at(history.total // 2).snapshot("running", now=0) == middle
@@ -163,3 +163,16 @@ def test_a_recording_past_its_cap_stops_and_its_history_ends_there(tmp_path) -> 
     assert 0 < history.total < run.folder.count
     got = history.state_at(10**12)
     assert got.count == history.total
+
+
+def test_the_state_at_a_time_is_the_state_at_its_cursor(process_trace, monkeypatch) -> None:
+    monkeypatch.setattr(hist, "REPLAY_EVERY", 11)
+    for path in traces(process_trace):
+        history, _, _ = build_history(path)
+        t0, t1 = history.nows[0], history.nows[-1]
+        rng = random.Random(3)
+        for t in [t0 - 1, t1, *(rng.randint(t0, t1) for _ in range(20))]:
+            by_time = history.state_at_time(t).snapshot("running", now=0)
+            cursor = history.cursor_at(t)
+            assert history.state_at(cursor).snapshot("running", now=0) == by_time, (path, t)
+        history.close()

@@ -107,6 +107,27 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--scenarios", type=Path, metavar="DIR", dest="scenarios_sub", help=folder_help
     )
+    rep = sub.add_parser(
+        "replay",
+        help="open the app on a recorded run (a trace): play, pause, scrub",
+        description="Open the app on a recorded run: the trace of `tui-conc run --record` "
+        "or of the app's s key. space plays or pauses, < and > change the speed, "
+        "[ ] step through its events, 3 shows its timeline.",
+    )
+    rep.add_argument("trace", type=Path, metavar="TRACE", help="a trace file")
+    exp = sub.add_parser(
+        "export",
+        help="write a recorded run for Perfetto / chrome://tracing",
+        description="Convert a trace to the Chrome trace-event JSON format, which "
+        "ui.perfetto.dev and chrome://tracing open: a track per actor with its states, "
+        "a track per lock with who held it, arrows from each release to the acquire it "
+        "let happen, counters for queue depths and semaphore values, the verdict.",
+    )
+    exp.add_argument("trace", type=Path, metavar="TRACE", help="a trace file")
+    exp.add_argument("out", type=Path, metavar="OUT", help="the file to write")
+    exp.add_argument(
+        "--format", choices=("chrome-json",), default="chrome-json", help="(default: chrome-json)"
+    )
     return parser
 
 
@@ -130,6 +151,10 @@ def _main(argv: list[str] | None) -> int:
         return cmd_list(folder)
     if args.command == "check":
         return cmd_check(args.files, folder)
+    if args.command == "replay":
+        return cmd_replay(args.trace, args.scenarios)
+    if args.command == "export":
+        return cmd_export(args.trace, args.out)
     if args.command == "run":
         return cmd_run(
             args.file,
@@ -144,6 +169,53 @@ def _main(argv: list[str] | None) -> int:
     from tui_conc.ui.app import make_app
 
     make_app(args.scenarios).run()
+    return EXIT_OK
+
+
+def cmd_replay(trace: Path, folder: Path | None) -> int:
+    """Open the app on a recorded run."""
+    from tui_conc.engine.wire.codec import TraceError
+    from tui_conc.scenario import Entry, ScenarioError, load_entry
+    from tui_conc.session import ReplayRun
+
+    try:
+        run = ReplayRun(trace)
+    except TraceError as exc:
+        print(f"{exc}", file=sys.stderr)
+        return EXIT_INVALID
+    assert run.folder is not None
+    header = run.folder.header
+    source = Path(str(header.get("file", "")))
+    if source.is_file():
+        entry = load_entry(source)
+        from tui_conc.engine.runner import scenario_hash
+
+        if header.get("scenario_sha256") not in (None, scenario_hash(str(source))):
+            run.warnings.append(f"{source} changed since this run was recorded")
+    else:
+        title = header.get("title") or trace.name
+        missing = ScenarioError(str(source or trace), 1, f"the scenario of {title!r} is not here")
+        entry = Entry(source if str(source) else trace, None, missing)
+    from tui_conc.ui.app import make_app
+
+    make_app(folder, replay=(entry, run)).run()
+    return EXIT_OK
+
+
+def cmd_export(trace: Path, out: Path) -> int:
+    """Write a recorded run as Chrome trace-event JSON."""
+    from tui_conc.engine.wire.codec import TraceError
+    from tui_conc.export.chrome import export_chrome
+
+    try:
+        summary = export_chrome(trace, out)
+    except TraceError as exc:
+        print(f"{exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except OSError as exc:
+        print(f"{out}: cannot write: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_INVALID
+    print(summary)
     return EXIT_OK
 
 

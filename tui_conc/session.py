@@ -18,11 +18,12 @@ from typing import IO, Any, Protocol
 from tui_conc.engine.client import RunnerProcess
 from tui_conc.engine.memory import DEFAULT_MB
 from tui_conc.engine.wire import codec
+from tui_conc.engine.wire.codec import TraceError
 from tui_conc.engine.wire.trace import load_trace
 from tui_conc.state import analysis
 from tui_conc.state import model as sm
 from tui_conc.state.fold import StateFolder
-from tui_conc.state.history import History
+from tui_conc.state.history import History, build_history
 
 #: A verdict is given once every actor it names has been stuck this long (the
 #: analysis is sound on any consistent cut; this only absorbs a last event in flight).
@@ -44,6 +45,10 @@ BURST_S = 0.010
 YIELD_S = 0.004
 #: The UI may ask the reader to stand aside for at most this long at a time.
 GIVE_WAY_MAX_S = 0.1
+
+
+class _Cancelled(Exception):
+    """A history being refined is no longer wanted."""
 
 
 class RunSource(Protocol):
@@ -127,6 +132,43 @@ class _Judged:
         """Every kept log line's text (for expectations such as log_count)."""
         return [text for *_, text in self.folder.log] if self.folder else []
 
+    history: History | None = None
+
+    def snapshot_at(
+        self, cursor: int, log_tail: int = 200, actor_limit: int | None = None
+    ) -> sm.Snapshot | None:
+        """The run as it was after its first ``cursor`` events (None without a history).
+
+        Its status and verdict are those of that instant: the analysis judges the
+        state there, as it judged the live run (a deadlock shows once it has formed).
+        At the history's end of a run that ended, the run's own last snapshot.
+        """
+        history = self.history
+        if history is None:
+            return None
+        if cursor >= history.total and self.status in sm.FINAL_STATUSES and history.ended:
+            return self.snapshot(log_tail=log_tail, actor_limit=actor_limit)
+        folder = history.state_at(cursor)
+        verdict = analysis.judge(folder, folder.now)
+        if folder.end_reason is not None:
+            status = folder.end_reason
+        elif verdict.cycle:
+            status = sm.DEADLOCK
+        elif verdict.stalled:
+            status = sm.STALL
+        else:
+            status = sm.PAUSED if folder.paused else sm.RUN_RUNNING
+        return folder.snapshot(
+            status,
+            now=folder.now,
+            cycle=verdict.cycle,
+            stalled=verdict.stalled,
+            log_tail=log_tail,
+            actor_limit=actor_limit,
+            suspect=verdict.suspect,
+            could_break=verdict.could_break,
+        )
+
 
 class LiveRun(_Judged):
     """A scenario running in a runner process, folded as its events arrive."""
@@ -160,6 +202,7 @@ class LiveRun(_Judged):
         self._frozen_at: int | None = None
         self._last_check = 0.0
         self._done = threading.Event()
+        self._closed = threading.Event()
         self._version = 0
         self._published: sm.Snapshot | None = None
         self._published_at = 0.0
@@ -202,16 +245,19 @@ class LiveRun(_Judged):
                     history = None  # the recording stopped: the history ends where it did
                 if recorded and history is not None:
                     history.add_frame(len(raw), codec.is_source_frame(raw))
-                folding = time.perf_counter()
+                if history is not None and not raw:
+                    history.end()  # the merge's last events, released at the stream's end
                 for start in range(0, len(frame), FOLD_CHUNK):
                     lag = self._ui_until - time.monotonic()
                     if lag > 0:  # the UI is building a frame: it goes first
                         time.sleep(min(lag, GIVE_WAY_MAX_S))
                         burst_started = time.monotonic()
+                    folding = time.perf_counter()
                     with self._lock:
-                        if self.folder is None:
+                        folder = self.folder
+                        if folder is None:
                             break
-                        self.folder.fold(frame[start : start + FOLD_CHUNK])
+                        folder.fold(frame[start : start + FOLD_CHUNK])
                         self._version += 1
                         now = time.monotonic()
                         if now - self._last_check >= DEADLOCK_CHECK_S:
@@ -219,13 +265,13 @@ class LiveRun(_Judged):
                         if now - self._published_at >= PUBLISH_EVERY_S:
                             self._published = self._snapshot_locked(200, sm.LIVE_ACTORS)
                             self._published_at = now
+                    if history is not None:
+                        left = frame[start + FOLD_CHUNK :] if len(frame) > FOLD_CHUNK else None
+                        spent = time.perf_counter() - folding
+                        history.folded(folder, self.runner.merger, spent, left)
                     if now - burst_started >= BURST_S:
                         time.sleep(YIELD_S)
                         burst_started = time.monotonic()
-                if history is not None and self.folder is not None:
-                    if not raw:  # the merge's last events, released at the stream's end
-                        history.end()
-                    history.folded(self.folder, self.runner.merger, time.perf_counter() - folding)
         finally:
             code = self.runner.wait()
             with self._lock:
@@ -245,6 +291,36 @@ class LiveRun(_Judged):
                     self._frozen_at = monotonic_ns()
                 self._version += 1
             self._done.set()
+            history = self.history
+            if history is not None and history.merging and history.cut is None:
+                threading.Thread(target=self._refine, name="tui-conc-refine", daemon=True).start()
+
+    def _refine(self) -> None:
+        """Read a finished run of processes' recording again, for checkpoints as fine as
+        a replay's: live, each carried the merge's pending events and so came seldom."""
+        old = self.history
+        assert old is not None
+
+        def cancelled(folder: StateFolder, batch: Any) -> None:
+            if self._closed.is_set():
+                raise _Cancelled
+
+        try:
+            fine, _, problem = build_history(old.path, cancelled)
+        except (_Cancelled, TraceError, OSError):
+            return
+        if problem is None and fine.total == old.total:
+            self.history = fine
+            old.close()
+        else:
+            fine.close()
+
+    def close(self) -> None:
+        """Let go of what the run keeps for looking back (its history's file handle,
+        a history being refined): the app is done with it."""
+        self._closed.set()
+        if self.history is not None:
+            self.history.close()
 
     def _write_record(self, raw: bytes) -> bool:
         """Record a frame (True if it was); a failed write (a full disk) or the cap
@@ -292,6 +368,11 @@ class LiveRun(_Judged):
             self._status_override = status
         if self._frozen_at is None:
             self._frozen_at = monotonic_ns()
+
+    @property
+    def end_ns(self) -> int:
+        """The run's present: now while it runs, the moment it ended after."""
+        return self._frozen_at if self._frozen_at is not None else monotonic_ns()
 
     def give_way(self, seconds: float) -> None:
         """Hold the fold for the next ``seconds`` (at most GIVE_WAY_MAX_S; 0 ends it):
@@ -397,14 +478,19 @@ class ReplayRun(_Judged):
     """
 
     def __init__(self, trace: str | Path, upto: int | None = None) -> None:
-        loaded = load_trace(trace)
-        self.folder: StateFolder | None = StateFolder(loaded.header)
+        self.path = Path(trace)
+        self.history, folder, problem = build_history(trace)
         self._status_override: str | None = None
         self.suspicions: list[sm.Suspicion] = []
         #: What cut the recording short (a damaged or truncated trace), as for a live run.
-        self.warnings: list[str] = [loaded.problem] if loaded.problem else []
-        events = loaded.events
-        self.feed(events if upto is None else events[:upto])
+        self.warnings: list[str] = [problem] if problem else []
+        if upto is None:
+            self.folder: StateFolder | None = folder
+            self._judge_now(folder.now, confirm=False)
+        else:
+            loaded = load_trace(trace)
+            self.folder = StateFolder(loaded.header)
+            self.feed(loaded.events[:upto])
 
     def feed(self, events: Sequence[Sequence[Any]]) -> None:
         """Fold more of the recording and judge it as the live run was judged."""
@@ -415,6 +501,12 @@ class ReplayRun(_Judged):
     def _finalize(self, status: str) -> None:
         if self._status_override is None:
             self._status_override = status
+
+    @property
+    def end_ns(self) -> int:
+        """The recording's last instant."""
+        assert self.folder is not None
+        return self.folder.ended_at or self.folder.now
 
     @property
     def status(self) -> str:
@@ -453,3 +545,7 @@ class ReplayRun(_Judged):
     def stop(self) -> None:
         if self.status not in sm.FINAL_STATUSES:
             self._status_override = sm.STOPPED
+
+    def close(self) -> None:
+        if self.history is not None:
+            self.history.close()

@@ -20,6 +20,7 @@ past it every other one goes and the interval doubles.
 
 from __future__ import annotations
 
+import itertools
 import os
 import pickle
 import threading
@@ -39,10 +40,14 @@ from tui_conc.state.fold import StateFolder
 
 #: Events between checkpoints, at least (a seek folds at most about this many again).
 CHECKPOINT_EVERY = 50_000
-#: Taking checkpoints may cost at most this share of the time spent folding.
+#: Taking checkpoints may cost a live run at most this share of the time spent folding.
 CHECKPOINT_SHARE = 0.03
+#: Reading a trace file (a replay, or a finished run's history made finer), nothing
+#: else waits: checkpoints as often as this, and up to this share of the time.
+REPLAY_EVERY = 20_000
+REPLAY_SHARE = 1.0
 #: All checkpoints of a run together (pickled bytes).
-CHECKPOINTS_BYTES = 96 << 20
+CHECKPOINTS_BYTES = 64 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +58,9 @@ class Checkpoint:
     count: int
     now: int  #: the fold's clock then (monotonic ns)
     state: bytes  #: pickled (StateFolder, StreamMerger)
+    #: the events of the batch being folded that were not yet (a checkpoint may come
+    #: inside a frame's batch: a merge can let go of 100,000 events at once), packed
+    left: bytes = b""
 
 
 @dataclass(slots=True)
@@ -72,16 +80,24 @@ class History:
     searches. Those read the recording back from disk, never touching the live fold.
     """
 
-    def __init__(self, path: str | Path, header_frame: bytes, header: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        header_frame: bytes,
+        header: dict[str, Any],
+        every: int | None = None,
+        share: float | None = None,
+    ) -> None:
         self.path = Path(path)
         self.header = header
         self.offsets = array("q", [0])  #: where each frame starts in the file
         self.sizes = array("q", [len(header_frame)])
         self.counts = array("q", [0])  #: events folded after each frame
-        self.nows = array("q", [int(header.get("t0", 0))])  #: the clock after each frame
+        self.nows = array("q", [_i64(int(header.get("t0", 0)))])  #: the clock after each frame
         self.checkpoints: list[Checkpoint] = []
         self.checkpoint_bytes = 0
-        self.every = CHECKPOINT_EVERY
+        self.every = CHECKPOINT_EVERY if every is None else every
+        self.share = CHECKPOINT_SHARE if share is None else share
         self.ended = False  #: the stream ended (the merge's last events were released)
         self.merging = False  #: a run of processes: its frames go through the merge
         #: why the recording stopped early (a cap, a full disk); None if it did not
@@ -105,14 +121,21 @@ class History:
         self.counts.append(self.counts[-1])
         self.nows.append(self.nows[-1])
 
-    def folded(self, folder: StateFolder, merger: StreamMerger | None, seconds: float) -> None:
-        """The last frame added is folded into ``folder`` (which took ``seconds``)."""
+    def folded(
+        self,
+        folder: StateFolder,
+        merger: StreamMerger | None,
+        seconds: float,
+        left: list[tuple[Any, ...]] | None = None,
+    ) -> None:
+        """Some of the last frame's events are folded into ``folder`` (which took
+        ``seconds``); ``left`` are the rest of its batch, still to come."""
         self.counts[-1] = folder.count
-        self.nows[-1] = folder.now
+        self.nows[-1] = _i64(folder.now)
         self._fold_s += seconds
         since = folder.count - self.checkpoints[-1].count
-        if since >= self.every and self._fold_s * CHECKPOINT_SHARE >= self._pickle_s:
-            self._checkpoint(len(self.offsets), folder, merger or StreamMerger())
+        if since >= self.every and self._fold_s * self.share >= self._pickle_s:
+            self._checkpoint(len(self.offsets), folder, merger or StreamMerger(), left)
 
     def end(self) -> None:
         """The stream ended: what the merge still held was released (and folded)."""
@@ -131,17 +154,24 @@ class History:
     def t0(self) -> int:
         return int(self.header.get("t0", 0))
 
-    def _checkpoint(self, frame: int, folder: StateFolder, merger: StreamMerger) -> None:
+    def _checkpoint(
+        self,
+        frame: int,
+        folder: StateFolder,
+        merger: StreamMerger,
+        left: list[tuple[Any, ...]] | None = None,
+    ) -> None:
         started = time.perf_counter()
         state = pickle.dumps((folder, merger), protocol=pickle.HIGHEST_PROTOCOL)
-        self.checkpoints.append(Checkpoint(frame, folder.count, folder.now, state))
-        self.checkpoint_bytes += len(state)
+        rest = codec.encode_events(left) if left else b""
+        self.checkpoints.append(Checkpoint(frame, folder.count, folder.now, state, rest))
+        self.checkpoint_bytes += len(state) + len(rest)
         self._pickle_s = time.perf_counter() - started
         self._fold_s = 0.0
         if self.checkpoint_bytes > CHECKPOINTS_BYTES and len(self.checkpoints) > 2:
             first, *rest = self.checkpoints
             self.checkpoints = [first, *rest[1::2]]
-            self.checkpoint_bytes = sum(len(c.state) for c in self.checkpoints)
+            self.checkpoint_bytes = sum(len(c.state) + len(c.left) for c in self.checkpoints)
             self.every *= 2
 
     # ------------------------------------------------------------ reading back
@@ -162,6 +192,35 @@ class History:
                 self._step(cached, cursor)
             self._cursor = cached
             return cached.folder
+
+    def state_at_time(self, t: int) -> StateFolder:
+        """The fold's state with every event stamped at or before monotonic time ``t``
+        (one pass: cheaper than :meth:`cursor_at` then :meth:`state_at`)."""
+        with self._lock:
+            k = bisect_right([c.now for c in self.checkpoints], t) - 1
+            checkpoint = self.checkpoints[max(k, 0)]
+            cached = self._cursor
+            if (
+                cached is None
+                or cached.folder.now > t
+                or cached.folder.count < checkpoint.count
+                or cached.folder.count >= self.total
+            ):
+                cached = self._restore(checkpoint)
+            folder = cached.folder
+            while folder.now <= t:
+                if not cached.left:
+                    batch = next(cached.batches, None)
+                    if batch is None:
+                        break
+                    cached.left = batch
+                cut = _cut(cached.left, t, folder.now)
+                folder.fold(cached.left[:cut] if cut < len(cached.left) else cached.left)
+                cached.left = cached.left[cut:] if cut < len(cached.left) else []
+                if cached.left:
+                    break
+            self._cursor = cached
+            return folder
 
     @staticmethod
     def _step(cached: _Cursor, cursor: int) -> bool:
@@ -190,11 +249,11 @@ class History:
     def _cursor_at(self, t: int) -> int:
         k = bisect_right([c.now for c in self.checkpoints], t) - 1
         checkpoint = self.checkpoints[max(k, 0)]
-        _, merger = pickle.loads(checkpoint.state)
+        _, batches = self._stream(checkpoint)
         index, now = checkpoint.count, checkpoint.now
         if now > t:
             return index
-        for batch in self._batches(checkpoint.frame, merger):
+        for batch in batches:
             for e in batch:
                 if e[0] >= CLOCK:
                     now = e[3]
@@ -255,16 +314,26 @@ class History:
         return self.checkpoints[max(k, 0)]
 
     def _restore(self, checkpoint: Checkpoint) -> _Cursor:
+        folder, batches = self._stream(checkpoint)
+        return _Cursor(folder, batches, [])
+
+    def _stream(
+        self, checkpoint: Checkpoint
+    ) -> tuple[StateFolder, Iterator[list[tuple[Any, ...]]]]:
+        """The state a checkpoint keeps, and the batches that come after it."""
         folder, merger = pickle.loads(checkpoint.state)
-        return _Cursor(folder, self._batches(checkpoint.frame, merger), [])
+        batches = self._batches(checkpoint.frame, merger)
+        if checkpoint.left:
+            batches = itertools.chain([codec.decode_events(checkpoint.left)], batches)
+        return folder, batches
 
     def _events_from(
         self, start: int, stop: int | None = None
     ) -> Iterator[tuple[int, tuple[Any, ...]]]:
         checkpoint = self._checkpoint_before(start)
-        _, merger = pickle.loads(checkpoint.state)
+        _, batches = self._stream(checkpoint)
         index = checkpoint.count
-        for batch in self._batches(checkpoint.frame, merger):
+        for batch in batches:
             for e in batch:
                 if stop is not None and index >= stop:
                     return
@@ -296,6 +365,22 @@ class History:
         return raw
 
 
+def _i64(value: int) -> int:
+    """``value`` within a signed 64-bit array's range (a damaged trace's clock)."""
+    return max(-(1 << 63), min(value, (1 << 63) - 1))
+
+
+def _cut(batch: list[tuple[Any, ...]], t: int, now: int) -> int:
+    """How many of ``batch``'s first events are stamped at or before ``t`` (an untimed
+    event takes the time of the last timed one; ``now`` is the time before them)."""
+    for index, e in enumerate(batch):
+        if e[0] >= CLOCK:
+            now = e[3]
+        if now > t:
+            return index
+    return len(batch)
+
+
 def build_history(
     path: str | Path,
     on_events: Callable[[StateFolder, list[tuple[Any, ...]]], None] | None = None,
@@ -317,7 +402,7 @@ def build_history(
         except (TraceError, TypeError, ValueError, IndexError, KeyError) as exc:
             raise TraceError(f"{path}: not a tui-conc trace ({exc})") from None
         check_header(header, str(path))
-        history = History(path, raw, header)
+        history = History(path, raw, header, every=REPLAY_EVERY, share=REPLAY_SHARE)
         folder = StateFolder(header)
         merger = StreamMerger()
         checker = EventChecker(header)
@@ -335,7 +420,7 @@ def build_history(
             history.end()
             if history.merging:
                 _fold_checked(folder, merger.release(final=True), checker, None, merger, on_events)
-                history.counts[-1], history.nows[-1] = folder.count, folder.now
+                history.counts[-1], history.nows[-1] = folder.count, _i64(folder.now)
         except (TraceError, TypeError, ValueError, IndexError, KeyError) as exc:
             problem = f"read up to event {history.total:,}: then {exc}"
             _drop_last_frame(history)
@@ -353,12 +438,16 @@ def _fold_checked(
 ) -> None:
     for e in batch:
         checker.check(e)
-    started = time.perf_counter()
-    folder.fold(batch)
-    if history is not None:
-        history.folded(folder, merger, time.perf_counter() - started)
-    if on_events is not None:
-        on_events(folder, batch)
+    step = REPLAY_EVERY if history is None else history.every
+    for start in range(0, len(batch), step) if len(batch) > step else (0,):
+        chunk = batch[start : start + step] if len(batch) > step else batch
+        started = time.perf_counter()
+        folder.fold(chunk)
+        if history is not None:
+            left = batch[start + step :] if len(batch) > step else None
+            history.folded(folder, merger, time.perf_counter() - started, left)
+        if on_events is not None:
+            on_events(folder, chunk)
 
 
 def _drop_last_frame(history: History) -> None:

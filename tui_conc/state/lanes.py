@@ -198,3 +198,65 @@ class NoLanes(Lanes):
 
     def sample(self, now: int, resources: Sequence[Any]) -> None:
         self.next_sample = 1 << 62
+
+
+def state_columns(
+    lane: ActorLane, start: int, span: int, width: int, end: int
+) -> list[tuple[str, int | None] | None]:
+    """The lane over ``width`` columns from monotonic ``start`` for ``span`` ns: each
+    column's (state, target) that took most of its time (None where the lane has
+    nothing: before its first change, or after ``end``, the run's present)."""
+    if width <= 0 or span <= 0:
+        return [None] * max(width, 0)
+    times, codes, targets = lane.times, lane.codes, lane.targets
+    n = len(targets)  # appended last: the three agree up to here (another thread appends)
+    best: list[tuple[str, int | None] | None] = [None] * width
+    best_ns = [0] * width
+    parts: dict[int, dict[tuple[str, int | None], int]] = {}
+    dt = span / width
+    first = max(bisect_right(times, start, 0, n) - 1, 0)
+    stop = min(end, start + span)
+    for k in range(first, n):
+        a = max(times[k], start)
+        b = min(times[k + 1] if k + 1 < n else end, stop)
+        if a >= stop:
+            break
+        if b <= a:
+            continue
+        code, target = codes[k], targets[k]
+        key = (STATES[code >> _HOW_BITS], None if target < 0 else target)
+        c0, c1 = int((a - start) / dt), min(int((b - start) / dt), width - 1)
+        if c0 == c1:
+            acc = parts.setdefault(c0, {})
+            acc[key] = acc.get(key, 0) + (b - a)
+            continue
+        first_end = start + (c0 + 1) * dt
+        acc = parts.setdefault(c0, {})
+        acc[key] = acc.get(key, 0) + int(first_end - a)
+        for c in range(c0 + 1, c1):
+            best[c], best_ns[c] = key, int(dt)
+            parts.pop(c, None)
+        acc = parts.setdefault(c1, {})
+        acc[key] = acc.get(key, 0) + int(b - (start + c1 * dt))
+    for c, acc in parts.items():
+        key, ns = max(acc.items(), key=lambda kv: kv[1])
+        if 0 <= c < width and ns >= best_ns[c]:
+            best[c] = key
+    return best
+
+
+def sampled_columns(
+    times: array[int], values: array[int], start: int, span: int, width: int, end: int
+) -> list[int | None]:
+    """A resource's sampled value at the end of each of ``width`` columns (None where
+    there is no sample yet, or after ``end``)."""
+    out: list[int | None] = []
+    n = min(len(times), len(values))
+    for c in range(width):
+        at = start + span * (c + 1) / width
+        if at - span / width > end:
+            out.append(None)
+            continue
+        k = bisect_right(times, min(at, end), 0, n) - 1
+        out.append(values[k] if k >= 0 else None)
+    return out

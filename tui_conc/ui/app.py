@@ -8,7 +8,7 @@ import sys
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from time import perf_counter
+from time import monotonic_ns, perf_counter
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import events
@@ -34,6 +34,7 @@ from tui_conc.state import model as sm
 from tui_conc.state.expectations import ExpectationResult, check
 from tui_conc.ui.commands import ScenarioCommands
 from tui_conc.ui.pacing import RedrawPacer
+from tui_conc.ui.playback import Playback
 from tui_conc.ui.widgets.actors_panel import ActorsPanel
 from tui_conc.ui.widgets.banner import Banner
 from tui_conc.ui.widgets.lesson_view import LessonView, prewarm
@@ -45,6 +46,7 @@ from tui_conc.ui.widgets.queues_panel import QueuesPanel
 from tui_conc.ui.widgets.scenario_tree import ScenarioTree
 from tui_conc.ui.widgets.sockets_panel import SocketsPanel
 from tui_conc.ui.widgets.status_bar import StatusBar
+from tui_conc.ui.widgets.timeline_view import TimelineData, TimelineView
 from tui_conc.ui.widgets.view_tabs import ViewTabs
 
 if TYPE_CHECKING:
@@ -64,10 +66,19 @@ SourceFactory = Callable[[Entry, dict[str, Any], str], "RunSource"]
 
 
 def live_source(entry: Entry, overrides: dict[str, Any], backend: str) -> RunSource:
-    """A real run in a runner process, on ``backend``."""
+    """A real run in a runner process, on ``backend``, recorded in the cache folder
+    (to look back in it, save it, replay it)."""
+    from tui_conc import recordings
     from tui_conc.session import LiveRun  # imported on the first run, off the startup path
 
-    return LiveRun(entry.path, overrides, backend=backend).start()
+    try:
+        path: Path | None = recordings.new_recording(entry.path.stem)
+    except OSError:
+        path = None  # no cache folder (a read-only home): the run is not recorded
+    run = LiveRun(entry.path, overrides, backend=backend, record=path, record_mb=recordings.RUN_MB)
+    if path is None:
+        run.warnings.append(f"not recorded: cannot write in {recordings.cache_dir()}")
+    return run.start()
 
 
 class TuiConcApp(App[None]):
@@ -82,7 +93,11 @@ class TuiConcApp(App[None]):
     | b | switch the next run's backend (thread / process / gevent) where the scenario allows |
     | x | stop the run (kills its process at once) |
     | space | pause / resume |
-    | 1 / 2 | Lesson / Run view |
+    | 1 / 2 / 3 | Lesson / Run / Timeline view |
+    | [ / ] | look back: the previous / next event (every panel shows the run then) |
+    | { / } | the previous / next event of the selected actor |
+    | end | back to now |
+    | s | save the run: its recording and its report |
     | R | read every scenario file again |
     | escape | back to the scenario list |
     """
@@ -104,6 +119,15 @@ class TuiConcApp(App[None]):
         Binding("b", "backend", "Backend"),
         Binding("1", "tab('lesson')", "Lesson"),
         Binding("2", "tab('run')", "Run view"),
+        Binding("3", "tab('timeline')", "Timeline"),
+        Binding("left_square_bracket", "step(-1, 0)", "Back", show=False),
+        Binding("right_square_bracket", "step(1, 0)", "Forward", show=False),
+        Binding("left_curly_bracket", "step(-1, 1)", "Actor back", show=False),
+        Binding("right_curly_bracket", "step(1, 1)", "Actor forward", show=False),
+        Binding("end", "live", "Now", priority=True),
+        Binding("s", "save", "Save"),
+        Binding("less_than_sign", "speed(-1)", "Slower"),
+        Binding("greater_than_sign", "speed(1)", "Faster"),
         Binding("escape", "focus_list", "Scenarios"),
         Binding("R", "reload", "Reload", show=False),
     ]
@@ -114,8 +138,12 @@ class TuiConcApp(App[None]):
         source_factory: SourceFactory = live_source,
         refresh_interval: float = 1 / 30,
         folder: Path | None = None,
+        replay: tuple[Entry, RunSource] | None = None,
     ) -> None:
         super().__init__()
+        #: A recorded run to play back (``tui-conc replay``): its scenario and the run.
+        self.replay = replay
+        self.playback: Playback | None = None
         self.entries = entries
         self.folder = folder
         self.source_factory = source_factory
@@ -132,7 +160,10 @@ class TuiConcApp(App[None]):
         self.latest: sm.Snapshot | None = None  #: the snapshot on screen
         self._shown_version = -1
         self._shown_status = ""
+        self._shown_cursor: int | None = None
         self._ticker: Timer | None = None
+        #: Looking back: the number of events of the run on show (None: now).
+        self.cursor: int | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
@@ -145,6 +176,7 @@ class TuiConcApp(App[None]):
                     yield LessonView(self.entries, id="lesson")
                     with Vertical(id="run"):
                         yield Static("No run yet: press r to run the scenario.", id="no-run")
+                    yield TimelineView(id="timeline")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -154,6 +186,24 @@ class TuiConcApp(App[None]):
         self.set_timer(0.3, self._prewarm)  # once the first frame is out
         self._ticker = self.set_interval(self.refresh_interval, self._tick)
         self._complain_about_bad_files()
+        if self.replay is not None:
+            self.call_after_refresh(self._start_replay)
+
+    async def _start_replay(self) -> None:
+        """Open the recorded run: its lesson beside it, playing from the start."""
+        assert self.replay is not None
+        entry, source = self.replay
+        self.open_entry(entry)
+        await self._ensure_panels()
+        self.source = source
+        history = self._history()
+        assert history is not None
+        self.playback = Playback(history.nows[-1] - history.nows[0])
+        self.cursor = 0
+        for warning in getattr(source, "warnings", []):
+            self.notify(warning, title="Replay", severity="warning", timeout=8)
+        self.action_tab("run")
+        self._tick()
 
     def _complain_about_bad_files(self) -> None:
         bad = [e for e in self.entries if not e.valid]
@@ -186,6 +236,13 @@ class TuiConcApp(App[None]):
         status = self.source.status if self.source is not None else None
         live = status in (sm.RUN_RUNNING, sm.PAUSED, sm.STARTING)
         scenario = self.entry.scenario if self.entry is not None else None
+        if self.playback is not None:  # a replay: play, pause, speed; nothing to run
+            if action in ("pause", "speed", "run"):
+                return True
+            if action in ("stop", "backend", "knobs"):
+                return False
+        elif action == "speed":
+            return False
         if action == "pause":
             return status in (sm.RUN_RUNNING, sm.PAUSED)
         if action == "stop":
@@ -197,10 +254,18 @@ class TuiConcApp(App[None]):
         if action == "run":
             return scenario is not None
         if action == "tab":
-            return (parameters[0] == "run") == (self._view() == "lesson")
+            return parameters[0] != self._view()
+        if action == "live":
+            return self.cursor is not None
+        if action in ("step", "save"):
+            return self._history() is not None
         if action == "focus_list":
             return not self._main(ScenarioTree).has_focus or not self._main(ScenarioTree).display
         return True
+
+    def _history(self) -> Any:
+        """The current run's history (None if it is not recorded)."""
+        return getattr(self.source, "history", None)
 
     def _stopped(self) -> bool:
         return bool(getattr(self.source, "stopped", False))
@@ -229,7 +294,9 @@ class TuiConcApp(App[None]):
     def open_entry(self, entry: Entry) -> None:
         """Show ``entry``'s lesson; a run of another scenario is stopped."""
         self._stop_source()
+        self._let_go(self.source)
         self.source = None
+        self.cursor = None
         self.entry = entry
         self.results = None
         self.latest = None
@@ -275,7 +342,12 @@ class TuiConcApp(App[None]):
         )
 
     async def action_run(self) -> None:
-        """Run the selected scenario (a running one is stopped and started again)."""
+        """Run the selected scenario (a running one is stopped and started again); in a
+        replay, play it again from the start."""
+        if self.playback is not None:
+            self.playback.restart()
+            self._look_at(0)
+            return
         cursor = self._main(ScenarioTree).cursor_node
         if cursor is not None and cursor.data is not None and cursor.data is not self.entry:
             self.open_entry(cursor.data)  # keys can arrive before the tree's highlight message
@@ -297,9 +369,11 @@ class TuiConcApp(App[None]):
             self.notify(exc.message, title=f"Cannot run on {backend}", severity="error")
             return
         self._stop_source()
+        self._let_go(self.source)
         await self._ensure_panels()
         self._reset_panels()
         self.results = None
+        self.cursor = None
         self._main(LessonView).show_results(None)
         self.source = self.source_factory(entry, {name: knobs[name] for name in raw}, backend)
         self.action_tab("run")
@@ -317,13 +391,81 @@ class TuiConcApp(App[None]):
             self.refresh_bindings()
 
     def action_pause(self) -> None:
-        """Pause or resume the run at the actors' next step."""
+        """Pause or resume the run at the actors' next step (a replay: its playing)."""
+        if self.playback is not None:
+            self.playback.toggle()
+            self._tick()
+            return
         if self.source is None:
             return
         if self.source.status == sm.PAUSED:
             self.source.resume()
         elif self.source.status == sm.RUN_RUNNING:
             self.source.pause()
+
+    def action_step(self, direction: int, own: int) -> None:
+        """Look back: to the previous / next event (``own``: of the selected actor)."""
+        history = self._history()
+        if history is None:
+            self.notify("This run is not recorded: nothing to look back at.")
+            return
+        cursor = self.cursor if self.cursor is not None else history.total
+        actor = self._selected_actor() if own else None
+        if own and actor is None:
+            self.notify("Select an actor first: its row (2) or its lane (3).")
+            return
+        found = history.find(cursor, forward=direction > 0, actor=actor)
+        if found is None:
+            self.notify("No later event." if direction > 0 else "No earlier event.", timeout=2)
+            return
+        self._look_at(found)
+
+    def action_speed(self, step: int) -> None:
+        """A replay: play slower or faster (0.25× … 10×)."""
+        if self.playback is not None:
+            self.notify(f"Replay at {self.playback.faster(step):g}×", timeout=2)
+            self._tick()
+
+    def action_live(self) -> None:
+        """Back to now: the panels follow the run again."""
+        self._look_at(None)
+
+    def _look_at(self, cursor: int | None, by_user: bool = True) -> None:
+        self.cursor = cursor
+        history = self._history()
+        if by_user and self.playback is not None and history is not None:
+            at = history.nows[-1] if cursor is None else history.time_of(cursor)
+            self.playback.seek(at - history.nows[0])
+        self.refresh_bindings()
+        self._tick()
+
+    def on_timeline_view_moved(self, message: TimelineView.Moved) -> None:
+        history = self._history()
+        if history is None:
+            return
+        self._look_at(None if message.at is None else history.cursor_at(message.at))
+
+    def _selected_actor(self) -> int | None:
+        if self._view() == "timeline":
+            return self._main(TimelineView).selected_actor
+        with contextlib.suppress(NoMatches):
+            key = self._main(ActorsPanel).selected_key
+            if key is not None and key.isdigit():
+                return int(key)
+        return None
+
+    def action_save(self) -> None:
+        """Save the run: its recording (a trace ``tui-conc replay`` opens) and its report."""
+        from tui_conc.ui.saving import save_run
+
+        if self.source is None or self.entry is None:
+            return
+        try:
+            saved = save_run(self.source, self.entry, self.results)
+        except OSError as exc:
+            self.notify(f"cannot save: {exc}", severity="error")
+            return
+        self.notify("\n".join(str(p) for p in saved), title="Run saved", timeout=8)
 
     def action_help(self) -> None:
         """The help overlay: keys, state legend, panels."""
@@ -405,7 +547,10 @@ class TuiConcApp(App[None]):
         self._main(ContentSwitcher).current = tab
         self._main(ViewTabs).active = tab
         self._fit_list(self.size.width)
-        if tab == "lesson" or self.size.width >= WIDE:
+        self._shown_version = -1  # the view on show draws the run afresh
+        if tab == "timeline":
+            self._main(TimelineView).focus()
+        elif tab == "lesson" or self.size.width >= WIDE:
             self._main(ScenarioTree).focus()
         else:
             panels = self._panels()
@@ -417,7 +562,7 @@ class TuiConcApp(App[None]):
         """On a narrow terminal the run view takes the whole width; 1 or escape bring
         the list back. Set here rather than by a CSS class on the screen: a class
         change restyles every widget, a slow frame under a flood of events."""
-        narrow_run = self._main(ContentSwitcher).current == "run" and width < WIDE
+        narrow_run = self._main(ContentSwitcher).current in ("run", "timeline") and width < WIDE
         self._main(ScenarioTree).display = not narrow_run
 
     def on_resize(self, event: events.Resize) -> None:
@@ -466,6 +611,32 @@ class TuiConcApp(App[None]):
         if self.source is not None and self.source.status not in (sm.FINISHED, sm.ERROR):
             self.source.stop()
 
+    @staticmethod
+    def _let_go(source: RunSource | None) -> None:
+        """A run no longer on show: close what it keeps for looking back."""
+        close = getattr(source, "close", None)
+        if close is not None:
+            close()
+
+    def _play(self) -> None:
+        """A replay moves on with the clock."""
+        assert self.playback is not None
+        history = self._history()
+        position = self.playback.advance()
+        if not self.playback.playing:  # the end: the run as it ended
+            self.cursor = None
+            self.refresh_bindings()
+        else:
+            self.cursor = history.cursor_at(history.nows[0] + position)
+
+    def _show_timeline(self, source: RunSource, snapshot: sm.Snapshot) -> None:
+        data = timeline_data(source, snapshot)
+        at = None
+        history = self._history()
+        if self.cursor is not None and history is not None:
+            at = history.time_of(self.cursor)
+        self._main(TimelineView).show(data, at)
+
     def _panels(self) -> list[Any]:
         """The live panels that are mounted (they mount lazily, after the first frame)."""
         return list(
@@ -477,6 +648,8 @@ class TuiConcApp(App[None]):
     def _reset_panels(self) -> None:
         for panel in self._panels():
             panel.reset()
+        with contextlib.suppress(NoMatches):
+            self._main(TimelineView).reset()
         self._shown_version = -1
         self._shown_status = ""
 
@@ -500,38 +673,92 @@ class TuiConcApp(App[None]):
         if source is None or entry is None or not self._main_screen().is_attached:
             return False
         source.poll()
+        if self.playback is not None and self.playback.playing:
+            self._play()
         status, version = source.status, source.version
-        unchanged = (version, status) == (self._shown_version, self._shown_status)
+        unchanged = (version, status, self.cursor) == (
+            self._shown_version,
+            self._shown_status,
+            self._shown_cursor,
+        )
         if status in sm.FINAL_STATUSES and unchanged:
             return False  # an ended run does not change: nothing to redraw
         if self.pacer.quiet(unchanged):
             return False  # no new events: only the clocks move, and 10 redraws a second show them
         source.give_way(self.pacer.frame_cost)  # the reader holds its fold while the frame is built
         final = status in sm.FINAL_STATUSES
-        # never wait behind the fold while it runs; the panels show at most sm.LIVE_ACTORS actors
-        snapshot = source.snapshot(wait=final, actor_limit=sm.LIVE_ACTORS)
         if final and self.results is None and entry.scenario is not None:
             everyone = source.snapshot(log_tail=0)  # expectations see every actor
             self.results = check(entry.scenario, everyone, source.log_texts())  # type: ignore[attr-defined]
             self._main(LessonView).show_results(self.results)
+        at = None
+        history = self._history()
+        if self.cursor is not None and history is not None:  # looking back
+            snapshot = source.snapshot_at(self.cursor, actor_limit=sm.LIVE_ACTORS)  # type: ignore[attr-defined]
+            folder = getattr(source, "folder", None)
+            end = folder.now if folder is not None and not final else snapshot.now
+            at = (snapshot.elapsed_s, max(end - snapshot.t0, 0) / 1e9)
+            if final:
+                at = (snapshot.elapsed_s, max(at[1], source.snapshot(log_tail=0).elapsed_s))
+        else:
+            # never wait behind the fold while it runs; the panels show at most LIVE_ACTORS
+            snapshot = source.snapshot(wait=final, actor_limit=sm.LIVE_ACTORS)
         with self.batch_update():
-            self._main(StatusBar).show(entry.title, snapshot, self.results)
+            playing = self.playback.label() if self.playback is not None else None
+            self._main(StatusBar).show(entry.title, snapshot, self.results, at, playing)
             self._main(Banner).show(snapshot)
-            for panel in self._panels():
-                panel.show(snapshot)
+            if self._view() == "timeline":
+                self._show_timeline(source, snapshot)
+            else:
+                for panel in self._panels():
+                    panel.show(snapshot)
         if status != self._shown_status:
             self.refresh_bindings()  # the keys that apply change with the status
         self.latest = snapshot
         self._shown_version, self._shown_status = version, status
+        self._shown_cursor = self.cursor
         self.frame_times.append(perf_counter())
         return True
+
+
+def timeline_data(source: RunSource, snapshot: sm.Snapshot) -> TimelineData | None:
+    """What the Timeline draws of ``source``: its fold's lanes, up to now (or its end)."""
+    folder = getattr(source, "folder", None)
+    if folder is None:
+        return None
+    end = getattr(source, "end_ns", None) or monotonic_ns()
+    end = max(end, folder.now, folder.t0 + 1)
+    cycle = frozenset(
+        folder.actor_names.index(e.actor) for e in snapshot.cycle if e.actor in folder.actor_names
+    )
+    order = tuple(sorted(range(len(folder.actors)), key=lambda i: (i not in cycle, i)))
+    resources = tuple(
+        (r.index, r.name, kind, r.maxsize)
+        for r, kind in zip(folder.resources, folder.lanes.kinds, strict=True)
+        if kind
+    )
+    return TimelineData(
+        folder.t0,
+        end,
+        folder.lanes,
+        folder.actor_names,
+        order,
+        cycle,
+        resources,
+        full_at=folder.lanes.full_at,
+    )
 
 
 def make_app(
     folder: Path | None = None,
     source_factory: SourceFactory = live_source,
+    replay: tuple[Entry, RunSource] | None = None,
 ) -> TuiConcApp:
-    """The app as users get it: every scenario in ``folder`` (default: the shipped ones)."""
+    """The app as users get it: every scenario in ``folder`` (default: the shipped ones);
+    ``replay``: a recorded run to play back, with its scenario."""
     return TuiConcApp(
-        load_catalog(folder or shipped_scenarios_dir()), source_factory, folder=folder
+        load_catalog(folder or shipped_scenarios_dir()),
+        source_factory,
+        folder=folder,
+        replay=replay,
     )

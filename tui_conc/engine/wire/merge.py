@@ -27,7 +27,7 @@ from itertools import chain
 from operator import itemgetter
 from typing import Any
 
-from tui_conc.engine.wire.codec import CLOSED, SourceBatch
+from tui_conc.engine.wire.codec import CLOSED, SourceBatch, decode_events, encode_events
 from tui_conc.engine.wire.events import CLOCK  # kinds below it are untimed
 
 #: Events stamped this close to a source's watermark wait for a later release.
@@ -56,6 +56,17 @@ class StreamMerger:
         self.now = 0  #: stream time: the newest watermark seen
         self._released_to = 0
         self._last_clock = 0
+
+    def __getstate__(self) -> dict[str, Any]:
+        """For a checkpoint: the pending events packed, which is what pickling a
+        merge costs (tens of thousands of them in a run of processes)."""
+        state = dict(self.__dict__)
+        state["queues"] = {src: encode_events(q) for src, q in self.queues.items()}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.queues = {src: decode_events(data) for src, data in state["queues"].items()}
 
     @property
     def pending(self) -> int:

@@ -19,7 +19,13 @@ KEYS = (
     ("b", "the backend of the next run (thread / process / gevent …)"),
     ("space", "pause / resume (actors stop at their next step)"),
     ("x", "stop: the run's process is killed at once"),
-    ("1  2", "the lesson / the live panels"),
+    ("1  2  3", "the lesson / the live panels / the timeline"),
+    ("[  ]", "look back: the previous / next event; every panel shows the run then"),
+    ("{  }", "the previous / next event of the selected actor (its row or its lane)"),
+    ("end", "back to now"),
+    ("← →  + -", "in the Timeline: move the cursor (shift: 10 columns), zoom; home / end"),
+    ("s", "save the run: its recording (tui-conc replay opens it) and its report"),
+    ("<  >", "in a replay: slower / faster (space plays or pauses, r from the start)"),
     ("tab", "next panel; in a panel ↑ ↓ pgup pgdn home end scroll"),
     ("enter", "in Actors: the selected actor's details"),
     ("o  f", "in Actors: order (interesting first / declared), show (all / live / blocked)"),
@@ -58,6 +64,12 @@ PANELS = (
     ("Queues", "depth against maxsize, its history over time, puts / gets, who is stuck."),
     ("Sockets", "listeners and connections, their traffic, the select calls."),
     ("Log", "what the actors log, with run time and actor."),
+    (
+        "Timeline",
+        "a lane per actor (its states over time, a deadlock's members first), "
+        "a lane per lock (who held it), semaphore values, queue depths, events; "
+        "the cursor sets every panel to that instant (AT … in the status line).",
+    ),
     (
         "Banners",
         "DEADLOCK (red) and STALL (yellow) are certain and end the run; "

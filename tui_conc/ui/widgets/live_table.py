@@ -220,6 +220,11 @@ class LiveTable(Retitled, ScrollView, can_focus=True):
         top = int(self.scroll_y)
         return range(max(top - margin, 0), top + self.size.height + margin)
 
+    @property
+    def selected_key(self) -> str | None:
+        """The key of the row under the cursor (None: no cursor)."""
+        return self._keys[self.cursor] if 0 <= self.cursor < len(self._keys) else None
+
     def has_row(self, key: str) -> bool:
         """Whether the row ``key`` is in the table."""
         return key in self._live_cells

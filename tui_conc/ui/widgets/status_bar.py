@@ -33,8 +33,18 @@ class StatusBar(Static):
         title: str,
         snapshot: Snapshot | None,
         results: list[ExpectationResult] | None,
+        at: tuple[float, float] | None = None,
+        playing: str | None = None,
     ) -> None:
+        """``at``: (seconds at the cursor, seconds in all) while looking back in the run;
+        ``playing``: a replay's ``▶ 2×``."""
         text = Text()
+        if playing is not None:
+            text.append(f" REPLAY {playing} ", "bold white on #005f87")
+            text.append(" ")
+        if at is not None:
+            text.append(f" AT {at[0]:.3f} s / {at[1]:.2f} s ", "bold black on #ffd75f")
+            text.append(" ")
         status = snapshot.status if snapshot else "idle"
         text.append(f" {status.upper()} ", STATUS_STYLES.get(status, ""))
         if snapshot is not None:
@@ -43,7 +53,8 @@ class StatusBar(Static):
             failed = sum(n for state, n in snapshot.actor_states if state == "failed")
             if failed:
                 text.append(f" {failed} FAILED ", "bold white on #af0000")
-            text.append(f"  {snapshot.elapsed_s:6.2f}s", "bold")
+            if at is None:
+                text.append(f"  {snapshot.elapsed_s:6.2f}s", "bold")
             text.append(f"  on {snapshot.backend}", "cyan")
             starting = _starting(snapshot)
             if starting:

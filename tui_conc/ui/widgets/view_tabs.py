@@ -1,4 +1,4 @@
-"""The one-line view switcher: Lesson or Run, with their keys."""
+"""The one-line view switcher: Lesson, Run or Timeline, with their keys."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Static
 
-VIEWS = (("lesson", "1", "Lesson"), ("run", "2", "Run"))
+VIEWS = (("lesson", "1", "Lesson"), ("run", "2", "Run"), ("timeline", "3", "Timeline"))
 
 
 class ViewTabs(Static):
-    """``1 Lesson  2 Run`` with the active view highlighted; a click switches too."""
+    """``1 Lesson  2 Run  3 Timeline`` with the active view highlighted; a click
+    switches too."""
 
     DEFAULT_CSS = """
     ViewTabs { height: 1; padding: 0 1; background: $panel; }

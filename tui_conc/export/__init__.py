@@ -1,0 +1,1 @@
+"""Recorded runs written for other tools (no Textual here)."""
