@@ -6,6 +6,8 @@ import os
 import tempfile
 from pathlib import Path
 
+import pytest
+
 os.environ.pop("NO_COLOR", None)
 
 #: Runs the app starts in tests are recorded here, not in the user's cache.
@@ -23,3 +25,16 @@ def gone(pid: int) -> bool:
     except ProcessLookupError:
         return True
     return False
+
+
+@pytest.fixture(scope="session")
+def process_trace(tmp_path_factory) -> Path:
+    """A run of processes, merged from several sources, recorded."""
+    from tui_conc.session import LiveRun
+
+    path = tmp_path_factory.mktemp("traces") / "pool.trace"
+    run = LiveRun(SCENARIOS / "pool_five.yaml", {"tasks": 8}, record=path, backend="process")
+    run.start()
+    assert run.wait(60)
+    run.stop()
+    return path

@@ -25,17 +25,6 @@ def folded(header: dict, events: list, upto: int):
     return folder.snapshot("running", now=folder.now)
 
 
-@pytest.fixture(scope="module")
-def process_trace(tmp_path_factory) -> Path:
-    """A run of processes, merged from several sources, recorded."""
-    path = tmp_path_factory.mktemp("traces") / "pool.trace"
-    run = LiveRun(SCENARIOS / "pool_five.yaml", {"tasks": 8}, record=path, backend="process")
-    run.start()
-    assert run.wait(60)
-    run.stop()
-    return path
-
-
 def traces(process_trace: Path) -> list[Path]:
     return [*sorted(TRACES.glob("*.trace")), process_trace]
 

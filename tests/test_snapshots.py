@@ -132,3 +132,44 @@ class TestReadableRun:
         assert snap_compare(
             replaying("deadlock_mutex"), run_before=open_details, terminal_size=(110, 40)
         )
+
+
+class TestTimeline:
+    """#13: the Timeline view, from recorded runs."""
+
+    def test_the_deadlock_at_80x24(self, snap_compare) -> None:
+        assert snap_compare(
+            replaying("deadlock_mutex"),
+            run_before=choose("deadlock_mutex"),
+            press=["r", "3"],
+            terminal_size=(80, 24),
+        )
+
+    def test_the_pool_of_five_wide(self, snap_compare) -> None:
+        assert snap_compare(
+            replaying("pool_five"),
+            run_before=choose("pool_five"),
+            press=["r", "3"],
+            terminal_size=(140, 40),
+        )
+
+    def test_the_bounded_producer_consumer_looked_back(self, snap_compare) -> None:
+        # the cursor moved back 30 columns: the status says AT, the lanes show the cursor
+        async def look_back(pilot) -> None:
+            await choose("producer_consumer")(pilot)
+            await pilot.press("r", "3")
+            await pilot.pause(0.3)  # the Timeline has drawn the run: its cursor can move
+            await pilot.press(*["shift+left"] * 3)
+            await pilot.pause(0.2)
+
+        assert snap_compare(
+            replaying("producer_consumer"), run_before=look_back, terminal_size=(100, 32)
+        )
+
+    def test_the_panels_at_an_earlier_event(self, snap_compare) -> None:
+        assert snap_compare(
+            replaying("deadlock_mutex"),
+            run_before=choose("deadlock_mutex"),
+            press=["r", *["left_square_bracket"] * 6],
+            terminal_size=(100, 32),
+        )

@@ -8,6 +8,7 @@ here knows about Textual, and no thread here touches a widget.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 import time
 from collections.abc import Sequence
@@ -158,7 +159,7 @@ class _Judged:
             status = sm.STALL
         else:
             status = sm.PAUSED if folder.paused else sm.RUN_RUNNING
-        return folder.snapshot(
+        snap = folder.snapshot(
             status,
             now=folder.now,
             cycle=verdict.cycle,
@@ -168,6 +169,7 @@ class _Judged:
             suspect=verdict.suspect,
             could_break=verdict.could_break,
         )
+        return dataclasses.replace(snap, past=True)
 
 
 class LiveRun(_Judged):

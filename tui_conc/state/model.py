@@ -299,6 +299,8 @@ class Snapshot:
     actor_total: int = 0  #: every actor of the run (``actors`` may hold only the first ones)
     actor_states: tuple[tuple[str, int], ...] = ()  #: how many actors are in each state
     stopped: bool = False  #: stopped with x (after its verdict, if it had one)
+    #: an earlier instant of the run (looking back): drawn exactly, never throttled
+    past: bool = False
     resource_names: tuple[str, ...] = ()  #: by index (history entries name them so)
     actor_names: tuple[str, ...] = ()
     #: A likely deadlock: a cycle of waits that others could still break (not a verdict).

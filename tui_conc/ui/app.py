@@ -346,7 +346,7 @@ class TuiConcApp(App[None]):
         replay, play it again from the start."""
         if self.playback is not None:
             self.playback.restart()
-            self._look_at(0)
+            self._look_at(0, by_user=False)
             return
         cursor = self._main(ScenarioTree).cursor_node
         if cursor is not None and cursor.data is not None and cursor.data is not self.entry:
@@ -437,7 +437,8 @@ class TuiConcApp(App[None]):
             at = history.nows[-1] if cursor is None else history.time_of(cursor)
             self.playback.seek(at - history.nows[0])
         self.refresh_bindings()
-        self._tick()
+        with contextlib.suppress(NoMatches):  # at once: a key that moves in time is answered
+            self._render_tick()
 
     def on_timeline_view_moved(self, message: TimelineView.Moved) -> None:
         history = self._history()

@@ -73,7 +73,7 @@ class ActorsPanel(LiveTable):
         # actors, building every row's timeline at every redraw cost most of it.
         in_view = self.rows_in_view()
         # a run that ended is drawn no more: every row must be right now, in view or not
-        final = snapshot.status not in ("running", "paused", "starting")
+        final = snapshot.past or snapshot.status not in ("running", "paused", "starting")
         rows: list[Row] = []
         for position, key in enumerate(keys):
             fresh = final or position in in_view or not self.has_row(key)
@@ -112,7 +112,7 @@ class ActorsPanel(LiveTable):
             )
         ]
         now = time.monotonic()
-        final = snapshot.status not in ("running", "paused", "starting")
+        final = snapshot.past or snapshot.status not in ("running", "paused", "starting")
         due = now - self._reordered >= REORDER_EVERY_S
         if set(wanted) != set(self._order_keys) or final or due:
             if wanted != self._order_keys:
