@@ -70,9 +70,8 @@ def main() -> None:
                 started = time.perf_counter()
                 while run.history is history and time.perf_counter() - started < 30:
                     time.sleep(0.01)
-                print(
-                    f"  (a run of processes: history refined {time.perf_counter() - started:.2f} s after its end)"
-                )
+                took = time.perf_counter() - started
+                print(f"  (a run of processes: its history refined {took:.2f} s after its end)")
                 history = run.history
             mb = path.stat().st_size / 1e6
             print(
