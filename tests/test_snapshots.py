@@ -145,6 +145,22 @@ class TestTimeline:
             terminal_size=(80, 24),
         )
 
+    def test_the_deadlock_wide(self, snap_compare) -> None:
+        assert snap_compare(
+            replaying("deadlock_mutex"),
+            run_before=choose("deadlock_mutex"),
+            press=["r", "3"],
+            terminal_size=(160, 40),
+        )
+
+    def test_the_pool_of_five_at_80x24(self, snap_compare) -> None:
+        assert snap_compare(
+            replaying("pool_five"),
+            run_before=choose("pool_five"),
+            press=["r", "3"],
+            terminal_size=(80, 24),
+        )
+
     def test_the_pool_of_five_wide(self, snap_compare) -> None:
         assert snap_compare(
             replaying("pool_five"),

@@ -99,7 +99,7 @@ async def test_the_timeline_moves_zooms_and_sets_the_panels() -> None:
         await pilot.pause()
         assert timeline.window()[1] < span  # zoomed in, around the cursor
         start, narrower = timeline.window()
-        assert start <= seconds <= start + narrower
+        assert start <= seconds - timeline.data.t0 <= start + narrower  # the window: since t0
         await pilot.press("minus", "minus", "minus", "minus", "minus")
         assert timeline.window()[1] == span  # never wider than the run
         await pilot.press("end")
@@ -197,3 +197,61 @@ def test_export_writes_chrome_trace_json(tmp_path) -> None:
     assert done.returncode == 0, done.stderr
     assert "trace events" in done.stdout
     assert json.loads(Path(out).read_text())["traceEvents"]
+
+
+def _report(path, knobs: dict) -> dict:
+    from tui_conc.scenario import load_scenario
+    from tui_conc.session import LiveRun
+    from tui_conc.state.expectations import check
+    from tui_conc.state.report import build_report
+
+    run = LiveRun(path, knobs).start()
+    assert run.wait(60)
+    run.stop()
+    snapshot = run.snapshot(log_tail=0)
+    results = check(load_scenario(path), snapshot, run.log_texts())
+    return build_report(str(path), snapshot, results)
+
+
+def test_the_diff_of_two_runs_names_what_changed() -> None:
+    from tui_conc.state.compare import diff_reports
+
+    path = SCENARIOS / "producer_consumer_bounded.yaml"
+    small = _report(path, {"maxsize": 1, "items": 6, "eat_time": 0.05})
+    large = _report(path, {"maxsize": 6, "items": 6, "eat_time": 0.05})
+    lines = diff_reports(small, large)
+    assert lines[0] == "knobs: maxsize 1 → 6"
+    assert any(line.startswith("duration: ") for line in lines)
+    (queue,) = [line for line in lines if line.startswith("q: ")]
+    assert f"max depth 1 → {large['resources']['q']['max_depth']}" in queue
+    assert "outcome" not in " ".join(lines)  # both finished: not a difference
+    deadlock = _report(SCENARIOS / "deadlock_mutex.yaml", {"workers": 2})
+    other = dict(deadlock, outcome="finished", cycle=[])
+    lines = diff_reports(deadlock, other)
+    assert "outcome: deadlock → finished" in lines
+    assert any(line.startswith("deadlock cycle: worker-") and "→ none" in line for line in lines)
+
+
+async def test_c_shows_the_run_before_above_this_one() -> None:
+    app = make_app()
+    async with app.run_test(size=(110, 40)) as pilot:
+        app.open_entry(_open(app, "producer_consumer_bounded"))
+        app.knob_overrides[app.entry.path] = {"items": "4", "eat_time": "0.01", "maxsize": "1"}
+        await pilot.press("r")
+        await _until(pilot, lambda: app.source.status == "finished", timeout=20)
+        app.knob_overrides[app.entry.path] = {"items": "4", "eat_time": "0.01", "maxsize": "4"}
+        await pilot.press("r")
+        await _until(pilot, lambda: app.source.status == "finished", timeout=20)
+        await pilot.press("3")
+        assert app.previous is not None and app.check_action("compare", ())
+        await pilot.press("c")
+        await pilot.pause(0.2)
+        timeline = app.query_one(TimelineView)
+        assert timeline.compared is not None
+        assert "maxsize=1" in timeline.compared.title
+        assert "knobs: maxsize 1 → 4" in timeline.compared.differences
+        rows = [row[0] for row in timeline._layout]
+        assert rows.count("title") == 2 and rows[0] == "note"
+        await pilot.press("c")
+        await pilot.pause(0.2)
+        assert timeline.compared is None

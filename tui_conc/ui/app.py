@@ -46,7 +46,7 @@ from tui_conc.ui.widgets.queues_panel import QueuesPanel
 from tui_conc.ui.widgets.scenario_tree import ScenarioTree
 from tui_conc.ui.widgets.sockets_panel import SocketsPanel
 from tui_conc.ui.widgets.status_bar import StatusBar
-from tui_conc.ui.widgets.timeline_view import TimelineData, TimelineView
+from tui_conc.ui.widgets.timeline_view import Compared, TimelineData, TimelineView
 from tui_conc.ui.widgets.view_tabs import ViewTabs
 
 if TYPE_CHECKING:
@@ -98,6 +98,7 @@ class TuiConcApp(App[None]):
     | { / } | the previous / next event of the selected actor |
     | end | back to now |
     | s | save the run: its recording and its report |
+    | c | in the Timeline: the run before this one (of the same scenario) above it |
     | R | read every scenario file again |
     | escape | back to the scenario list |
     """
@@ -126,6 +127,7 @@ class TuiConcApp(App[None]):
         Binding("right_curly_bracket", "step(1, 1)", "Actor forward", show=False),
         Binding("end", "live", "Now", priority=True),
         Binding("s", "save", "Save"),
+        Binding("c", "compare", "Compare"),
         Binding("less_than_sign", "speed(-1)", "Slower"),
         Binding("greater_than_sign", "speed(1)", "Faster"),
         Binding("escape", "focus_list", "Scenarios"),
@@ -164,6 +166,10 @@ class TuiConcApp(App[None]):
         self._ticker: Timer | None = None
         #: Looking back: the number of events of the run on show (None: now).
         self.cursor: int | None = None
+        #: The run of the same scenario before this one (to compare), and if shown.
+        self.previous: RunSource | None = None
+        self.comparing = False
+        self._differences: tuple[tuple[int, int, str], tuple[str, ...]] | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
@@ -259,6 +265,8 @@ class TuiConcApp(App[None]):
             return self.cursor is not None
         if action in ("step", "save"):
             return self._history() is not None
+        if action == "compare":
+            return self.previous is not None and self._view() == "timeline"
         if action == "focus_list":
             return not self._main(ScenarioTree).has_focus or not self._main(ScenarioTree).display
         return True
@@ -295,7 +303,8 @@ class TuiConcApp(App[None]):
         """Show ``entry``'s lesson; a run of another scenario is stopped."""
         self._stop_source()
         self._let_go(self.source)
-        self.source = None
+        self._let_go(self.previous)
+        self.source, self.previous, self.comparing = None, None, False
         self.cursor = None
         self.entry = entry
         self.results = None
@@ -369,7 +378,9 @@ class TuiConcApp(App[None]):
             self.notify(exc.message, title=f"Cannot run on {backend}", severity="error")
             return
         self._stop_source()
-        self._let_go(self.source)
+        if self.source is not None:  # the run before, of this scenario: kept to compare
+            self._let_go(self.previous)
+            self.previous = self.source
         await self._ensure_panels()
         self._reset_panels()
         self.results = None
@@ -425,6 +436,15 @@ class TuiConcApp(App[None]):
         if self.playback is not None:
             self.notify(f"Replay at {self.playback.faster(step):g}×", timeout=2)
             self._tick()
+
+    def action_compare(self) -> None:
+        """In the Timeline: show the run before this one above it (again: this one alone)."""
+        if self.previous is None:
+            self.notify("Run the scenario again (after changing a knob, say) to compare.")
+            return
+        self.comparing = not self.comparing
+        self._shown_version = -1
+        self._tick()
 
     def action_live(self) -> None:
         """Back to now: the panels follow the run again."""
@@ -636,7 +656,39 @@ class TuiConcApp(App[None]):
         history = self._history()
         if self.cursor is not None and history is not None:
             at = history.time_of(self.cursor)
-        self._main(TimelineView).show(data, at)
+        compared = None
+        previous = self.previous
+        if self.comparing and previous is not None and self.entry is not None:
+            before = timeline_data(previous, previous.snapshot(log_tail=0, actor_limit=0))
+            if before is not None:
+                compared = Compared(before, self._title_of(previous), self._diff(previous, source))
+        self._main(TimelineView).show(data, at, compared)
+
+    @staticmethod
+    def _title_of(source: RunSource) -> str:
+        folder = getattr(source, "folder", None)
+        knobs = ", ".join(f"{k}={v}" for k, v in (folder.knobs if folder else {}).items())
+        backend = folder.backend if folder else "?"
+        return f"the run before ({knobs or 'its defaults'}; on {backend})"
+
+    def _diff(self, before: RunSource, now: RunSource) -> tuple[str, ...]:
+        """What differs between the two runs' reports (cached while neither changes)."""
+        key = (id(before), id(now), now.status)
+        if self._differences is not None and self._differences[0] == key:
+            return self._differences[1]
+        from tui_conc.state.compare import diff_reports
+        from tui_conc.state.report import build_report
+
+        reports = []
+        for source in (before, now):
+            snap = source.snapshot(log_tail=0)
+            scenario = self.entry.scenario if self.entry is not None else None
+            final = snap.status in sm.FINAL_STATUSES and scenario is not None
+            results = check(scenario, snap, source.log_texts()) if final else []  # type: ignore[attr-defined, arg-type]
+            reports.append(build_report("", snap, results))
+        lines = tuple(diff_reports(*reports))
+        self._differences = (key, lines)
+        return lines
 
     def _panels(self) -> list[Any]:
         """The live panels that are mounted (they mount lazily, after the first frame)."""

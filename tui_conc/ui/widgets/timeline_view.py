@@ -2,6 +2,8 @@
 
 Moving the cursor (← →, home, end, a click) looks back in the run: the app
 sets every panel to the state at the cursor's time. ``end`` goes back to now.
+With a run to compare (``c``), the previous run's lanes come first, on the
+same axis (time since each run's start), under the differences of the two.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui_conc.state.lanes import Lanes, sampled_columns, state_columns
+from tui_conc.state.lanes import ActorLane, Lanes, sampled_columns, state_columns
 from tui_conc.ui.widgets.styles import STATE_GLYPHS, STATE_STYLES, Retitled
 
 _SPARKS = "▁▂▃▄▅▆▇█"
@@ -37,8 +39,21 @@ class TimelineData:
     cycle: frozenset[int] = frozenset()
     #: (index, name, kind, maxsize) of every sampled resource
     resources: tuple[tuple[int, str, str, int], ...] = ()
-    version: int = 0
     full_at: int | None = field(default=None)
+
+
+@dataclass(frozen=True)
+class Compared:
+    """A run to show above this one: its lanes, a title, and what differs."""
+
+    data: TimelineData
+    title: str
+    differences: tuple[str, ...] = ()
+
+
+#: A row of the view: ("note", text) | ("title", text) | ("actor", group, actor)
+#: | ("rule", group) | ("resource", group, index in data.resources)
+_Row = tuple
 
 
 class TimelineView(Retitled, ScrollView, can_focus=True):
@@ -80,66 +95,96 @@ class TimelineView(Retitled, ScrollView, can_focus=True):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.data: TimelineData | None = None
+        self.compared: Compared | None = None
         self.cursor: int | None = None  #: the cursor's time (None: now)
         self.span: int | None = None  #: the window's width in ns (None: the whole run)
-        self.start: int | None = None  #: the window's start (None: follow the run)
+        self.start: int | None = None  #: the window's start, ns since t0 (None: follow)
         self.lane = 0  #: the selected lane (an index into the actors' order)
+        self._layout: list[_Row] = []
         self._rows: dict[int, Strip] = {}
 
     # ------------------------------------------------------------ fed by the app
 
-    def show(self, data: TimelineData | None, cursor: int | None) -> None:
-        self.data, self.cursor = data, cursor
+    def show(
+        self, data: TimelineData | None, cursor: int | None, compared: Compared | None = None
+    ) -> None:
+        self.data, self.cursor, self.compared = data, cursor, compared
         self._rows.clear()
-        lines = 1
-        if data is not None:
-            lines += len(data.order) + (1 + len(data.resources) if data.resources else 0)
-        self.virtual_size = Size(self.size.width, lines)
+        self._layout = self._lay_out()
+        self.virtual_size = Size(self.size.width, 1 + len(self._layout))
         if data is not None:
             start, span = self.window()
-            title = f"Timeline {(start - data.t0) / 1e9:.3f}–{(start + span - data.t0) / 1e9:.3f} s"
+            title = f"Timeline {start / 1e9:.3f}–{(start + span) / 1e9:.3f} s"
             if data.full_at is not None:
                 title += f" · lanes end at {(data.full_at - data.t0) / 1e9:.2f} s"
+            if compared is not None:
+                title += " · compared with the run before (c: this run alone)"
             self.retitle(title)
-            self.border_subtitle = "←→ cursor · +/- zoom · home/end · [ ] events · { } this actor's"
         self.refresh()
 
     def reset(self) -> None:
-        self.data, self.cursor, self.span, self.start, self.lane = None, None, None, None, 0
+        self.data, self.compared, self.cursor = None, None, None
+        self.span, self.start, self.lane = None, None, 0
+        self._layout = []
         self._rows.clear()
         self.refresh()
 
     @property
     def selected_actor(self) -> int | None:
-        """The actor of the selected lane."""
+        """The actor of the selected lane (of this run)."""
         if self.data is None or not self.data.order:
             return None
         return self.data.order[min(self.lane, len(self.data.order) - 1)]
 
-    # ------------------------------------------------------------ the window
+    def _groups(self) -> list[TimelineData]:
+        assert self.data is not None
+        return [self.compared.data, self.data] if self.compared is not None else [self.data]
+
+    def _lay_out(self) -> list[_Row]:
+        if self.data is None:
+            return []
+        rows: list[_Row] = []
+        if self.compared is not None:
+            rows += [("note", line) for line in self.compared.differences]
+        for g, data in enumerate(self._groups()):
+            if self.compared is not None:
+                title = self.compared.title if g == 0 else "this run"
+                rows.append(("title", title))
+            rows += [("actor", g, actor) for actor in data.order]
+            if data.resources:
+                rows.append(("rule", g))
+                rows += [("resource", g, k) for k in range(len(data.resources))]
+        return rows
+
+    # ------------------------------------------------------------ the window (ns since t0)
 
     def cells(self) -> int:
         return max(self.scrollable_content_region.width - self._label_width(), 1)
 
+    def _whole(self) -> int:
+        return max(max(d.end - d.t0 for d in self._groups()), 1)
+
     def window(self) -> tuple[int, int]:
-        """(start, span) in monotonic ns."""
+        """(start, span): ns since the runs' starts."""
         data = self.data
         assert data is not None
-        whole = max(data.end - data.t0, 1)
+        whole = self._whole()
         span = whole if self.span is None else min(self.span, whole)
         if self.start is None:  # follow the run: its whole length, or the latest part
-            start = data.t0 if self.span is None else data.end - span
+            start = 0 if self.span is None else max(data.end - data.t0 - span, 0)
         else:
-            start = min(max(self.start, data.t0), data.end - span)
+            start = min(max(self.start, 0), whole - span)
         return start, span
 
     def _column(self, t: int) -> int:
+        assert self.data is not None
         start, span = self.window()
-        return int((t - start) / (span / self.cells()))
+        return int((t - self.data.t0 - start) / (span / self.cells()))
 
     def _time_of(self, column: int) -> int:
+        assert self.data is not None
         start, span = self.window()
-        return int(start + span * (column + 1) / self.cells())  # the column's end
+        return int(self.data.t0 + start + span * (column + 1) / self.cells())  # the column's end
 
     # ------------------------------------------------------------ keys
 
@@ -150,8 +195,9 @@ class TimelineView(Retitled, ScrollView, can_focus=True):
         start, span = self.window()
         now = self.cursor if self.cursor is not None else data.end
         at = min(max(now + int(span / self.cells() * columns), data.t0), data.end)
-        if not start <= at <= start + span:  # keep the cursor in view: pan
-            self.start = min(max(at - span // 2, data.t0), data.end - span)
+        rel = at - data.t0
+        if not start <= rel <= start + span:  # keep the cursor in view: pan
+            self.start = min(max(rel - span // 2, 0), self._whole() - span)
         self._move_to(None if at >= data.end else at)
 
     def action_zoom(self, factor: float) -> None:
@@ -159,12 +205,12 @@ class TimelineView(Retitled, ScrollView, can_focus=True):
         if data is None:
             return
         _, span = self.window()
-        whole = max(data.end - data.t0, 1)
+        whole = self._whole()
         new = int(min(max(span * factor, _ZOOM_MIN_NS), whole))
-        centre = self.cursor if self.cursor is not None else data.end
+        centre = (self.cursor if self.cursor is not None else data.end) - data.t0
         self.span = None if new >= whole else new
         self.start = None if self.span is None else int(centre - new / 2)
-        self.show(data, self.cursor)
+        self.show(data, self.cursor, self.compared)
 
     def action_edge(self, end: int) -> None:
         data = self.data
@@ -174,15 +220,19 @@ class TimelineView(Retitled, ScrollView, can_focus=True):
             self.start = None
             self._move_to(None)
         else:
-            self.start = data.t0
+            self.start = 0
             self._move_to(data.t0)
 
     def action_lane(self, step: int) -> None:
         if self.data is None or not self.data.order:
             return
         self.lane = min(max(self.lane + step, 0), len(self.data.order) - 1)
+        current = len(self._groups()) - 1
+        line = 1 + next(
+            (i for i, row in enumerate(self._layout) if row[:2] == ("actor", current)), 0
+        )
+        line += self.lane
         top, rows = int(self.scroll_offset.y), self.scrollable_content_region.height
-        line = self.lane + 1
         if line < top + 1:
             self.scroll_to(y=max(line - 1, 0), animate=False)
         elif line >= top + rows:
@@ -200,93 +250,101 @@ class TimelineView(Retitled, ScrollView, can_focus=True):
     def _move_to(self, at: int | None) -> None:
         self.cursor = at
         self.post_message(self.Moved(at))
-        self.show(self.data, at)
+        self.show(self.data, at, self.compared)
 
     # ------------------------------------------------------------ drawing
 
     def _label_width(self) -> int:
         if self.data is None:
             return 10
-        longest = max((len(n) for n in self.data.actors), default=4)
-        longest = max([longest, *(len(r[1]) for r in self.data.resources)])
-        return min(max(longest + 3, 8), 18)
+        names = [n for d in self._groups() for n in d.actors]
+        names += [r[1] for d in self._groups() for r in d.resources]
+        return min(max(max((len(n) for n in names), default=4) + 3, 8), 18)
 
     def render_line(self, y: int) -> Strip:
-        scroll_y = int(self.scroll_offset.y)
         width = self.scrollable_content_region.width
         if self.data is None:
             text = Text(" no run yet: press r" if y == 0 else "", style="dim")
             return Strip(text.render(self.app.console)).adjust_cell_length(width)
         if y == 0:
             return self._axis(width)  # the axis stays on top
-        line = y + scroll_y
+        line = y + int(self.scroll_offset.y)
         strip = self._rows.get(line)
         if strip is None:
-            strip = self._rows[line] = self._lane_line(line - 1, width)
+            strip = self._rows[line] = self._line(line - 1, width)
         return strip
 
+    def _strip(self, text: Text, width: int) -> Strip:
+        return Strip(text.render(self.app.console)).adjust_cell_length(width)
+
     def _axis(self, width: int) -> Strip:
-        data = self.data
-        assert data is not None
         start, span = self.window()
         label, cells = self._label_width(), self.cells()
         text = Text("time (s)".ljust(label)[:label], style="bold")
         marks = [" "] * cells
         step = max(cells // max(cells // 14, 1), 1)
         for c in range(0, cells, step):
-            tick = f"┆{(start + span * c / cells - data.t0) / 1e9:.3f}"
+            tick = f"┆{(start + span * c / cells) / 1e9:.3f}"
             for i, ch in enumerate(tick):
                 if c + i < cells:
                     marks[c + i] = ch
-        cursor = self._cursor_column()
         axis = Text("".join(marks), style="dim")
+        cursor = self._cursor_column()
         if cursor is not None:
             axis.stylize("bold reverse", cursor, cursor + 1)
         text.append_text(axis)
-        return Strip(text.render(self.app.console)).adjust_cell_length(width)
+        return self._strip(text, width)
 
     def _cursor_column(self) -> int | None:
         if self.data is None:
             return None
         column = self._column(self.cursor if self.cursor is not None else self.data.end)
-        return column if 0 <= column < self.cells() else min(column, self.cells() - 1)
+        return min(max(column, 0), self.cells() - 1)
 
-    def _lane_line(self, index: int, width: int) -> Strip:
-        data = self.data
-        assert data is not None
-        label = self._label_width()
-        cells = self.cells()
-        start, span = self.window()
-        cursor = self._cursor_column()
-        actors = len(data.order)
-        if index < actors:
-            actor = data.order[index]
-            name = data.actors[actor]
-            mark = "◆ " if actor in data.cycle else "  "
-            style = "bold reverse" if index == self.lane and self.has_focus else "bold"
-            text = Text(mark, style="bold red").append((name + " " * label)[: label - 2], style)
-            lane = data.lanes.actors[actor] if actor < len(data.lanes.actors) else None
-            body = self._states(lane, start, span, cells) if lane is not None else Text()
-        elif index == actors and data.resources:
-            text = Text("resources".ljust(label + cells, "─")[: label + cells], style="dim")
-            return Strip(text.render(self.app.console)).adjust_cell_length(width)
-        elif 0 <= index - actors - 1 < len(data.resources):
-            res_index, name, kind, maxsize = data.resources[index - actors - 1]
-            text = Text((name + " " * label)[: label - 1] + " ", style="italic")
-            body = self._resource(res_index, kind, maxsize, start, span, cells)
-        else:
+    def _line(self, index: int, width: int) -> Strip:
+        if not 0 <= index < len(self._layout):
             return Strip.blank(width)
-        if cursor is not None and body.cell_len > cursor:
+        row = self._layout[index]
+        label, cells = self._label_width(), self.cells()
+        kind = row[0]
+        if kind == "note":
+            return self._strip(Text(f" {row[1]}", style="italic"), width)
+        if kind == "title":
+            return self._strip(Text(f"── {row[1]} ".ljust(width, "─"), style="bold"), width)
+        groups = self._groups()
+        data = groups[row[1]]
+        current = row[1] == len(groups) - 1
+        start, span = self.window()
+        start += data.t0  # this run's own clock
+        if kind == "rule":
+            return self._strip(Text("resources".ljust(label + cells, "─"), style="dim"), width)
+        if kind == "actor":
+            actor = row[2]
+            mark = "◆ " if actor in data.cycle else "  "
+            selected = current and actor == self.selected_actor and self.has_focus
+            text = Text(mark, style="bold red")
+            name = (data.actors[actor] + " " * label)[: label - 2]
+            text.append(name, "bold reverse" if selected else "bold")
+            lane = data.lanes.actors[actor] if actor < len(data.lanes.actors) else None
+            body = self._states(data, lane, start, span, cells)
+        else:
+            res_index, name, res_kind, maxsize = data.resources[row[2]]
+            text = Text((name + " " * label)[: label - 1] + " ", style="italic")
+            body = self._resource(data, res_index, res_kind, maxsize, start, span, cells)
+        cursor = self._cursor_column()
+        if current and cursor is not None and body.cell_len > cursor:
             body.stylize(self.get_component_rich_style("timeline--cursor"), cursor, cursor + 1)
         text.append_text(body)
-        return Strip(text.render(self.app.console)).adjust_cell_length(width)
+        return self._strip(text, width)
 
-    def _states(self, lane, start: int, span: int, cells: int) -> Text:  # type: ignore[no-untyped-def]
-        data = self.data
-        assert data is not None
-        columns = state_columns(lane, start, span, cells, data.end)
+    @staticmethod
+    def _states(
+        data: TimelineData, lane: ActorLane | None, start: int, span: int, cells: int
+    ) -> Text:
         text = Text()
-        for column in columns:
+        if lane is None:
+            return text
+        for column in state_columns(lane, start, span, cells, data.end):
             if column is None:
                 text.append(" ")
             else:
@@ -294,32 +352,15 @@ class TimelineView(Retitled, ScrollView, can_focus=True):
                 text.append(STATE_GLYPHS.get(state, "█"), STATE_STYLES.get(state, ""))
         return text
 
+    @staticmethod
     def _resource(
-        self, index: int, kind: str, maxsize: int, start: int, span: int, cells: int
+        data: TimelineData, index: int, kind: str, maxsize: int, start: int, span: int, cells: int
     ) -> Text:
-        data = self.data
-        assert data is not None
         times, values = data.lanes.sampled(index)
         columns = sampled_columns(times, values, start, span, cells, data.end)
         text = Text()
         if kind == "lock":
-            previous: int | None = -2
-            for c, holder in enumerate(columns):
-                if holder is None or holder < 0:
-                    text.append("·" if holder is not None else " ", "dim")
-                else:
-                    colour = _HOLDER_COLOURS[holder % len(_HOLDER_COLOURS)]
-                    name = data.actors[holder] if holder < len(data.actors) else "?"
-                    # a new holder: its name starts the run (as far as the run of cells goes)
-                    run = len(columns[c:]) - len(_drop_same(columns[c:], holder))
-                    if holder != previous and run >= 3:
-                        shown = name[: run - 1]
-                        text.append(shown, Style(color="black", bgcolor=colour))
-                        text.append("━" * (run - len(shown)), Style(color=colour))
-                    elif holder != previous:
-                        text.append("━" * run, Style(color=colour))
-                previous = holder
-            return _trim(text, cells)
+            return _holders(data, columns, cells)
         if kind == "semaphore":
             for value in columns:
                 if value is None:
@@ -346,14 +387,25 @@ class TimelineView(Retitled, ScrollView, can_focus=True):
         return text
 
 
-def _drop_same(values: list[int | None], holder: int) -> list[int | None]:
-    """``values`` after their leading run of ``holder``."""
-    for i, v in enumerate(values):
-        if v != holder:
-            return values[i:]
-    return []
-
-
-def _trim(text: Text, cells: int) -> Text:
+def _holders(data: TimelineData, columns: list[int | None], cells: int) -> Text:
+    """A lock's lane: each holder's name where its hold begins, then a rule in its colour."""
+    text = Text()
+    c = 0
+    while c < len(columns):
+        holder = columns[c]
+        run = 1
+        while c + run < len(columns) and columns[c + run] == holder:
+            run += 1
+        if holder is None:
+            text.append(" " * run)
+        elif holder < 0:
+            text.append("·" * run, "dim")
+        else:
+            colour = _HOLDER_COLOURS[holder % len(_HOLDER_COLOURS)]
+            name = data.actors[holder] if holder < len(data.actors) else "?"
+            shown = name[: run - 1] if run >= 3 else ""
+            text.append(shown, Style(color="black", bgcolor=colour))
+            text.append("━" * (run - len(shown)), Style(color=colour))
+        c += run
     text.truncate(cells)
     return text
