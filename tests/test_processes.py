@@ -215,6 +215,7 @@ backend: process
 resources:
   q: {{type: queue}}
   m: lock
+  held: event
   pool: {{type: pool, workers: 2}}
 tasks:
   work:
@@ -224,7 +225,7 @@ actors:
     runs_in: main
     steps:
       - start: child
-      - sleep: 0.3
+      - wait: held  # not a sleep: a spawn on a busy machine takes longer than any guess
       - {main_step}
   child:
     autostart: false
@@ -232,6 +233,7 @@ actors:
       - with: m
         do:
           - log: "child {{pid}} holds m"
+          - set: held
           - sleep: 30
           - put: q
             item: 1
@@ -257,7 +259,10 @@ def test_a_child_killed_from_outside_is_killed_and_the_rest_is_judged(
     path.write_text(KILLED_UNDER.format(main_step=main_step))
     run = LiveRun(path, backend="process").start()
     try:
-        _kill_when(run, lambda s: any(a.how == "join" or a.target for a in s.actors[:1]), "child")
+        # main waits on its step (not on the event that said the child holds m)
+        _kill_when(
+            run, lambda s: bool(s.actors) and s.actors[0].how not in (None, "event"), "child"
+        )
         assert run.wait(20)
     finally:
         run.stop()
