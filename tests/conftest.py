@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -10,8 +12,11 @@ import pytest
 
 os.environ.pop("NO_COLOR", None)
 
-#: Runs the app starts in tests are recorded here, not in the user's cache.
-os.environ.setdefault("TUI_CONC_CACHE", tempfile.mkdtemp(prefix="tui-conc-cache-"))
+#: Runs the app starts in tests are recorded here, not in the user's cache (and the
+#: folder goes when the tests do).
+if "TUI_CONC_CACHE" not in os.environ:
+    os.environ["TUI_CONC_CACHE"] = _cache = tempfile.mkdtemp(prefix="tui-conc-cache-")
+    atexit.register(shutil.rmtree, _cache, ignore_errors=True)
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
