@@ -32,6 +32,8 @@ RUNS = [
     ("stress_events", {"iterations": 125_000}, "thread"),
     ("stress_processes", {"steps": 62_500}, "process"),
 ]
+#: The hardest case, beside the target: 10,000 actors (each checkpoint holds them all).
+GREENLETS = ("stress_greenlets", {}, "gevent")
 
 
 def seeks(history: History, count: int, rng: random.Random) -> list[float]:
@@ -54,11 +56,14 @@ def summary(times: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeks", type=int, default=200)
+    parser.add_argument(
+        "--greenlets", action="store_true", help="also the 10,000-greenlet run (4.4 M events)"
+    )
     args = parser.parse_args()
     rng = random.Random(1)
     worst = 0.0
     with tempfile.TemporaryDirectory() as tmp:
-        for name, knobs, backend in RUNS:
+        for name, knobs, backend in RUNS + ([GREENLETS] if args.greenlets else []):
             path = Path(tmp) / f"{name}.trace"
             scenario = shipped_scenarios_dir() / f"{name}.yaml"
             run = LiveRun(scenario, knobs, record=path, backend=backend).start()
@@ -66,12 +71,12 @@ def main() -> None:
             run.stop()
             history = run.history
             assert history is not None
-            if history.merging:  # live, its checkpoints came seldom: it is read again, finer
+            if history.sparse():  # live, its checkpoints came seldom: it is read again, finer
                 started = time.perf_counter()
                 while run.history is history and time.perf_counter() - started < 30:
                     time.sleep(0.01)
                 took = time.perf_counter() - started
-                print(f"  (a run of processes: its history refined {took:.2f} s after its end)")
+                print(f"  (live checkpoints far apart: refined {took:.2f} s after its end)")
                 history = run.history
             mb = path.stat().st_size / 1e6
             print(
@@ -79,14 +84,15 @@ def main() -> None:
                 f"{len(history.checkpoints)} checkpoints ({history.checkpoint_bytes / 1e6:.1f} MB)"
             )
             live = seeks(history, args.seeks, rng)
-            print(f"  seek in the live run's history:  {summary(live)}")
+            print(f"  seek in the run's history:        {summary(live)}")
             started = time.perf_counter()
             replay, _, _ = build_history(path)
             print(f"  the trace read afresh (a replay): {time.perf_counter() - started:.2f} s")
             again = seeks(replay, args.seeks, rng)
             print(f"  seek in the replay's history:    {summary(again)}")
-            for times in (live, again):
-                worst = max(worst, sorted(times)[int(len(times) * 0.95) - 1])
+            if (name, knobs, backend) != GREENLETS:  # the target is for ~1 M-event runs
+                for times in (live, again):
+                    worst = max(worst, sorted(times)[int(len(times) * 0.95) - 1])
     print(f"target: p95 <= 100 ms: {'met' if worst <= 0.1 else 'NOT met'}")
 
 

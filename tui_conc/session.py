@@ -240,6 +240,7 @@ class LiveRun(_Judged):
                         self.folder = StateFolder(frame)
                         if recorded:
                             self.history = History(self._record_path, raw, frame)  # type: ignore[arg-type]
+                            self.history.lanes = self.folder.lanes
                         self._version += 1
                     continue
                 history = self.history
@@ -294,12 +295,13 @@ class LiveRun(_Judged):
                 self._version += 1
             self._done.set()
             history = self.history
-            if history is not None and history.merging and history.cut is None:
+            if history is not None and history.cut is None and history.sparse():
                 threading.Thread(target=self._refine, name="tui-conc-refine", daemon=True).start()
 
     def _refine(self) -> None:
-        """Read a finished run of processes' recording again, for checkpoints as fine as
-        a replay's: live, each carried the merge's pending events and so came seldom."""
+        """Read a finished run's recording again, for checkpoints as fine as a replay's:
+        live they came seldom when each was big (the merge's pending events in a run of
+        processes, thousands of actors), to cost the run little."""
         old = self.history
         assert old is not None
 

@@ -92,6 +92,8 @@ class StateFolder:
         self.error: str | None = header.get("error")
         #: the whole run's state changes and resource samples, for the Timeline
         self.lanes = Lanes(len(self.actors), self.resources)
+        #: a folder restored from a checkpoint: the run's own lanes (see LazyHistory)
+        self.full_lanes: Lanes | None = None
         self._handlers = self._make_handlers()
 
     def _make_handlers(self) -> dict[int, Any]:
@@ -145,7 +147,8 @@ class StateFolder:
     def __getstate__(self) -> dict[str, Any]:
         """A checkpoint's copy: everything but the handlers (rebuilt) and the lanes
         (a restored folder shows one instant; the live one keeps the timeline)."""
-        state = {k: getattr(self, k) for k in self.__dict__ if k not in ("_handlers", "lanes")}
+        dropped = ("_handlers", "lanes", "full_lanes")
+        state = {k: getattr(self, k) for k in self.__dict__ if k not in dropped}
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -282,6 +285,7 @@ class StateFolder:
         actor.parked = -1
         if state != actor.state:
             actor.history.append((t, state, None, None))
+            actor.changes += 1
             self.lanes.change(t, actor.index, state, None, None)
         actor.state = state
         actor.since = t
@@ -345,6 +349,7 @@ class StateFolder:
         else:
             state = sm.BLOCKED
         actor.history.append((t, state, e[2], how))
+        actor.changes += 1
         self.lanes.change(t, actor.index, state, e[2], how)
         actor.parked = -1
         actor.state = state

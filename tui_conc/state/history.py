@@ -37,6 +37,7 @@ from tui_conc.engine.wire.codec import SourceBatch, TraceError
 from tui_conc.engine.wire.events import CLOCK
 from tui_conc.engine.wire.merge import StreamMerger
 from tui_conc.state.fold import StateFolder
+from tui_conc.state.lanes import Lanes
 
 #: Events between checkpoints, at least (a seek folds at most about this many again).
 CHECKPOINT_EVERY = 50_000
@@ -107,6 +108,9 @@ class History:
         self._fd: int | None = None
         self._cursor: _Cursor | None = None
         self._lock = threading.RLock()  #: the reading side: the cursor and the file
+        #: the whole run's lanes (the live fold's), from which a restored state's actor
+        #: histories are read again (checkpoints leave them out)
+        self.lanes: Lanes | None = None
         folder = StateFolder(header)
         self._checkpoint(1, folder, StreamMerger())
 
@@ -144,6 +148,11 @@ class History:
     def stop(self, why: str) -> None:
         """The recording stopped early: nothing past its last whole frame is kept."""
         self.cut = why
+
+    def sparse(self) -> bool:
+        """Were the checkpoints far apart (worth reading the recording again, finer)?"""
+        spacing = self.total / max(len(self.checkpoints), 1)
+        return self.merging or spacing > 4 * REPLAY_EVERY
 
     @property
     def total(self) -> int:
@@ -322,6 +331,7 @@ class History:
     ) -> tuple[StateFolder, Iterator[list[tuple[Any, ...]]]]:
         """The state a checkpoint keeps, and the batches that come after it."""
         folder, merger = pickle.loads(checkpoint.state)
+        folder.full_lanes = self.lanes
         batches = self._batches(checkpoint.frame, merger)
         if checkpoint.left:
             batches = itertools.chain([codec.decode_events(checkpoint.left)], batches)
@@ -404,6 +414,7 @@ def build_history(
         check_header(header, str(path))
         history = History(path, raw, header, every=REPLAY_EVERY, share=REPLAY_SHARE)
         folder = StateFolder(header)
+        history.lanes = folder.lanes
         merger = StreamMerger()
         checker = EventChecker(header)
         problem = None

@@ -87,7 +87,23 @@ class ActorLane:
                     times[k] - t0,
                     max(stop, times[k]) - t0,
                     STATES[code >> _HOW_BITS],
-                    None if target < 0 else target,
+                    None if target == _NO_TARGET else target,
+                    HOWS[code & ((1 << _HOW_BITS) - 1)],
+                )
+            )
+        return out
+
+    def recent(self, changes: int, keep: int) -> list[tuple[int, str, int | None, str | None]]:
+        """The last ``keep`` of the first ``changes`` changes: (time, state, target, how)."""
+        k = min(changes, len(self.targets))
+        out = []
+        for i in range(max(k - keep, 0), k):
+            code, target = self.codes[i], self.targets[i]
+            out.append(
+                (
+                    self.times[i],
+                    STATES[code >> _HOW_BITS],
+                    None if target == _NO_TARGET else target,
                     HOWS[code & ((1 << _HOW_BITS) - 1)],
                 )
             )
@@ -101,7 +117,7 @@ class ActorLane:
         code, target = self.codes[k], self.targets[k]
         return (
             STATES[code >> _HOW_BITS],
-            None if target < 0 else target,
+            None if target == _NO_TARGET else target,
             HOWS[code & ((1 << _HOW_BITS) - 1)],
         )
 
@@ -132,7 +148,7 @@ class Lanes:
         lane = self.actors[actor]
         lane.times.append(_clamp(t, _I64))
         lane.codes.append(_STATE_CODE[state] << _HOW_BITS | _HOW_CODE.get(how, 0))
-        lane.targets.append(-1 if target is None or not 0 <= target < _I32 else target)
+        lane.targets.append(_NO_TARGET if target is None else max(-_I32, min(target, _I32)))
 
     def sample(self, now: int, resources: Sequence[Any]) -> None:
         """Sample every resource at ``now`` (the fold calls this when ``now`` passes
@@ -165,6 +181,7 @@ class Lanes:
 
 _I64 = (1 << 63) - 1
 _I32 = (1 << 31) - 1
+_NO_TARGET = -(1 << 31)  #: a change with no target (-1 is one: a plain select's)
 
 
 def _clamp(value: int, limit: int) -> int:
@@ -224,7 +241,7 @@ def state_columns(
         if b <= a:
             continue
         code, target = codes[k], targets[k]
-        key = (STATES[code >> _HOW_BITS], None if target < 0 else target)
+        key = (STATES[code >> _HOW_BITS], None if target == _NO_TARGET else target)
         c0, c1 = int((a - start) / dt), min(int((b - start) / dt), width - 1)
         if c0 == c1:
             acc = parts.setdefault(c0, {})

@@ -51,10 +51,17 @@ class Select:
         self.ready_sizes: deque[int] = deque(maxlen=HISTORY_KEEP)
 
 
+class LazyHistory(deque):  # type: ignore[type-arg]
+    """An actor's history restored from a checkpoint, which leaves it out (thousands of
+    actors' histories were most of a checkpoint): the whole run's lanes say it again
+    (``snapshots.take_snapshot``); what is appended here meanwhile is a fallback."""
+
+
 class Actor:
     """An actor as the fold knows it."""
 
     __slots__ = (
+        "changes",
         "cpu_s",
         "daemon",
         "detail",
@@ -101,6 +108,16 @@ class Actor:
         self.work = 0  #: a compute step's size (its progress is told against it)
         #: (monotonic ns, state, target index, how) at each change, the latest kept
         self.history: deque[tuple[int, str, int | None, str | None]] = deque(maxlen=STATES_KEEP)
+        self.changes = 0  #: state changes so far (its lane's length, while lanes keep all)
+
+    def __getstate__(self) -> tuple[None, dict[str, Any]]:
+        """For a checkpoint: every slot but the history (see :class:`LazyHistory`)."""
+        return None, {k: getattr(self, k) for k in self.__slots__ if k != "history"}
+
+    def __setstate__(self, state: tuple[None, dict[str, Any]]) -> None:
+        for key, value in state[1].items():
+            setattr(self, key, value)
+        self.history = LazyHistory(maxlen=STATES_KEEP)
 
 
 class Resource:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from tui_conc.engine.wire import events as ev
 from tui_conc.state import model as sm
-from tui_conc.state.records import HISTORY_KEEP, Actor, Resource
+from tui_conc.state.records import HISTORY_KEEP, STATES_KEEP, Actor, LazyHistory, Resource
 
 if TYPE_CHECKING:
     from tui_conc.state.fold import StateFolder
@@ -189,7 +189,7 @@ def _actor_views(
                 since_s=active(a.since, now) / 1e9,
                 timeout=a.timeout,
                 detail=a.detail,
-                history=tuple(a.history),
+                history=_actor_history(folder, a),
                 pid=a.pid,
                 ppid=a.ppid,
                 cpu_s=a.cpu_s,
@@ -265,6 +265,20 @@ def _holding(folder: StateFolder) -> dict[int, list[tuple[str, int]]]:
             for a, n in r.holders.items():
                 out.setdefault(a, []).append((r.name, n))
     return out
+
+
+def _actor_history(folder: StateFolder, a: Actor) -> tuple[tuple, ...]:
+    """An actor's latest state changes; for a folder restored from a checkpoint, read
+    from the whole run's lanes (the checkpoint left them out)."""
+    if not isinstance(a.history, LazyHistory):
+        return tuple(a.history)
+    lanes = folder.full_lanes
+    if lanes is None or a.index >= len(lanes.actors):
+        return tuple(a.history)
+    lane = lanes.actors[a.index]
+    if len(lane.targets) < a.changes:
+        return tuple(a.history)  # the lanes stopped before now: what was folded since
+    return tuple(lane.recent(a.changes, STATES_KEEP))
 
 
 def _history_to(folder: StateFolder, r: Resource, now: int) -> tuple[int, ...]:

@@ -784,7 +784,11 @@ def timeline_data(source: RunSource, snapshot: sm.Snapshot) -> TimelineData | No
     cycle = frozenset(
         folder.actor_names.index(e.actor) for e in snapshot.cycle if e.actor in folder.actor_names
     )
-    order = tuple(sorted(range(len(folder.actors)), key=lambda i: (i not in cycle, i)))
+    holders = {a for r in folder.resources for a in r.holders}
+    # the interesting lanes first: a deadlock's members, then who holds something
+    order = tuple(
+        sorted(range(len(folder.actors)), key=lambda i: (i not in cycle, i not in holders, i))
+    )
     resources = tuple(
         (r.index, r.name, kind, r.maxsize)
         for r, kind in zip(folder.resources, folder.lanes.kinds, strict=True)

@@ -102,6 +102,7 @@ class TimelineView(Retitled, ScrollView, can_focus=True):
         self.lane = 0  #: the selected lane (an index into the actors' order)
         self._layout: list[_Row] = []
         self._rows: dict[int, Strip] = {}
+        self._labels = 10  #: the label column's width, set at each show
 
     # ------------------------------------------------------------ fed by the app
 
@@ -111,6 +112,7 @@ class TimelineView(Retitled, ScrollView, can_focus=True):
         self.data, self.cursor, self.compared = data, cursor, compared
         self._rows.clear()
         self._layout = self._lay_out()
+        self._labels = self._measure_labels()
         self.virtual_size = Size(self.size.width, 1 + len(self._layout))
         if data is not None:
             start, span = self.window()
@@ -255,6 +257,9 @@ class TimelineView(Retitled, ScrollView, can_focus=True):
     # ------------------------------------------------------------ drawing
 
     def _label_width(self) -> int:
+        return self._labels
+
+    def _measure_labels(self) -> int:
         if self.data is None:
             return 10
         names = [n for d in self._groups() for n in d.actors]
