@@ -19,7 +19,7 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, Footer, Input, Static
+from textual.widgets import ContentSwitcher, Input, Static
 
 from tui_conc.scenario import (
     Entry,
@@ -36,6 +36,7 @@ from tui_conc.ui.commands import ScenarioCommands
 from tui_conc.ui.pacing import RedrawPacer
 from tui_conc.ui.playback import Playback
 from tui_conc.ui.widgets.actors_panel import ActorsPanel
+from tui_conc.ui.widgets.app_footer import AppFooter
 from tui_conc.ui.widgets.banner import Banner
 from tui_conc.ui.widgets.lesson_view import LessonView, prewarm
 from tui_conc.ui.widgets.live_table import LiveTable
@@ -183,7 +184,7 @@ class TuiConcApp(App[None]):
                     with Vertical(id="run"):
                         yield Static("No run yet: press r to run the scenario.", id="no-run")
                     yield TimelineView(id="timeline")
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         # The reader thread folds events in this process; a short switch interval
