@@ -172,14 +172,14 @@ class TestTimeline:
     def test_the_bounded_producer_consumer_looked_back(self, snap_compare) -> None:
         # the cursor moved back 30 columns: the status says AT, the lanes show the cursor
         async def look_back(pilot) -> None:
-            await choose("producer_consumer")(pilot)
+            await choose("producer_consumer_bounded")(pilot)
             await pilot.press("r", "3")
             await pilot.pause(0.3)  # the Timeline has drawn the run: its cursor can move
             await pilot.press(*["shift+left"] * 3)
             await pilot.pause(0.2)
 
         assert snap_compare(
-            replaying("producer_consumer"), run_before=look_back, terminal_size=(100, 32)
+            replaying("producer_consumer_bounded"), run_before=look_back, terminal_size=(100, 32)
         )
 
     def test_the_panels_at_an_earlier_event(self, snap_compare) -> None:
