@@ -105,8 +105,16 @@ def _parser() -> argparse.ArgumentParser:
         help="run on this backend (default: the scenario's own)",
     )
     run.add_argument(
+        "--schedule",
+        type=Path,
+        metavar="SCHEDULE",
+        help="replay a schedule saved by tui-conc explore --save, step for step (thread "
+        "backend; its knobs come with it)",
+    )
+    run.add_argument(
         "--scenarios", type=Path, metavar="DIR", dest="scenarios_sub", help=folder_help
     )
+    _explore_parser(sub, folder_help)
     rep = sub.add_parser(
         "replay",
         help="open the app on a recorded run (a trace): play, pause, scrub",
@@ -129,6 +137,79 @@ def _parser() -> argparse.ArgumentParser:
         "--format", choices=("chrome-json",), default="chrome-json", help="(default: chrome-json)"
     )
     return parser
+
+
+def _explore_parser(sub: Any, folder_help: str) -> None:
+    exp = sub.add_parser(
+        "explore",
+        help="search the schedules of a scenario for a failing one",
+        description="Run the scenario many times on real threads under a controlled "
+        "scheduler (one step at a time, virtual time: sleeps and timeouts do not wait), "
+        "looking for a schedule that reaches its challenge's goal, or else a deadlock, a "
+        "stall, a failed actor or a failed expectation. Prints the smallest schedule found "
+        "as a story. Exit 0: none found; 1: found; 2: invalid input.",
+    )
+    exp.add_argument("file", metavar="FILE", help="a scenario file, or a shipped scenario's name")
+    exp.add_argument(
+        "--strategy",
+        choices=("dfs", "pct", "random"),
+        default="dfs",
+        help="dfs: every schedule by number of preemptions (0, 1, … --bound): the smallest "
+        "counterexample; pct: probabilistic concurrency testing; random: a random walk",
+    )
+    exp.add_argument("--runs", type=_count, default=10_000, metavar="N", help="at most N runs")
+    exp.add_argument(
+        "--bound", type=_count0, default=2, metavar="B", help="dfs: at most B preemptions (2)"
+    )
+    exp.add_argument(
+        "--depth", type=_count, default=2, metavar="D", help="pct: the bug depth d (default: 2)"
+    )
+    exp.add_argument(
+        "--max-steps",
+        type=_count,
+        default=10_000,
+        metavar="N",
+        help="cut a run after N steps (default: 10000)",
+    )
+    exp.add_argument("--seed", type=int, default=0, metavar="S", help="pct / random: the seed")
+    exp.add_argument(
+        "--goal", metavar="EXPR", help="look for this instead of the challenge (e.g. deadlock)"
+    )
+    exp.add_argument("--set", action="append", default=[], metavar="K=V", help="set a knob")
+    exp.add_argument("--save", type=Path, metavar="FILE", help="save the schedule found")
+    exp.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    exp.add_argument(
+        "--time-limit",
+        type=_seconds,
+        default=120.0,
+        metavar="S",
+        help="stop searching after S seconds (default: 120)",
+    )
+    exp.add_argument(
+        "--scenarios", type=Path, metavar="DIR", dest="scenarios_sub", help=folder_help
+    )
+
+
+def _count(text: str) -> int:
+    """A whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= 10**9:
+        raise argparse.ArgumentTypeError(f"expected 1 to 1,000,000,000, got {value}")
+    return value
+
+
+def _count0(text: str) -> int:
+    """A whole number of at least 0 (at most 20)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value <= 20:
+        raise argparse.ArgumentTypeError(f"expected 0 to 20, got {value}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -155,6 +236,23 @@ def _main(argv: list[str] | None) -> int:
         return cmd_replay(args.trace, args.scenarios)
     if args.command == "export":
         return cmd_export(args.trace, args.out)
+    if args.command == "explore":
+        from tui_conc.exploration.command import cmd_explore
+
+        return cmd_explore(
+            resolve(args.file, folder),
+            args.set,
+            args.strategy,
+            args.runs,
+            args.bound,
+            args.depth,
+            args.max_steps,
+            args.seed,
+            args.goal,
+            args.save,
+            args.json,
+            args.time_limit,
+        )
     if args.command == "run":
         return cmd_run(
             args.file,
@@ -165,6 +263,7 @@ def _main(argv: list[str] | None) -> int:
             args.backend,
             args.memory,
             folder,
+            args.schedule,
         )
     from tui_conc.ui.app import make_app
 
@@ -306,6 +405,7 @@ def cmd_run(
     backend: str | None = None,
     memory_mb: float = 1024,
     folder: Path | None = None,
+    schedule_file: Path | None = None,
 ) -> int:
     from tui_conc.scenario import ScenarioError, load_scenario, parse_assignments, resolve_knobs
     from tui_conc.scenario.sizes import SizeError, check_processes
@@ -323,6 +423,26 @@ def cmd_run(
         print(exc, file=sys.stderr)
         return EXIT_INVALID
     overrides = {k: knobs[k] for k in raw}
+    choices: list[str] | None = None
+    if schedule_file is not None:
+        from tui_conc.exploration.command import schedule_for_run
+        from tui_conc.exploration.runs import NotExplorable, check_explorable
+
+        if sets:
+            print("--schedule: a schedule carries its own knobs: drop --set", file=sys.stderr)
+            return EXIT_INVALID
+        schedule, problem = schedule_for_run(file, schedule_file)
+        try:
+            check_explorable(scenario, backend)
+            knobs = resolve_knobs(scenario, schedule.knobs)
+        except NotExplorable as exc:
+            problem = problem or f"--schedule: {exc}"
+        except ScenarioError as exc:
+            problem = problem or f"{schedule_file}: {exc.message}"
+        if problem:
+            print(problem, file=sys.stderr)
+            return EXIT_INVALID
+        overrides, choices = dict(knobs), schedule.choices
     if record is not None:
         try:
             record.open("wb").close()
@@ -339,7 +459,9 @@ def cmd_run(
     except SizeError as exc:
         print(f"--backend: {file}: {exc.message}", file=sys.stderr)
         return EXIT_INVALID
-    run = LiveRun(file, overrides, record=record, backend=backend, memory_mb=memory_mb).start()
+    run = LiveRun(
+        file, overrides, record=record, backend=backend, memory_mb=memory_mb, schedule=choices
+    ).start()
     progress = _Progress(sys.stderr) if sys.stderr.isatty() and not as_json else None
     interrupted = False
     try:

@@ -183,8 +183,10 @@ class LiveRun(_Judged):
         backend: str = "thread",
         memory_mb: float = DEFAULT_MB,
         record_mb: float | None = None,
+        schedule: list[str] | None = None,
+        step: bool = False,
     ) -> None:
-        self.runner = RunnerProcess(scenario, overrides, backend, memory_mb)
+        self.runner = RunnerProcess(scenario, overrides, backend, memory_mb, schedule, step)
         self.folder: StateFolder | None = None
         self._lock = threading.Lock()
         self._record_path = record
@@ -403,6 +405,14 @@ class LiveRun(_Judged):
                     self._version += 1
         finally:
             self._lock.release()
+
+    def take_step(self, actor: int) -> None:
+        """Step mode: let ``actor`` take its next step."""
+        self.runner.send(f"step {actor}")
+
+    def auto_steps(self, n: int) -> None:
+        """Step mode: let the scheduler choose up to ``n`` steps (it stops when one blocks)."""
+        self.runner.send(f"auto {n}")
 
     def pause(self) -> None:
         if self.status == sm.RUN_RUNNING:

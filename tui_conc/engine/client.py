@@ -36,8 +36,13 @@ class RunnerProcess:
         overrides: dict[str, Any] | None = None,
         backend: str = "thread",
         memory_mb: float = DEFAULT_MB,
+        schedule: list[str] | None = None,
+        step: bool = False,
     ) -> None:
         self.scenario = str(scenario)
+        #: a controlled run: follow these actor names (then, in step mode, obey step / auto)
+        self.schedule = schedule
+        self.step = step
         self.overrides = dict(overrides or {})
         self.backend = backend
         self.memory_mb = memory_mb
@@ -61,6 +66,10 @@ class RunnerProcess:
             str(self.memory_mb),
             "--control",
         ]
+        if self.schedule is not None:
+            cmd += ["--schedule-json", json.dumps(self.schedule)]
+        if self.step:
+            cmd.append("--step")
         self.proc = subprocess.Popen(
             cmd,
             stdin=subprocess.PIPE,

@@ -25,6 +25,7 @@ from typing import IO, Any
 
 from tui_conc.engine import native
 from tui_conc.engine.memory import DEFAULT_MB, MemoryWatch
+from tui_conc.engine.scheduler.controlled import Unfinished
 from tui_conc.engine.wire import codec
 from tui_conc.engine.wire import events as ev
 
@@ -202,10 +203,13 @@ def _children() -> list[Any]:
     return multiprocessing.active_children()
 
 
-def _control_loop(control: Any, emit: Any) -> None:
+def _control_loop(control: Any, emit: Any, wheel: Any = None) -> None:
     for raw in sys.stdin.buffer:
         command = raw.decode(errors="replace").strip()
-        if command == "pause":
+        word, _, arg = command.partition(" ")
+        if wheel is not None and word in ("step", "auto") and arg.isdigit():
+            wheel.send(word, int(arg))
+        elif command == "pause":
             control.pause(True)
             emit((ev.PAUSED, -1, -1, monotonic_ns()))
         elif command == "resume":
@@ -221,8 +225,14 @@ def run(
     control: bool = False,
     backend: str = "thread",
     memory_mb: float = DEFAULT_MB,
+    schedule: list[str] | None = None,
+    step: bool = False,
 ) -> int:
-    """Run the scenario at ``path``; returns the process exit status."""
+    """Run the scenario at ``path``; returns the process exit status.
+
+    With ``schedule`` (actor names) the run follows it exactly; with ``step``
+    it then waits for ``step N`` / ``auto N`` commands (step mode).
+    """
     from tui_conc.engine.backends.thread import ThreadRun
     from tui_conc.scenario import ScenarioError, load_scenario, resolve_knobs
 
@@ -252,6 +262,8 @@ def run(
             trun: ThreadRun = ProcessRun(
                 scenario, knobs, stamped(sink.append), backend=backend, address=relay.address
             )
+        elif schedule is not None or step:
+            trun = _controlled(scenario, knobs, sink, schedule or [], step)
         else:
             trun = ThreadRun(scenario, knobs, sink.append, backend=backend)
     except Exception as exc:
@@ -281,7 +293,8 @@ def run(
     flusher = Flusher(sink, writer, trun.control, tick, None if relay is None else 0)
     flusher.start()
     if control:
-        native.start_thread(lambda: _control_loop(trun.control, sink.append))
+        wheel = getattr(trun.control, "chooser", None)
+        native.start_thread(lambda: _control_loop(trun.control, sink.append, wheel))
 
     def too_big(message: str) -> None:
         sink.append((ev.ERROR, -1, -1, monotonic_ns(), message))
@@ -297,6 +310,13 @@ def run(
         if relay is not None:
             relay.drain_sources()
         sink.append((ev.END, -1, -1, monotonic_ns(), "finished"))
+    except Unfinished as exc:  # a controlled run that could not go on
+        if exc.outcome == "blocked":
+            message = "no actor can take a step"
+            sink.append((ev.BLOCKED_FOREVER, -1, -1, monotonic_ns(), message))
+        else:
+            why = trun.control.diverged or f"stopped after {len(trun.control.decisions)} steps"
+            sink.append((ev.ERROR, -1, -1, monotonic_ns(), f"schedule: {why}"))
     except Exception as exc:
         if type(exc).__name__ == "LoopExit":  # gevent: every greenlet waits, nothing can wake one
             sink.append((ev.BLOCKED_FOREVER, -1, -1, monotonic_ns(), str(exc)))
@@ -304,6 +324,33 @@ def run(
             sink.append((ev.ERROR, -1, -1, monotonic_ns(), f"{type(exc).__name__}: {exc}"))
     flusher.flush()
     return 0
+
+
+def _controlled(
+    scenario: Any, knobs: dict[str, Any], sink: Sink, schedule: list[str], step: bool
+) -> Any:
+    """A thread run whose steps a schedule (then, in step mode, the learner) chooses."""
+    from tui_conc.engine.backends.thread import ThreadRun
+    from tui_conc.engine.scheduler.controlled import Controlled
+    from tui_conc.engine.scheduler.strategies import Replay
+    from tui_conc.engine.scheduler.wheel import Wheel
+
+    emit = sink.append
+    sched = Controlled(
+        Replay([]),
+        max_steps=10**9 if step else 1_000_000,
+        on_offer=lambda s: emit((ev.OFFER, -1, -1, monotonic_ns(), s.options(), s.clock_s)),
+        on_chosen=lambda a: emit((ev.CHOSEN, a, -1, monotonic_ns())),
+    )
+    trun = ThreadRun(scenario, knobs, emit, control=sched)
+    names = [a.name for a in trun.actors]
+    where = {name: k for k, name in enumerate(names)}
+    unknown = [n for n in schedule if n not in where]
+    if unknown:
+        raise ValueError(f"the schedule names {unknown[0]!r}, not an actor of this run")
+    prefix = [where[n] for n in schedule]
+    sched.chooser = Wheel(prefix, names) if step else Replay(prefix, strict=True, names=names)
+    return trun
 
 
 def main(argv: list[str] | None = None, backend: str = "thread") -> None:
@@ -315,6 +362,8 @@ def main(argv: list[str] | None = None, backend: str = "thread") -> None:
     parser.add_argument("--control", action="store_true", help="obey stdin; exit when it closes")
     parser.add_argument("--backend", default=backend, help="the backend name for the header")
     parser.add_argument("--memory-mb", type=float, default=DEFAULT_MB, help="the memory cap")
+    parser.add_argument("--schedule-json", help="follow this list of actor names, step by step")
+    parser.add_argument("--step", action="store_true", help="step mode: obey step / auto")
     args = parser.parse_args(argv)
     out = _private_stream()
     status = run(
@@ -324,6 +373,8 @@ def main(argv: list[str] | None = None, backend: str = "thread") -> None:
         control=args.control,
         backend=args.backend,
         memory_mb=args.memory_mb,
+        schedule=None if args.schedule_json is None else json.loads(args.schedule_json),
+        step=args.step,
     )
     out.flush()
     os._exit(status)  # daemon actors end here, as Python's own exit would end them

@@ -162,6 +162,7 @@ def _build(doc: YamlDocument) -> m.Scenario:
     if not isinstance(expect, list):
         raise _Problem(("expect",), "expect: expected a list of expectations")
     expectations = [_expectation(e, ("expect", n), doc) for n, e in enumerate(expect)]
+    challenge = _challenge(top.pop("challenge", None), doc)
     top["actors"] = {}
     head = _convert(top, m.Scenario, ())
     if not actors:
@@ -169,8 +170,23 @@ def _build(doc: YamlDocument) -> m.Scenario:
         message = "a scenario needs at least one actor" + ("" if where else " (no 'actors:')")
         raise _Problem(("actors",), message, key=where)
     return msgspec.structs.replace(
-        head, knobs=knobs, resources=resources, actors=actors, tasks=tasks, expect=expectations
+        head,
+        knobs=knobs,
+        resources=resources,
+        actors=actors,
+        tasks=tasks,
+        expect=expectations,
+        challenge=challenge,
     )
+
+
+def _challenge(raw: Any, doc: YamlDocument) -> m.Challenge | None:
+    if raw is None:
+        return None
+    raw = {"goal": raw} if isinstance(raw, str | bool) else raw
+    if isinstance(raw, dict):
+        raw = {**raw, "__line__": doc.line_of(("challenge",))}
+    return _convert(raw, m.Challenge, ("challenge",))
 
 
 def _expectation(raw: Any, path: Path, doc: YamlDocument) -> m.Expectation:
@@ -325,6 +341,17 @@ def _check(sc: m.Scenario) -> None:
         _expr(exp.that, expect_names, ("expect", n, "that"), _EXPECT_CHECK_FUNCS)
         if exp.when is not None:
             _expr(exp.when, expect_names, ("expect", n, "when"), _EXPECT_CHECK_FUNCS)
+    if sc.challenge is not None:
+        _expr(sc.challenge.goal, expect_names, ("challenge", "goal"), _EXPECT_CHECK_FUNCS)
+        for name, value in sc.challenge.set.items():
+            if name not in sc.knobs:
+                raise _Problem(
+                    ("challenge", "set", name),
+                    f"challenge.set: no knob named {name!r}"
+                    + _suggest(name, sc.knobs, "knobs", list(sc.knobs)),
+                    key=True,
+                )
+            _check_knob_range(name, sc.knobs[name], value, ("challenge", "set", name))
     try:  # the sizes a run with the default knobs builds
         check_sizes(sc, {name: knob.default for name, knob in sc.knobs.items()})
     except SizeError as problem:

@@ -457,6 +457,22 @@ class Expectation(_Strict, kw_only=True):
     line: int = field(default=0, name="__line__")
 
 
+class Challenge(_Strict, kw_only=True):
+    """A goal for the learner in the scheduler's seat (step mode) and for ``explore``.
+
+    ``goal`` is judged on the run as it ended (finished, deadlocked or
+    stalled), with the expectations' names (``deadlock``, ``stall``, the
+    variables, ``max_holders(sem)`` …); ``set`` gives the knobs it is played
+    with (two threads, say, and no sleep).
+    """
+
+    goal: Value
+    text: str = ""
+    set: dict[str, Any] = {}
+    #: The 1-based YAML line of the challenge, filled in by the loader.
+    line: int = field(default=0, name="__line__")
+
+
 class Scenario(_Strict, kw_only=True):
     """One scenario file, validated."""
 
@@ -479,6 +495,7 @@ class Scenario(_Strict, kw_only=True):
     #: Named step lists that pool workers run (``submit: pool, task: name``).
     tasks: dict[str, Task] = {}
     expect: list[Expectation] = []
+    challenge: Challenge | None = None
 
     def in_process(self, group: str, backend: str) -> bool:
         """Do the actors of ``group`` run as child processes on a run on ``backend``?"""

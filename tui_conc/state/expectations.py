@@ -196,6 +196,12 @@ def check(
             ExpectationResult(e.text or str(e.that), str(e.that), False, skipped, NOT_CHECKED)
             for e in scenario.expect
         ]
+    env = environment(scenario, snapshot, log_texts)
+    return [_one(exp, env) for exp in scenario.expect]
+
+
+def environment(scenario: Scenario, snapshot: sm.Snapshot, log_texts: Sequence[str]) -> _Env:
+    """The names an expectation (or a challenge's goal) reads, for ``snapshot``."""
     env = _Env(snapshot.knobs)
     env.snapshot = snapshot
     env.log_texts = log_texts
@@ -222,7 +228,18 @@ def check(
         backend=snapshot.backend,
         cycle=[edge.actor for edge in snapshot.cycle],
     )
-    return [_one(exp, env) for exp in scenario.expect]
+    return env
+
+
+def goal_reached(scenario: Scenario, snapshot: sm.Snapshot, log_texts: Sequence[str]) -> bool:
+    """Does the scenario's challenge goal hold for this run? (False when it cannot
+    be evaluated: a goal that names what the run lacks is not reached.)"""
+    if scenario.challenge is None:
+        return False
+    try:
+        return bool(_evaluate(scenario.challenge.goal, environment(scenario, snapshot, log_texts)))
+    except Exception:  # one answer, whatever the expression did
+        return False
 
 
 def _not_graded(snapshot: sm.Snapshot) -> str:

@@ -94,6 +94,10 @@ class StateFolder:
         self.lanes = Lanes(len(self.actors), self.resources)
         #: a folder restored from a checkpoint: the run's own lanes (see LazyHistory)
         self.full_lanes: Lanes | None = None
+        #: a controlled run: the actors chosen so far, what is offered next, virtual time
+        self.choices: list[int] | None = None
+        self.offer: list[tuple[int, int, str]] = []
+        self.clock_s = 0.0
         self._handlers = self._make_handlers()
 
     def _make_handlers(self) -> dict[int, Any]:
@@ -121,6 +125,8 @@ class StateFolder:
             ev.PAUSED: self._pause,
             ev.RESUMED: self._pause,
             ev.PARKED: self._parked,
+            ev.OFFER: self._offer,
+            ev.CHOSEN: self._chosen,
             ev.PROGRESS: self._progress,
             ev.END: self._end,
             ev.ERROR: self._end,
@@ -190,8 +196,10 @@ class StateFolder:
                     r.acquisitions += 1
                     r.value -= 1
                     r.last_acq = now
-                    if r.initial - r.value > r.max_holders:
-                        r.max_holders = r.initial - r.value
+                    # held permits, not initial - value: a stray release adds a permit
+                    held = sum(holders.values())
+                    if held > r.max_holders:
+                        r.max_holders = held
                     # nobody waits on r, so nobody is blocked on it: no state to change
                 else:
                     self._acquired(actors[e[1]], r)
@@ -565,6 +573,20 @@ class StateFolder:
     def _parked(self, e: Sequence[Any]) -> None:
         self.now = e[3]
         self.actors[e[1]].parked = e[4]
+
+    def _offer(self, e: Sequence[Any]) -> None:
+        self.now = e[3]
+        if self.choices is None:
+            self.choices = []
+        self.offer = [(int(a), int(step), str(why)) for a, step, why in e[4]]
+        self.clock_s = float(e[5])
+
+    def _chosen(self, e: Sequence[Any]) -> None:
+        self.now = e[3]
+        if self.choices is None:
+            self.choices = []
+        self.choices.append(e[1])
+        self.offer = []
 
     def _progress(self, e: Sequence[Any]) -> None:
         self.now = e[3]

@@ -270,6 +270,34 @@ class Suspicion:
 
 
 @dataclass(frozen=True, slots=True)
+class StepOption:
+    """An actor a controlled run's scheduler may let take its next step."""
+
+    actor: str
+    index: int
+    line: int  #: the YAML line of its next step (0: none)
+    text: str  #: the step's text (``with mutexA``)
+    blocked_on: str = ""  #: what stops it ("" when it can go)
+
+    @property
+    def enabled(self) -> bool:
+        return not self.blocked_on
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleView:
+    """A controlled run (step mode, a replayed schedule): the choices so far and next."""
+
+    choices: tuple[str, ...] = ()  #: actor names, one per step taken
+    options: tuple[StepOption, ...] = ()  #: who may go next (empty once it is over)
+    clock_s: float = 0.0  #: virtual time: the sleeps and timeouts taken
+
+    @property
+    def enabled(self) -> tuple[StepOption, ...]:
+        return tuple(o for o in self.options if o.enabled)
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """The whole state of a run at one moment."""
 
@@ -306,6 +334,8 @@ class Snapshot:
     #: A likely deadlock: a cycle of waits that others could still break (not a verdict).
     suspect: tuple[CycleEdge, ...] = ()
     could_break: tuple[str, ...] = ()  #: who could still break the suspected cycle
+    #: a controlled run's schedule (step mode, a replayed schedule), else None
+    schedule: ScheduleView | None = None
 
     def story(self, actor: ActorView) -> list[tuple[float, str]]:
         """An actor's kept history as (run seconds, "blocked on mutexA"), oldest first."""

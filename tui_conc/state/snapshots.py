@@ -155,7 +155,20 @@ def take_snapshot(
         knobs=dict(folder.knobs),
         backend=folder.backend,
         hub=_hub_view(folder) if folder.backend == "gevent" else None,
+        schedule=_schedule_view(folder),
     )
+
+
+def _schedule_view(folder: StateFolder) -> sm.ScheduleView | None:
+    """A controlled run's choices and options (None for a free run)."""
+    if folder.choices is None:
+        return None
+    names = folder.actor_names
+    options = []
+    for a, step, why in folder.offer if folder.ended_at is None else ():
+        line, text = folder.steps[step] if 0 <= step < len(folder.steps) else (0, "")
+        options.append(sm.StepOption(names[a], a, line, text, why))
+    return sm.ScheduleView(tuple(names[a] for a in folder.choices), tuple(options), folder.clock_s)
 
 
 def _span(first: int | None, last: int | None) -> float:

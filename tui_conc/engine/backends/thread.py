@@ -17,6 +17,7 @@ from tui_conc.engine.primitives.shared import PipeEnd, SharedDict, SharedList
 from tui_conc.engine.primitives.sockets import Listener, Selector, SocketTable
 from tui_conc.engine.primitives.sync import Barrier, Condition, Event
 from tui_conc.engine.primitives.variable import Variable
+from tui_conc.engine.scheduler.controlled import Unfinished
 from tui_conc.engine.steps.compiler import Compiler
 from tui_conc.engine.steps.context import ActorRuntime
 from tui_conc.engine.steps.frame import Family, Frame, StepFailed
@@ -64,7 +65,7 @@ class ThreadRun:
     knobs: dict[str, Any]
     emit: Emit
     backend: str = "thread"
-    control: Control = field(default_factory=Control)
+    control: Any = field(default_factory=Control)
     by_name: dict[str, Any] = field(default_factory=dict)
     resource_info: list[dict[str, Any]] = field(default_factory=list)
     actors: list[ActorRuntime] = field(default_factory=list)
@@ -78,6 +79,8 @@ class ThreadRun:
         self.t0 = monotonic_ns()
         env = dict(self.knobs)
         self.sockets = SocketTable(self.emit)
+        #: a controlled run's scheduler (step mode, exploration), else None
+        self.sched = self.control if getattr(self.control, "virtual", False) else None
         self._build_resources(env)
         for name, group in self.scenario.actors.items():
             count = copies(name, group, env)
@@ -150,6 +153,10 @@ class ThreadRun:
                 obj = Variable(index, self.emit, value)
                 info["value"] = value
             if obj is not None:
+                if hasattr(obj, "sched"):  # what a controlled run's waits go through
+                    obj.name, obj.sched = name, self.sched
+                    if isinstance(obj, Condition) and not obj.lock.name:  # its own lock
+                        obj.lock.name, obj.lock.sched = name, self.sched
                 self.by_name[name] = obj
                 if slot.family is not None:
                     self.by_name.setdefault(slot.family, Family()).append(obj)
@@ -220,7 +227,11 @@ class ThreadRun:
                 self._live += 1
         # started, not yet running: the analysis must not count it out
         self.emit((ev.ACTOR_SPAWNED, actor.index, -1, monotonic_ns()))
+        if self.sched is not None:
+            self.sched.spawning(actor.index)
         actor.thread.start()
+        if self.sched is not None:  # one at a time: it runs until it parks at its first step
+            self.sched.spawned(actor.index, actor.thread)
 
     def _main(self, actor: ActorRuntime, body: Callable[[Frame], None], frame: Frame) -> None:
         emit = self.emit
@@ -246,6 +257,8 @@ class ThreadRun:
                 with self._live_cond:
                     self._live -= 1
                     self._live_cond.notify_all()
+            if self.sched is not None:
+                self.sched.finished(actor.index)
 
     def actor_of(self, runner: Any) -> int:
         """The index of the actor ``runner`` (a greenlet) runs, or -1."""
@@ -268,6 +281,11 @@ class ThreadRun:
         On the greenlet backend, enter the first actor: the run is over when
         control comes back here (an actor ended and returned to its parent).
         """
+        if self.sched is not None:
+            outcome = self.sched.drive(self)
+            if outcome != "finished":
+                raise Unfinished(outcome)
+            return
         if self.backend == "greenlet":
             first = next((a for a in self.actors if a.runner is not None), None)
             if first is not None:

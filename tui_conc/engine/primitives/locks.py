@@ -14,6 +14,7 @@ path does no lookups at all.
 
 from __future__ import annotations
 
+import re
 import threading
 from time import monotonic_ns
 from typing import Any
@@ -21,9 +22,17 @@ from typing import Any
 from tui_conc.engine.primitives.base import Emit, Step
 from tui_conc.engine.wire import events as ev
 
+#: The owner's thread ident in an ``RLock``'s repr (it has no public accessor).
+_OWNER = re.compile(r"owner=(\d+)")
+
 
 class LockLike:
     """A lock, rlock, semaphore or bounded semaphore with instrumented handles."""
+
+    #: a controlled run's scheduler (step mode, exploration), set by the backend
+    sched: Any = None
+    #: the resource's name, for what a waiting actor is shown waiting on
+    name: str = ""
 
     def __init__(self, index: int, emit: Emit, kind: str, value: int = 1, raw: Any = None) -> None:
         self.index = index
@@ -57,11 +66,26 @@ class LockLike:
             return "unlocked" not in repr(self.raw)
         return self.raw._value == 0
 
+    def free_for(self, ident: int | None) -> bool:
+        """Could the thread ``ident`` take it now without waiting? (An rlock its owner
+        holds, yes.) Read from the primitive itself, for the controlled scheduler."""
+        if self.kind == "rlock" and not self._mp:
+            text = repr(self.raw)
+            if text.startswith("<unlocked"):
+                return True
+            owner = _OWNER.search(text)
+            return owner is not None and int(owner.group(1)) == ident
+        return not self.locked()
+
     def acquire_slow(self, actor: int, step: int, timeout: float | None) -> bool:
         """Wait for the primitive, reporting the wait; True once held."""
         emit = self._emit
         emit((ev.WAIT, actor, self.index, monotonic_ns(), step, "acquire", timeout))
-        if self.kind in ("lock", "rlock") and not self._mp:
+        if self.sched is not None:  # a controlled run: the scheduler says when
+            ident = threading.get_ident()
+            ok = self.sched.block(lambda: self.free_for(ident), self.name, timeout)
+            ok = ok and self.raw.acquire(False)
+        elif self.kind in ("lock", "rlock") and not self._mp:
             ok = self.raw.acquire(True, -1 if timeout is None else timeout)
         else:
             ok = self.raw.acquire(True, timeout)

@@ -26,6 +26,9 @@ class Queue:
     emitted while the queue's mutex is held.
     """
 
+    sched: Any = None  #: a controlled run's scheduler, set by the backend
+    name: str = ""
+
     def __init__(self, index: int, emit: Emit, kind: str, maxsize: int, items: list[Any]) -> None:
         self.index = index
         self._emit = emit
@@ -39,6 +42,14 @@ class Queue:
     def put(self, actor: int, step: int, item: Any, block: bool, timeout: float | None) -> bool:
         """Put ``item``; False (after an ``FULL`` event) when it gave up."""
         q, emit, index = self.raw, self._emit, self.index
+        if (
+            self.sched is not None
+            and block
+            and q.full()
+            and not self._controlled_wait(actor, step, "put", timeout, lambda: not q.full())
+        ):
+            emit((ev.FULL, actor, index, monotonic_ns()))
+            return False
         with q.mutex:  # the mutex under not_full / not_empty
             if q.maxsize > 0 and q._qsize() >= q.maxsize:
                 if not block:
@@ -64,6 +75,14 @@ class Queue:
     def get(self, actor: int, step: int, block: bool, timeout: float | None) -> tuple[bool, Any]:
         """Take an item: ``(True, item)``, or ``(False, None)`` after an ``EMPTY`` event."""
         q, emit, index = self.raw, self._emit, self.index
+        if (
+            self.sched is not None
+            and block
+            and not q.qsize()
+            and not self._controlled_wait(actor, step, "get", timeout, q.qsize)
+        ):
+            emit((ev.EMPTY, actor, index, monotonic_ns()))
+            return False, None
         with q.mutex:
             if not q._qsize():
                 if not block:
@@ -95,8 +114,25 @@ class Queue:
             if q.unfinished_tasks == 0:
                 q.all_tasks_done.notify_all()
 
+    def _controlled_wait(
+        self, actor: int, step: int, how: str, timeout: float | None, ready: Any
+    ) -> bool:
+        """A controlled run's wait for room or an item: the scheduler parks the actor
+        (no thread blocks in the OS); False when it was chosen to time out."""
+        emit = self._emit
+        emit((ev.WAIT, actor, self.index, monotonic_ns(), step, how, timeout))
+        ok = self.sched.block(lambda: bool(ready()), self.name, timeout)
+        emit((ev.WAKE, actor, self.index, monotonic_ns(), ok))
+        return ok
+
     def join(self, actor: int, step: int) -> None:
         q = self.raw
+        if self.sched is not None:
+            if q.unfinished_tasks:
+                self._emit((ev.WAIT, actor, self.index, monotonic_ns(), step, "qjoin", None))
+                self.sched.block(lambda: not q.unfinished_tasks, self.name)
+                self._emit((ev.WAKE, actor, self.index, monotonic_ns(), True))
+            return
         with q.all_tasks_done:
             if not q.unfinished_tasks:
                 return

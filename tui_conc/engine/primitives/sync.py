@@ -14,6 +14,9 @@ from tui_conc.engine.wire import events as ev
 class Condition:
     """A condition variable over its own lock or a named lock / rlock resource."""
 
+    sched: Any = None  #: a controlled run's scheduler, set by the backend
+    name: str = ""
+
     def __init__(self, index: int, emit: Emit, lock: LockLike, raw: Any = None) -> None:
         self.index = index
         self.lock = lock
@@ -27,6 +30,11 @@ class Condition:
         emit = self._emit
         emit((ev.RELEASED, actor, self.lock.index))
         emit((ev.WAIT, actor, self.index, monotonic_ns(), step, "cond", timeout))
+        if self.sched is not None:
+            ok = self._controlled_wait(timeout)
+            emit((ev.WAKE, actor, self.index, monotonic_ns(), ok))
+            emit((ev.ACQUIRED, actor, self.lock.index))
+            return ok
         try:
             ok = self.raw.wait(timeout)
         except RuntimeError:
@@ -36,17 +44,53 @@ class Condition:
         emit((ev.ACQUIRED, actor, self.lock.index))
         return ok
 
+    def _controlled_wait(self, timeout: float | None) -> bool:
+        """``wait`` in a controlled run: let go of the lock, park until notified
+        (or chosen to time out), then park until the lock is free and take it back.
+
+        The same steps as ``threading.Condition.wait``, with the scheduler in
+        place of its waiter lock, so that no thread ever blocks in the OS.
+        """
+        if not self.raw._is_owned():
+            raise RuntimeError("cannot wait on un-acquired lock")
+        token = [False]
+        waiters: list[list[bool]] = self.__dict__.setdefault("_sched_waiters", [])
+        waiters.append(token)
+        saved = self.raw._release_save()
+        ok = self.sched.block(lambda: token[0], self.name, timeout)
+        if not ok:
+            waiters.remove(token)
+        ident = threading.get_ident()
+        self.sched.block(lambda: self.lock.free_for(ident), self.lock.name)
+        self.raw._acquire_restore(saved)
+        return ok
+
     def notify(self, actor: int, n: int) -> None:
         self._emit((ev.NOTIFY, actor, self.index, monotonic_ns(), n))
         self.raw.notify(n)
+        if self.sched is not None:
+            self._wake(n)
 
     def notify_all(self, actor: int) -> None:
         self._emit((ev.NOTIFY, actor, self.index, monotonic_ns(), -1))
         self.raw.notify_all()
+        if self.sched is not None:
+            self._wake(-1)
+
+    def _wake(self, n: int) -> None:
+        """Mark the first ``n`` (all: -1) waiters of a controlled run notified."""
+        waiters: list[list[bool]] = self.__dict__.get("_sched_waiters", [])
+        woken = waiters if n < 0 else waiters[:n]
+        for token in woken:
+            token[0] = True
+        del waiters[: len(woken)]
 
 
 class Event:
     """``threading.Event`` reporting set, clear and waits; ``initially`` set, or not."""
+
+    sched: Any = None  #: a controlled run's scheduler, set by the backend
+    name: str = ""
 
     def __init__(self, index: int, emit: Emit, raw: Any = None, initially: bool = False) -> None:
         self.index = index
@@ -70,7 +114,10 @@ class Event:
         if self.raw.is_set():
             return True
         self._emit((ev.WAIT, actor, self.index, monotonic_ns(), step, "event", timeout))
-        ok = self.raw.wait(timeout)
+        if self.sched is not None:
+            ok = self.sched.block(self.raw.is_set, self.name, timeout)
+        else:
+            ok = self.raw.wait(timeout)
         self._emit((ev.WAKE, actor, self.index, monotonic_ns(), ok))
         return ok
 
@@ -78,6 +125,9 @@ class Event:
 class Barrier:
     """``threading.Barrier`` (or ``multiprocessing.Barrier``): every arrival reports a
     wait, even the last one (its wait ends at once); a broken barrier wakes everyone."""
+
+    sched: Any = None  #: a controlled run's scheduler, set by the backend
+    name: str = ""
 
     def __init__(self, index: int, emit: Emit, parties: int, raw: Any = None) -> None:
         self.index = index
@@ -88,6 +138,8 @@ class Barrier:
         """Arrive and wait for the others; returns the arrival index (0 … parties-1)."""
         emit = self._emit
         emit((ev.WAIT, actor, self.index, monotonic_ns(), step, "barrier", timeout))
+        if self.sched is not None:
+            return self._controlled_wait(actor, timeout)
         try:
             arrived = self.raw.wait(timeout)
         except threading.BrokenBarrierError:
@@ -95,3 +147,24 @@ class Barrier:
             raise
         emit((ev.WAKE, actor, self.index, monotonic_ns(), True))
         return arrived
+
+    def _controlled_wait(self, actor: int, timeout: float | None) -> int:
+        """``wait`` in a controlled run: count arrivals; the last one lets the others go
+        (a timeout breaks the barrier for everyone, as ``threading.Barrier`` does)."""
+        state = self.__dict__.setdefault("_sched_state", {"count": 0, "gen": 0, "broken": False})
+        if state["broken"]:
+            raise threading.BrokenBarrierError
+        index, gen = state["count"], state["gen"]
+        state["count"] += 1
+        if state["count"] == self.raw.parties:
+            state["count"], state["gen"] = 0, gen + 1
+        else:
+            ok = self.sched.block(
+                lambda: state["gen"] != gen or state["broken"], self.name, timeout
+            )
+            if not ok or state["broken"]:
+                state["broken"] = True
+                self._emit((ev.WAKE, actor, self.index, monotonic_ns(), False))
+                raise threading.BrokenBarrierError
+        self._emit((ev.WAKE, actor, self.index, monotonic_ns(), True))
+        return index

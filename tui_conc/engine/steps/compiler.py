@@ -28,6 +28,7 @@ from tui_conc.engine.steps.compiling import (
 )
 from tui_conc.engine.steps.frame import BreakLoop, Frame, StepFailed
 from tui_conc.engine.steps.io_steps import IoSteps
+from tui_conc.engine.steps.probes import probe_of
 from tui_conc.engine.steps.process_steps import ProcessSteps
 from tui_conc.engine.wire import events as ev
 from tui_conc.scenario import model as m
@@ -69,6 +70,8 @@ class Compiler(IoSteps, ProcessSteps):
         self.a = actor.index
         self.emit = run.emit
         self.control = run.control
+        #: a controlled run's scheduler (step mode, exploration), else None
+        self.sched = run.control if getattr(run.control, "virtual", False) else None
 
     def block(self, steps: list[m.Step]) -> Block:
         """A function that runs ``steps`` in order, pausing at step boundaries."""
@@ -82,7 +85,7 @@ class Compiler(IoSteps, ProcessSteps):
 
             def run_one(frame: Frame) -> None:
                 if control.hold:
-                    park(only_id)
+                    park(only_id, frame)
                 try:
                     only(frame)
                 except (BreakLoop, StepFailed):
@@ -97,7 +100,7 @@ class Compiler(IoSteps, ProcessSteps):
             try:
                 for fn in fns:
                     if control.hold:
-                        park(ids[n])
+                        park(ids[n], frame)
                     fn(frame)
                     n += 1
             except (BreakLoop, StepFailed):
@@ -107,8 +110,12 @@ class Compiler(IoSteps, ProcessSteps):
 
         return run_block
 
-    def _park(self, step: int) -> None:
-        """Hold here while the run is paused (saying before which step) or throttled."""
+    def _park(self, step: int, frame: Frame) -> None:
+        """Hold here while the run is paused (saying before which step) or throttled;
+        in a controlled run, until the scheduler picks this actor."""
+        if self.sched is not None:
+            self.sched.gate(self.a, step, frame)
+            return
         if getattr(self.control, "paused", False):
             self.emit((ev.PARKED, self.a, -1, monotonic_ns(), step))
         self.control.wait()
@@ -118,6 +125,10 @@ class Compiler(IoSteps, ProcessSteps):
         sid = self.run.step_id(s)
         field = _TARGETS.get(kind)
         ref = family_ref(getattr(s, field)) if field else None
+        if self.sched is not None and sid not in self.sched.probes:
+            probe = probe_of(self.run, s, kind, field, ref)
+            if probe is not None:
+                self.sched.probes[sid] = probe
         if ref is not None:
             return self._member_step(s, kind, field, ref, sid)  # type: ignore[arg-type]
         return getattr(self, f"_{kind}")(s, sid)
@@ -260,7 +271,7 @@ class Compiler(IoSteps, ProcessSteps):
         target = self.run.by_name.get(s.join)
         if target is not None and hasattr(target, "join"):
             return lambda f: target.join(a, sid)  # a queue or a pool
-        timeout, group, emit = timeout_of(s.timeout), s.join, self.emit
+        timeout, group, emit, sched = timeout_of(s.timeout), s.join, self.emit, self.sched
 
         def join(f: Frame) -> None:
             for other in self.run.groups[group]:
@@ -268,8 +279,12 @@ class Compiler(IoSteps, ProcessSteps):
                     raise RuntimeError(f"cannot join {other.name}: it was never started")
                 limit = at(timeout, f)
                 emit((ev.WAIT, a, other.index, monotonic_ns(), sid, "join", limit))
-                other.thread.join(limit)
-                emit((ev.WAKE, a, other.index, monotonic_ns(), not other.thread.is_alive()))
+                if sched is not None:
+                    done = sched.block(lambda o=other: o.finished, f"join {other.name}", limit)
+                else:
+                    other.thread.join(limit)
+                    done = not other.thread.is_alive()
+                emit((ev.WAKE, a, other.index, monotonic_ns(), done))
 
         return join
 
@@ -298,11 +313,12 @@ class Compiler(IoSteps, ProcessSteps):
 
     def _sleep(self, s: m.Sleep, sid: int) -> Block:
         seconds, emit, a = seconds_of(s.sleep), self.emit, self.a
+        wait = time.sleep if self.sched is None else self.sched.sleep  # virtual time
 
         def sleep(f: Frame) -> None:
             secs = seconds(f)
             emit((ev.SLEEP, a, -1, monotonic_ns(), sid, secs))
-            time.sleep(max(secs, 0.0))
+            wait(max(secs, 0.0))
             emit((ev.RUN, a, -1, monotonic_ns()))
 
         return sleep

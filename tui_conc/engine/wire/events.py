@@ -61,6 +61,10 @@ POOL_TERMINATE = 64  #: (.., actor, pool, t) — running tasks die, queued ones 
 PAUSED = 40  #: (.., -1, -1, t)
 PARKED = 45  #: (.., actor, -1, t, step) — paused: the actor waits before this step
 RESUMED = 41  #: (.., -1, -1, t)
+#: a controlled run (step mode, a replayed schedule): who may take the next step —
+#: options is [(actor, step, blocked_on), …], blocked_on "" when it can go
+OFFER = 46  #: (.., -1, -1, t, options, virtual_clock_s)
+CHOSEN = 47  #: (.., actor, -1, t) — the scheduler let actor take one step
 END = 42  #: (.., -1, -1, t, reason) — every non-daemon actor has ended
 ERROR = 43  #: (.., -1, -1, t, message) — the runner itself failed
 BLOCKED_FOREVER = 44  #: (.., -1, -1, t, message) — the backend says nothing can run again

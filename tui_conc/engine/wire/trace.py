@@ -41,6 +41,7 @@ _ON_SOCKET = frozenset({ev.SOCK_CLOSE, ev.SENT, ev.RECEIVED, ev.IO_MISS})
 #: The least length of each timed kind (kind, actor, res, t, *args).
 _LENGTH = {
     ev.ACTOR_START: 5,
+    ev.OFFER: 6,
     ev.WAIT: 7,
     ev.WAKE: 5,
     ev.SLEEP: 6,
@@ -163,6 +164,17 @@ class EventChecker:
             raise TraceError(f"an event on an unknown socket: {e!r:.80}")
         elif kind == ev.WAIT:
             self._wait(e)
+        elif kind == ev.OFFER:
+            options = e[4]
+            if not isinstance(options, list | tuple) or not all(
+                isinstance(o, list | tuple)
+                and len(o) == 3
+                and isinstance(o[0], int)
+                and 0 <= o[0] < self.actors
+                and isinstance(o[1], int)
+                for o in options
+            ):
+                raise TraceError(f"a damaged OFFER event: {e!r:.80}")
         elif kind == ev.SELECTED and res >= self.resources:
             raise TraceError(f"a select on an unknown selector: {e!r:.80}")
 

@@ -1,0 +1,237 @@
+"""Run a scenario's real threads one step at a time, each step chosen by a chooser.
+
+Every actor parks at each step boundary (the gate the pause already uses)
+and inside any primitive that would block; only the actor the chooser picks
+runs, until it parks again. With one actor running at a time, the stream
+and the final state depend on the choices alone: a schedule (the list of
+choices) replays exactly. Time is virtual: a ``sleep`` or a timeout does not
+wait; a timed wait may time out whenever the chooser picks it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+#: A gate's probe: ``None`` when the actor's next step can go, else what it would block on.
+Probe = Callable[[int, Any], "str | None"]
+
+#: Why a controlled run stopped choosing.
+FINISHED, BLOCKED, DEPTH, DIVERGED = "finished", "blocked", "depth", "diverged"
+
+
+class Unfinished(Exception):
+    """A controlled run stopped choosing before its actors ended: why (blocked, depth…)."""
+
+    def __init__(self, outcome: str) -> None:
+        super().__init__(outcome)
+        self.outcome = outcome
+
+
+class Abandoned(BaseException):
+    """Raised in an actor parked when the run ends: its thread unwinds and exits."""
+
+
+@dataclass(eq=False)
+class Pending:
+    """Where a parked actor stands: before a step (a gate) or inside a wait."""
+
+    actor: int
+    step: int = -1  #: the step it is before (gates), or the step whose wait it is in
+    frame: Any = None
+    probe: Probe | None = None
+    pred: Callable[[], bool] | None = None  #: inside a wait: True once it can go on
+    on: str = ""  #: inside a wait: what it waits for
+    timeout: float | None = None
+    outcome: bool = True  #: inside a wait: False when it was chosen to time out
+
+    @property
+    def inside(self) -> bool:
+        return self.pred is not None
+
+    def blocked_on(self) -> str | None:
+        """What stops the actor now (``None``: it can be chosen)."""
+        if self.pred is not None:
+            if self.pred() or self.timeout is not None:
+                return None
+            return self.on
+        if self.probe is None:
+            return None
+        return self.probe(self.actor, self.frame)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One choice: who could go, who went, and where its events begin in the stream."""
+
+    enabled: tuple[int, ...]
+    chosen: int
+    first_event: int
+    step: int = -1  #: the step the chosen actor stood before (or whose wait it was in)
+
+
+class Chooser(Protocol):
+    """Picks the next actor among those enabled (``DIVERGED`` via :class:`Diverged`)."""
+
+    def choose(self, sched: Controlled, enabled: list[int]) -> int: ...
+
+
+class Diverged(Exception):
+    """A replayed schedule asked for an actor that cannot go: the reason, for the user."""
+
+
+@dataclass(eq=False)
+class Controlled:
+    """The run's control when a chooser, not the OS, decides who runs next.
+
+    Actors call :meth:`gate` at each step boundary and :meth:`block` inside a
+    primitive that would wait; the run's main thread calls :meth:`drive`.
+    """
+
+    chooser: Chooser
+    max_steps: int = 10_000
+    count_events: Callable[[], int] = lambda: 0
+    hold: bool = True  #: every step boundary comes to :meth:`gate`
+    paused: bool = False
+    virtual: bool = True
+    decisions: list[Decision] = field(default_factory=list)
+    pending: dict[int, Pending] = field(default_factory=dict)
+    current: int = -1
+    clock_s: float = 0.0  #: virtual time: the sleeps and timeouts taken so far
+    stop_reason: str = ""
+    diverged: str = ""
+    probes: dict[int, Probe] = field(default_factory=dict)
+    #: told before each choice (the options) and after it (who went): the runner's stream
+    on_offer: Callable[[Controlled], None] | None = None
+    on_chosen: Callable[[int], None] | None = None
+    #: each actor's last step taken at a gate (a wait inside it is shown with it)
+    last_step: dict[int, int] = field(default_factory=dict)
+    _batons: dict[int, threading.Lock] = field(default_factory=dict)
+    _arrived: dict[int, threading.Lock] = field(default_factory=dict)
+    _abandon: bool = False
+    _threads: list[Any] = field(default_factory=list)
+
+    # -- what the engine's Control offers (pause and back-pressure have no meaning here)
+
+    def pause(self, paused: bool) -> None:
+        self.paused = False
+
+    def throttle(self, throttled: bool) -> None:
+        return None
+
+    def wait(self) -> None:
+        return None
+
+    # -- called by the run's threads
+
+    def spawning(self, actor: int) -> None:
+        """An actor is about to start: its hand-over locks."""
+        baton, arrived = threading.Lock(), threading.Lock()
+        baton.acquire()
+        arrived.acquire()
+        self._batons[actor], self._arrived[actor] = baton, arrived
+
+    def spawned(self, actor: int, thread: Any) -> None:
+        """Wait until the new actor parks (or ends): starts stay in one order."""
+        self._threads.append(thread)
+        self._arrived[actor].acquire()
+
+    def gate(self, actor: int, step: int, frame: Any) -> None:
+        """Park ``actor`` before ``step`` until it is chosen."""
+        self._park(Pending(actor, step, frame, self.probes.get(step)))
+
+    def block(self, pred: Callable[[], bool], on: str, timeout: float | None = None) -> bool:
+        """Park the running actor inside a wait until ``pred`` holds (True) or it is
+        chosen to time out (False; only with a ``timeout``)."""
+        if pred():
+            return True
+        actor = self.current
+        step = self.last_step.get(actor, -1)
+        pending = Pending(actor, step, pred=pred, on=on, timeout=timeout)
+        self._park(pending)
+        if not pending.outcome and timeout is not None:
+            self.clock_s += timeout
+        return pending.outcome
+
+    def sleep(self, seconds: float) -> None:
+        """A sleep takes no time: the clock moves on, the actor's next gate lets others go."""
+        self.clock_s += max(seconds, 0.0)
+
+    def finished(self, actor: int) -> None:
+        """The actor's thread is about to end."""
+        arrived = self._arrived.get(actor)
+        if arrived is not None:
+            arrived.release()
+
+    def _park(self, pending: Pending) -> None:
+        actor = pending.actor
+        self.pending[actor] = pending
+        self._arrived[actor].release()
+        self._batons[actor].acquire()
+        if self._abandon:
+            raise Abandoned
+
+    # -- called by the run's main thread
+
+    def drive(self, run: Any) -> str:
+        """Choose steps until the run ends, blocks for good, or reaches ``max_steps``."""
+        while True:
+            if not any(
+                a.thread is not None and not a.finished and not a.daemon for a in run.actors
+            ):
+                self.stop_reason = FINISHED
+                return FINISHED
+            enabled = self.enabled()
+            if not enabled:
+                gates = sorted(a for a, p in self.pending.items() if not p.inside)
+                if not gates:
+                    self.stop_reason = BLOCKED
+                    return BLOCKED
+                for actor in gates:  # let each walk into its wait: the stream says on what
+                    self._grant(actor)
+                continue
+            if len(self.decisions) >= self.max_steps:
+                self.stop_reason = DEPTH
+                return DEPTH
+            if self.on_offer is not None:
+                self.on_offer(self)
+            try:
+                chosen = self.chooser.choose(self, enabled)
+            except Diverged as exc:
+                self.diverged = str(exc)
+                self.stop_reason = DIVERGED
+                return DIVERGED
+            step = self.pending[chosen].step
+            self.decisions.append(Decision(tuple(enabled), chosen, self.count_events(), step))
+            if self.on_chosen is not None:
+                self.on_chosen(chosen)
+            self._grant(chosen)
+
+    def options(self) -> list[tuple[int, int, str]]:
+        """Every parked actor as (actor, step, what blocks it or "")."""
+        return [(a, p.step, p.blocked_on() or "") for a, p in sorted(self.pending.items())]
+
+    def enabled(self) -> list[int]:
+        """The parked actors that can be chosen now, in actor order."""
+        return sorted(a for a, p in self.pending.items() if p.blocked_on() is None)
+
+    def _grant(self, actor: int) -> None:
+        pending = self.pending.pop(actor)
+        if pending.inside:
+            pending.outcome = bool(pending.pred and pending.pred())
+        else:
+            self.last_step[actor] = pending.step
+        self.current = actor
+        self._batons[actor].release()
+        self._arrived[actor].acquire()
+
+    def abandon(self, timeout: float = 2.0) -> None:
+        """End the run: every parked actor unwinds; their threads are joined."""
+        self._abandon = True
+        for actor in list(self.pending):
+            self.pending.pop(actor)
+            self._batons[actor].release()
+        for thread in self._threads:
+            thread.join(timeout)
