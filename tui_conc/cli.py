@@ -188,6 +188,9 @@ def _explore_parser(sub: Any, folder_help: str) -> None:
     exp.add_argument(
         "--scenarios", type=Path, metavar="DIR", dest="scenarios_sub", help=folder_help
     )
+    # for the app's search: progress lines on stderr, the knobs as the app resolved them
+    exp.add_argument("--progress", action="store_true", help=argparse.SUPPRESS)
+    exp.add_argument("--knobs-json", help=argparse.SUPPRESS)
 
 
 def _count(text: str) -> int:
@@ -252,6 +255,8 @@ def _main(argv: list[str] | None) -> int:
             args.save,
             args.json,
             args.time_limit,
+            args.progress,
+            args.knobs_json,
         )
     if args.command == "run":
         return cmd_run(
@@ -483,7 +488,26 @@ def cmd_run(
         )
         return EXIT_INTERRUPTED
     results = check(scenario, snapshot, run.log_texts())
-    report = build_report(str(file), snapshot, results, run.warnings, run.suspicions)
+    warnings = list(run.warnings)
+    if choices is not None:
+        from tui_conc.exploration.runs import in_virtual_time
+
+        results = in_virtual_time(scenario, results)
+        taken = len(snapshot.schedule.choices) if snapshot.schedule else 0
+        warnings.insert(
+            0,
+            f"replayed schedule {schedule_file}: {taken} of {len(choices)} steps, one step at "
+            "a time, virtual time (sleeps and timeouts do not wait)",
+        )
+    report = build_report(str(file), snapshot, results, warnings, run.suspicions)
+    if choices is not None and scenario.challenge is not None:
+        from tui_conc.state.expectations import goal_reached
+
+        report["challenge"] = {
+            "goal": str(scenario.challenge.goal),
+            "text": scenario.challenge.text,
+            "reached": goal_reached(scenario, snapshot, run.log_texts()),
+        }
     print(json.dumps(report, default=str) if as_json else render_text(report))
     if interrupted:
         return EXIT_INTERRUPTED

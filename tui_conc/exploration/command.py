@@ -40,13 +40,20 @@ def cmd_explore(
     save: Path | None,
     as_json: bool,
     time_limit: float,
+    show_progress: bool = False,
+    knobs_json: str | None = None,
 ) -> int:
     try:
         scenario = load_scenario(file)
         knobs = challenge_knobs(scenario, sets)
+        if knobs_json is not None:
+            knobs = resolve_knobs(scenario, json.loads(knobs_json))
         check_explorable(scenario)
     except ScenarioError as exc:
         print(exc, file=sys.stderr)
+        return EXIT_INVALID
+    except ValueError as exc:  # --knobs-json that is not JSON
+        print(f"--knobs-json: {exc}", file=sys.stderr)
         return EXIT_INVALID
     except NotExplorable as exc:
         print(f"{file}: cannot explore: {exc}", file=sys.stderr)
@@ -63,11 +70,16 @@ def cmd_explore(
             print(f"--save: cannot write {save}: {exc.strerror or exc}", file=sys.stderr)
             return EXIT_INVALID
     deadline = time.monotonic() + time_limit
+    shown = [0.0]
 
     def progress(out: Exploration) -> bool:
-        if not as_json and sys.stderr.isatty() and out.runs % 50 == 0:
+        now = time.monotonic()
+        if show_progress and now - shown[0] >= 0.1:  # for the app's progress bar
+            shown[0] = now
+            print(f"progress {out.runs} {out.seconds:.3f}", file=sys.stderr, flush=True)
+        elif not as_json and sys.stderr.isatty() and out.runs % 50 == 0:
             print(f"\r{out.runs:,} schedules …", end="", file=sys.stderr, flush=True)
-        return time.monotonic() < deadline
+        return now < deadline
 
     out = explore(
         scenario,

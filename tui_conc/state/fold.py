@@ -580,6 +580,8 @@ class StateFolder:
             self.choices = []
         self.offer = [(int(a), int(step), str(why)) for a, step, why in e[4]]
         self.clock_s = float(e[5])
+        for a, step, _ in self.offer:  # where each waits for its turn
+            self.actors[a].parked = step
 
     def _chosen(self, e: Sequence[Any]) -> None:
         self.now = e[3]
@@ -587,6 +589,8 @@ class StateFolder:
             self.choices = []
         self.choices.append(e[1])
         self.offer = []
+        for actor in self.actors:
+            actor.parked = -1
 
     def _progress(self, e: Sequence[Any]) -> None:
         self.now = e[3]

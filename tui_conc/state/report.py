@@ -135,6 +135,10 @@ def render_text(report: dict[str, Any]) -> str:
         lines.append(f"error: {report['error']}")
     for warning in report.get("warnings", []):
         lines.append(f"warning: {warning}")
+    challenge = report.get("challenge")
+    if challenge:
+        verdict = "REACHED" if challenge["reached"] else "not reached"
+        lines.append(f"challenge {verdict}: {challenge['goal']}  ({challenge['text']})")
     for s in report.get("suspected", []):
         cycle = "; ".join(f"{e['actor']} waits for {e['waits_for']}" for e in s["cycle"])
         breakers = ", ".join(s["could_break"]) or "nobody"

@@ -35,6 +35,13 @@ from tui_conc.state.expectations import ExpectationResult, check
 from tui_conc.ui.commands import ScenarioCommands
 from tui_conc.ui.pacing import RedrawPacer
 from tui_conc.ui.playback import Playback
+from tui_conc.ui.stepping import (
+    ExploreScreen,
+    goal_text,
+    step_knobs,
+    stepped_source,
+    why_not_steppable,
+)
 from tui_conc.ui.widgets.actors_panel import ActorsPanel
 from tui_conc.ui.widgets.app_footer import AppFooter
 from tui_conc.ui.widgets.banner import Banner
@@ -45,6 +52,7 @@ from tui_conc.ui.widgets.log_panel import LogPanel
 from tui_conc.ui.widgets.pool_panel import PoolPanel
 from tui_conc.ui.widgets.queues_panel import QueuesPanel
 from tui_conc.ui.widgets.scenario_tree import ScenarioTree
+from tui_conc.ui.widgets.schedule_panel import SchedulePanel
 from tui_conc.ui.widgets.sockets_panel import SocketsPanel
 from tui_conc.ui.widgets.status_bar import StatusBar
 from tui_conc.ui.widgets.timeline_view import Compared, TimelineData, TimelineView
@@ -64,6 +72,8 @@ SCREENSHOTS = "TUI_CONC_SCREENSHOTS"
 
 #: Builds the run for a scenario and its knob overrides (live by default).
 SourceFactory = Callable[[Entry, dict[str, Any], str], "RunSource"]
+#: Builds a run in step mode: the scenario, its knobs, the schedule to replay first.
+StepFactory = Callable[[Entry, dict[str, Any], list[str]], "RunSource"]
 
 
 def live_source(entry: Entry, overrides: dict[str, Any], backend: str) -> RunSource:
@@ -100,6 +110,10 @@ class TuiConcApp(App[None]):
     | end | back to now |
     | s | save the run: its recording and its report |
     | c | in the Timeline: the run before this one (of the same scenario) above it |
+    | t | take the wheel: step mode, you choose who takes each step (threads) |
+    | 1-9 / enter | in step mode: that actor takes one step |
+    | a / u | in step mode: let the scheduler go on / undo the last step |
+    | e | explore: search the schedules for one that fails (or meets the challenge) |
     | R | read every scenario file again |
     | escape | back to the scenario list |
     """
@@ -128,6 +142,10 @@ class TuiConcApp(App[None]):
         Binding("right_curly_bracket", "step(1, 1)", "Actor forward", show=False),
         Binding("end", "live", "Now", priority=True),
         Binding("s", "save", "Save"),
+        Binding("t", "wheel", "Take the wheel"),
+        Binding("a", "auto", "Auto"),
+        Binding("u", "undo", "Undo"),
+        Binding("e", "explore", "Explore"),
         Binding("c", "compare", "Compare"),
         Binding("less_than_sign", "speed(-1)", "Slower"),
         Binding("greater_than_sign", "speed(1)", "Faster"),
@@ -142,8 +160,10 @@ class TuiConcApp(App[None]):
         refresh_interval: float = 1 / 30,
         folder: Path | None = None,
         replay: tuple[Entry, RunSource] | None = None,
+        step_factory: StepFactory = stepped_source,
     ) -> None:
         super().__init__()
+        self.step_factory = step_factory
         #: A recorded run to play back (``tui-conc replay``): its scenario and the run.
         self.replay = replay
         self.playback: Playback | None = None
@@ -167,6 +187,9 @@ class TuiConcApp(App[None]):
         self._ticker: Timer | None = None
         #: Looking back: the number of events of the run on show (None: now).
         self.cursor: int | None = None
+        #: Step mode: the knobs of the run under the learner's wheel (None: a free run).
+        self.stepping: dict[str, Any] | None = None
+        self._reached_at: int | None = None  #: the step count the goal was reached at
         #: The run of the same scenario before this one (to compare), and if shown.
         self.previous: RunSource | None = None
         self.comparing = False
@@ -268,6 +291,12 @@ class TuiConcApp(App[None]):
             return self._history() is not None
         if action == "compare":
             return self.previous is not None and self._view() == "timeline"
+        if action in ("wheel", "explore"):
+            return self.playback is None and scenario is not None
+        if action == "auto":
+            return self.stepping is not None and status == sm.RUN_RUNNING
+        if action == "undo":
+            return self.stepping is not None and self._steps_taken() > 0
         if action == "focus_list":
             return not self._main(ScenarioTree).has_focus or not self._main(ScenarioTree).display
         return True
@@ -343,6 +372,7 @@ class TuiConcApp(App[None]):
         await pane.query("#no-run").remove()
         await pane.mount_all(
             [
+                SchedulePanel(id="schedule"),
                 ActorsPanel(id="actors"),
                 PoolPanel(id="pools"),
                 Horizontal(LocksPanel(id="locks"), QueuesPanel(id="queues"), id="resources"),
@@ -378,6 +408,13 @@ class TuiConcApp(App[None]):
         except SizeError as exc:
             self.notify(exc.message, title=f"Cannot run on {backend}", severity="error")
             return
+        overrides = {name: knobs[name] for name in raw}
+        await self._begin(lambda: self.source_factory(entry, overrides, backend))
+
+    async def _begin(
+        self, make: Callable[[], RunSource], stepping: dict[str, Any] | None = None
+    ) -> None:
+        """Stop the run on show (kept to compare) and start the one ``make`` builds."""
         self._stop_source()
         if self.source is not None:  # the run before, of this scenario: kept to compare
             self._let_go(self.previous)
@@ -386,11 +423,126 @@ class TuiConcApp(App[None]):
         self._reset_panels()
         self.results = None
         self.cursor = None
+        self.stepping = stepping
+        self._reached_at = None
         self._main(LessonView).show_results(None)
-        self.source = self.source_factory(entry, {name: knobs[name] for name in raw}, backend)
+        panel = self._main(SchedulePanel)
+        panel.goal = goal_text(self.entry) if stepping is not None and self.entry else ""
+        self.source = make()
         self.action_tab("run")
+        if stepping is not None:
+            panel.display = True
+            panel.focus_choices()
         self._tick()
         self.refresh_bindings()
+
+    # ------------------------------------------------------------ step mode
+
+    def _steppable(self) -> tuple[Entry, dict[str, Any]] | None:
+        """The selected scenario and its step-mode knobs, or None (and say why not)."""
+        cursor = self._main(ScenarioTree).cursor_node
+        if cursor is not None and cursor.data is not None and cursor.data is not self.entry:
+            self.open_entry(cursor.data)
+        if self.entry is None:
+            return None
+        entry = self._reread(self.entry)
+        if entry.scenario is None:
+            self.notify(str(entry.error), title="This scenario does not load", severity="error")
+            return None
+        backend = self.backend_for(entry)
+        if backend not in ("thread",) and "thread" in entry.scenario.supported:
+            backend = "thread"  # step mode drives threads; the lesson runs on them too
+        why = why_not_steppable(entry, backend)
+        if why:
+            self.notify(why, title="Step mode and exploration cannot drive this", severity="error")
+            return None
+        try:
+            knobs = step_knobs(entry, self.knob_overrides.get(entry.path, {}))
+        except ScenarioError as exc:
+            self.notify(exc.message, title="Bad knob value", severity="error")
+            return None
+        return entry, knobs
+
+    async def action_wheel(self) -> None:
+        """Take the wheel: a run on threads where you choose who takes each step."""
+        found = self._steppable()
+        if found is not None:
+            entry, knobs = found
+            await self._step_from(entry, knobs, [])
+
+    async def _step_from(self, entry: Entry, knobs: dict[str, Any], prefix: list[str]) -> None:
+        await self._begin(lambda: self.step_factory(entry, knobs, prefix), stepping=knobs)
+
+    def action_auto(self) -> None:
+        """Step mode: the scheduler chooses, until an actor blocks or ends."""
+        if self.stepping is not None and self.source is not None:
+            self.source.auto_steps(1000)  # type: ignore[attr-defined]
+
+    async def action_undo(self) -> None:
+        """Step mode: the schedule so far but its last step, run again from the start
+        (real threads cannot be rewound; the same choices replay the same run)."""
+        if self.stepping is None or self.source is None or self.entry is None:
+            return
+        snapshot = self.source.snapshot(log_tail=0, actor_limit=0)
+        choices = list(snapshot.schedule.choices) if snapshot.schedule else []
+        if choices:
+            await self._step_from(self.entry, self.stepping, choices[:-1])
+
+    def _steps_taken(self) -> int:
+        latest = self.latest
+        return len(latest.schedule.choices) if latest is not None and latest.schedule else 0
+
+    def on_schedule_panel_chosen(self, message: SchedulePanel.Chosen) -> None:
+        if self.stepping is not None and self.source is not None and self.cursor is None:
+            self.source.take_step(message.actor)  # type: ignore[attr-defined]
+
+    def _judge_challenge(self, entry: Entry, snapshot: sm.Snapshot, source: RunSource) -> None:
+        """Step mode's run has ended: did the learner reach the challenge's goal?"""
+        from tui_conc.state.expectations import goal_reached
+
+        scenario = entry.scenario
+        if scenario is None or scenario.challenge is None or snapshot.schedule is None:
+            return
+        if goal_reached(scenario, snapshot, source.log_texts()):  # type: ignore[attr-defined]
+            steps = len(snapshot.schedule.choices)
+            self._reached_at = steps
+            goal = scenario.challenge.text or scenario.challenge.goal
+            said = f"Goal reached in {steps} steps: {goal}"
+            self._main(SchedulePanel).reached = said
+            self.notify(said, title="Challenge", timeout=10)
+
+    def action_explore(self) -> None:
+        """Search the schedules for one that fails (or reaches the challenge's goal)."""
+        found = self._steppable()
+        if found is None:
+            return
+        entry, knobs = found
+
+        async def done(result: dict[str, Any] | None) -> None:
+            if result is None:
+                return
+            if not result.get("found"):
+                how = (
+                    f"preemption bound {result['bound']}: every schedule within it was run"
+                    if result.get("exhausted")
+                    else f"{result.get('stopped') or 'stopped'}: not a proof"
+                )
+                self.notify(
+                    f"No failing schedule among {result['runs']:,} schedules ({how}).",
+                    title="Explored",
+                    timeout=10,
+                )
+                return
+            self.notify(
+                f"{result['reason']} — after {result['found_at_run']:,} schedules; the smallest: "
+                f"{result['preemptions']} preemption(s), {result['steps']} steps. Replayed here: "
+                "u undoes a step, [ ] look back through it.",
+                title="Found a schedule",
+                timeout=12,
+            )
+            await self._step_from(entry, knobs, list(result["schedule"]))
+
+        self.push_screen(ExploreScreen(entry, knobs), done)
 
     def action_stop(self) -> None:
         """Stop the run now: its process and every thread in it are killed.
@@ -695,7 +847,10 @@ class TuiConcApp(App[None]):
         """The live panels that are mounted (they mount lazily, after the first frame)."""
         return list(
             self._main_screen()
-            .query("ActorsPanel, PoolPanel, LocksPanel, QueuesPanel, SocketsPanel, LogPanel")
+            .query(
+                "SchedulePanel, ActorsPanel, PoolPanel, LocksPanel, QueuesPanel, SocketsPanel, "
+                "LogPanel"
+            )
             .results()
         )
 
@@ -744,7 +899,13 @@ class TuiConcApp(App[None]):
         if final and self.results is None and entry.scenario is not None:
             everyone = source.snapshot(log_tail=0)  # expectations see every actor
             self.results = check(entry.scenario, everyone, source.log_texts())  # type: ignore[attr-defined]
+            if self.stepping is not None:  # virtual time: claims about durations cannot hold
+                from tui_conc.exploration.runs import in_virtual_time
+
+                self.results = in_virtual_time(entry.scenario, self.results)
             self._main(LessonView).show_results(self.results)
+            if self.stepping is not None:
+                self._judge_challenge(entry, everyone, source)
         at = None
         history = self._history()
         if self.cursor is not None and history is not None:  # looking back

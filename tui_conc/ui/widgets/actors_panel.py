@@ -144,7 +144,7 @@ class ActorsPanel(LiveTable):
         return (
             name,
             Text(cls._ident(a), style="dim"),
-            state_text(a, stopped),
+            state_text(a, stopped, stepping=snapshot.schedule is not None),
             "" if a.state == "new" or stopped else seconds(a.since_s),
             Fill(
                 lambda w, h=a.history, t0=snapshot.t0, now=snapshot.now: timeline(h, t0, now, w),
@@ -169,7 +169,7 @@ class ActorsPanel(LiveTable):
         self.app.notify(f"Actors: {ORDERS[self.order]}, {FILTERS[self.filter]}", timeout=2)
 
 
-def state_text(a: ActorView, stopped: bool = False) -> Text:
+def state_text(a: ActorView, stopped: bool = False, stepping: bool = False) -> Text:
     """What the actor holds and does: ``holds mutexB · blocked on mutexA``."""
     style = STATE_STYLES.get(a.state, "")
     if a.state in ("failed", "killed") and a.detail:
@@ -192,6 +192,9 @@ def state_text(a: ActorView, stopped: bool = False) -> Text:
         text.append(" · ", style="dim")
     if stopped:
         text.append(f"stopped ({label})", style=STATE_STYLES["stopped"])
+        return text
+    if stepping and a.parked and a.state == "running":  # step mode: it waits for its turn
+        text.append(f"parked · next: {a.parked}", style="italic yellow")
         return text
     text.append(label, style=style)
     if a.parked:
