@@ -30,6 +30,11 @@ class Unfinished(Exception):
         self.outcome = outcome
 
 
+def _held(lock: threading.Lock) -> threading.Lock:
+    lock.acquire()
+    return lock
+
+
 class Abandoned(BaseException):
     """Raised in an actor parked when the run ends: its thread unwinds and exits."""
 
@@ -112,6 +117,10 @@ class Controlled:
     _arrived: dict[int, threading.Lock] = field(default_factory=dict)
     _abandon: bool = False
     _threads: list[Any] = field(default_factory=list)
+    _idents: dict[int, int] = field(default_factory=dict)  #: each actor's thread
+    _starting: int = -1  #: the actor being started (it parks without choosing)
+    _done: threading.Lock = field(default_factory=lambda: _held(threading.Lock()))
+    _run: Any = None
 
     # -- what the engine's Control offers (pause and back-pressure have no meaning here)
 
@@ -132,11 +141,14 @@ class Controlled:
         baton.acquire()
         arrived.acquire()
         self._batons[actor], self._arrived[actor] = baton, arrived
+        self._starting = actor
 
     def spawned(self, actor: int, thread: Any) -> None:
         """Wait until the new actor parks (or ends): starts stay in one order."""
         self._threads.append(thread)
         self._arrived[actor].acquire()
+        self._idents[actor] = thread.ident
+        self._starting = -1
 
     def gate(self, actor: int, step: int, frame: Any) -> None:
         """Park ``actor`` before ``step`` until it is chosen."""
@@ -160,54 +172,80 @@ class Controlled:
         self.clock_s += max(seconds, 0.0)
 
     def finished(self, actor: int) -> None:
-        """The actor's thread is about to end."""
-        arrived = self._arrived.get(actor)
-        if arrived is not None:
-            arrived.release()
+        """The actor's thread is about to end: it hands the turn on (or, just spawned,
+        back to whoever started it)."""
+        if actor == self._starting:
+            self._arrived[actor].release()
+        else:
+            self._next()
 
     def _park(self, pending: Pending) -> None:
+        """Wait for this actor's turn. The parking thread itself chooses who goes next:
+        one hand-over between threads a step, none when it goes on itself."""
         actor = pending.actor
         self.pending[actor] = pending
-        self._arrived[actor].release()
+        if actor == self._starting:  # just spawned: the one who started it goes on
+            self._arrived[actor].release()
+        elif self._next() == actor:
+            return
         self._batons[actor].acquire()
         if self._abandon:
             raise Abandoned
 
-    # -- called by the run's main thread
+    # -- the choice, made by whichever thread just parked (one at a time)
 
     def drive(self, run: Any) -> str:
-        """Choose steps until the run ends, blocks for good, or reaches ``max_steps``."""
+        """Choose steps until the run ends, blocks for good, or reaches ``max_steps``:
+        the main thread makes the first choice, then waits for the last one."""
+        self._run = run
+        self._starting = -1
+        chosen = self._next()
+        if chosen >= 0:
+            self._done.acquire()
+        return self.stop_reason
+
+    def _next(self) -> int:
+        """Choose the next actor and let it go (-1: the run stopped choosing)."""
+        try:
+            return self._choose()
+        except Exception as exc:  # a chooser that failed: the run stops, and says why
+            self.diverged = self.diverged or f"{type(exc).__name__}: {exc}"
+            return self._stop(DIVERGED)
+
+    def _choose(self) -> int:
+        run = self._run
         while True:
-            if not any(
-                a.thread is not None and not a.finished and not a.daemon for a in run.actors
-            ):
-                self.stop_reason = FINISHED
-                return FINISHED
+            if all(a.finished for a in run.actors if a.thread is not None and not a.daemon):
+                return self._stop(FINISHED)
             enabled = self.enabled()
-            if not enabled:
-                gates = sorted(a for a, p in self.pending.items() if not p.inside)
-                if not gates:
-                    self.stop_reason = BLOCKED
-                    return BLOCKED
-                for actor in gates:  # let each walk into its wait: the stream says on what
-                    self._grant(actor)
-                continue
-            if len(self.decisions) >= self.max_steps:
-                self.stop_reason = DEPTH
-                return DEPTH
-            if self.on_offer is not None:
-                self.on_offer(self)
-            try:
-                chosen = self.chooser.choose(self, enabled)
-            except Diverged as exc:
-                self.diverged = str(exc)
-                self.stop_reason = DIVERGED
-                return DIVERGED
-            step = self.pending[chosen].step
-            self.decisions.append(Decision(tuple(enabled), chosen, self.count_events(), step))
-            if self.on_chosen is not None:
-                self.on_chosen(chosen)
-            self._grant(chosen)
+            if enabled:
+                break
+            gates = sorted(a for a, p in self.pending.items() if not p.inside)
+            if not gates:
+                return self._stop(BLOCKED)
+            # nobody can go: each blocked actor walks into its wait (the stream says on
+            # what), then parks again and comes back here
+            return self._grant(gates[0])
+        if len(self.decisions) >= self.max_steps:
+            return self._stop(DEPTH)
+        if self.on_offer is not None:
+            self.on_offer(self)
+        try:
+            chosen = self.chooser.choose(self, enabled)
+        except Diverged as exc:
+            self.diverged = str(exc)
+            return self._stop(DIVERGED)
+        step = self.pending[chosen].step
+        self.decisions.append(Decision(tuple(enabled), chosen, self.count_events(), step))
+        if self.on_chosen is not None:
+            self.on_chosen(chosen)
+        return self._grant(chosen)
+
+    def _stop(self, reason: str) -> int:
+        if not self.stop_reason:
+            self.stop_reason = reason
+            self._done.release()
+        return -1
 
     def options(self) -> list[tuple[int, int, str]]:
         """Every parked actor as (actor, step, what blocks it or "")."""
@@ -217,15 +255,17 @@ class Controlled:
         """The parked actors that can be chosen now, in actor order."""
         return sorted(a for a, p in self.pending.items() if p.blocked_on() is None)
 
-    def _grant(self, actor: int) -> None:
+    def _grant(self, actor: int) -> int:
+        """Let ``actor`` go: its baton, unless it is the thread choosing (it goes on)."""
         pending = self.pending.pop(actor)
         if pending.inside:
             pending.outcome = bool(pending.pred and pending.pred())
         else:
             self.last_step[actor] = pending.step
-        self.current = actor
-        self._batons[actor].release()
-        self._arrived[actor].acquire()
+        previous, self.current = self.current, actor
+        if actor != previous or threading.get_ident() != self._idents.get(actor):
+            self._batons[actor].release()
+        return actor
 
     def abandon(self, timeout: float = 2.0) -> None:
         """End the run: every parked actor unwinds; their threads are joined."""
