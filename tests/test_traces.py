@@ -50,6 +50,11 @@ def test_damaged_traces_fail_cleanly_or_replay_their_good_part(path: Path, tmp_p
     data = path.read_bytes()
     damaged = tmp_path / "damaged.trace"
     outcomes = {"error": 0, "partial": 0, "whole": 0}
+    # no damage makes a replay hang or crawl: each within a bound measured here, now (a
+    # busy machine slows the good trace's replay as much as the damaged ones')
+    started = time.perf_counter()
+    ReplayRun(path).snapshot()
+    bound = max(2.0, 10 * (time.perf_counter() - started))
     for _ in range(150):
         damaged.write_bytes(_damage(data, rng))
         started = time.perf_counter()
@@ -60,7 +65,7 @@ def test_damaged_traces_fail_cleanly_or_replay_their_good_part(path: Path, tmp_p
         else:
             replay.snapshot()  # the panels can show whatever was read
             outcomes["partial" if replay.warnings else "whole"] += 1
-        assert time.perf_counter() - started < 2.0
+        assert time.perf_counter() - started < bound
     assert outcomes["error"] and outcomes["partial"], outcomes
 
 
