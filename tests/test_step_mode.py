@@ -79,8 +79,12 @@ async def test_a_step_that_would_block_cannot_be_chosen_and_undo_restores_the_st
         await _until(pilot, _offered(app, 1))
         options = {o.actor: o for o in _schedule(app).options}
         assert options["worker-1"].blocked_on == "mutexA" and not options["worker-1"].enabled
-        await _until(pilot, lambda: app.query_one(OptionList).option_count == 2)
-        assert app.query_one(OptionList).get_option_at_index(1).disabled
+        choices = app.query_one(OptionList)
+        # the list shows the new offer once the app has polled it: worker-1 greyed out
+        await _until(
+            pilot,
+            lambda: choices.option_count == 2 and choices.get_option_at_index(1).disabled,
+        )
         await pilot.press("2")  # refused: it would block
         await pilot.pause(0.5)
         assert len(_schedule(app).choices) == 1

@@ -171,7 +171,8 @@ async def test_paused_time_does_not_count_and_parked_actors_say_where(tmp_path: 
         await _until(pilot, lambda: app.source.status == "finished", timeout=20)
         snapshot = app.source.snapshot()
         wall = (snapshot.now - snapshot.t0) / 1e9
-        assert abs(wall - snapshot.elapsed_s - (resumed - pause_began)) < 0.3
+        # 1.5 s paused: the pause and resume keys' own latency (under load) stays well below
+        assert abs(wall - snapshot.elapsed_s - (resumed - pause_began)) < 0.75
 
 
 FAILS = """title: fails
