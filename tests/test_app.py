@@ -260,7 +260,7 @@ async def test_gevent_runs_in_its_runner_and_never_patches_the_app() -> None:
 async def test_b_is_offered_only_where_a_scenario_has_several_backends() -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        app.open_entry(_open(app, "race_counter"))
+        app.open_entry(_open(app, "race_counter_lock"))
         await pilot.pause()
         assert app.check_action("backend", ()) is False  # not in the footer
         await pilot.press("b")

@@ -128,7 +128,7 @@ def test_what_cannot_be_controlled_is_refused_in_one_line() -> None:
     cases = [
         ("io_select", "socket|selector"),
         ("pool_five", "process"),
-        ("gevent_joinall", "gevent"),
+        ("eventlet_spawn", "eventlet"),
     ]
     for stem, what in cases:
         scenario = load_scenario(SCENARIOS / f"{stem}.yaml")
@@ -204,3 +204,62 @@ def test_explore_refuses_what_it_cannot_drive_in_one_line() -> None:
     assert len(done.stderr.strip().splitlines()) == 1
     done = _cli("explore", "race_counter", "--goal", "num !=")
     assert done.returncode == 2 and "--goal" in done.stderr
+
+
+def test_on_gevent_a_choice_is_a_switch_so_the_space_is_smaller(tmp_path: Path) -> None:
+    """Greenlets switch only where they sleep or block: the fixed philosophers' space,
+    exhausted on both backends, is several times smaller on gevent."""
+    runs = {}
+    for backend in ("thread", "gevent"):
+        done = _cli("explore", "dining_philosophers_ordered", "--backend", backend, "--json")
+        assert done.returncode == 0, done.stderr
+        out = json.loads(done.stdout)
+        assert out["backend"] == backend and out["exhausted"] and not out["found"]
+        runs[backend] = out["runs"]
+    assert runs["gevent"] * 5 < runs["thread"], runs
+
+
+def test_a_gevent_deadlock_is_found_saved_and_replayed_on_gevent_only(tmp_path: Path) -> None:
+    saved = tmp_path / "philosophers.schedule"
+    done = _cli("explore", "dining_philosophers", "--backend", "gevent", "--save", str(saved))
+    assert done.returncode == 1, done.stderr
+    assert "on gevent, one switch at a time" in done.stdout and "FOUND" in done.stdout
+    assert json.loads(saved.read_text())["backend"] == "gevent"
+    replay = _cli("run", "dining_philosophers", "--schedule", str(saved), "--json")
+    report = json.loads(replay.stdout)
+    assert report["outcome"] == "deadlock" and report["challenge"]["reached"]
+    assert len(report["cycle"]) == 3
+    assert "switches, one switch at a time" in report["warnings"][0]
+    wrong = _cli("run", "dining_philosophers", "--schedule", str(saved), "--backend", "thread")
+    assert wrong.returncode == 2 and "found on gevent" in wrong.stderr
+
+
+def test_replay_of_a_bad_schedule_file_is_refused_in_one_line(tmp_path: Path) -> None:
+    orphan = tmp_path / "orphan.schedule"
+    orphan.write_text(
+        json.dumps(
+            {
+                "format": "tui-conc-schedule",
+                "version": 1,
+                "scenario": "gone.yaml",
+                "knobs": {},
+                "choices": ["worker-0"],
+            }
+        )
+    )
+    bad_knob = tmp_path / "knob.schedule"
+    bad_knob.write_text(
+        json.dumps(
+            {
+                "format": "tui-conc-schedule",
+                "version": 1,
+                "scenario": str(SCENARIOS / "race_counter.yaml"),
+                "knobs": {"workers": 0},
+                "choices": [],
+            }
+        )
+    )
+    for path, why in [(orphan, "is not here"), (bad_knob, "workers")]:
+        done = _cli("replay", str(path))
+        assert done.returncode == 2, done.stderr
+        assert why in done.stderr and len(done.stderr.strip().splitlines()) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tui_conc.engine.backends.thread import ThreadRun
 from tui_conc.engine.scheduler.controlled import Controlled, Decision, Diverged
 from tui_conc.engine.scheduler.strategies import (
     PCT,
@@ -13,6 +14,9 @@ from tui_conc.engine.scheduler.strategies import (
     keep_going,
     preemptions,
 )
+from tui_conc.scenario import load_scenario, resolve_knobs
+
+from .conftest import SCENARIOS
 
 
 def _d(enabled: tuple[int, ...], chosen: int) -> Decision:
@@ -98,3 +102,23 @@ def test_a_controlled_run_that_cannot_choose_says_why() -> None:
     sched = Controlled(Replay([]))
     assert sched.enabled() == []
     assert sched.options() == []
+
+
+def _race_decisions(cooperative: bool) -> list[Decision]:
+    scenario = load_scenario(SCENARIOS / "race_counter.yaml")
+    knobs = resolve_knobs(scenario, {"workers": 2, "pause": 0})
+    events: list[tuple] = []
+    sched = Controlled(Replay([]), count_events=events.__len__, cooperative=cooperative)
+    run = ThreadRun(scenario, knobs, events.append, control=sched)
+    run.prepare()
+    run.start()
+    run.wait_until_done()
+    sched.abandon()
+    return sched.decisions
+
+
+def test_a_cooperative_run_is_chosen_only_where_it_yields() -> None:
+    """Threads: a choice before each of read, sleep, write. Greenlets: the running one
+    goes on from its read into its sleep without a choice (sleep(0) still yields)."""
+    assert len(_race_decisions(cooperative=False)) == 6
+    assert len(_race_decisions(cooperative=True)) == 4

@@ -108,8 +108,8 @@ def _parser() -> argparse.ArgumentParser:
         "--schedule",
         type=Path,
         metavar="SCHEDULE",
-        help="replay a schedule saved by tui-conc explore --save, step for step (thread "
-        "backend; its knobs come with it)",
+        help="replay a schedule saved by tui-conc explore --save, step for step (on the "
+        "backend it was found on, with its knobs)",
     )
     run.add_argument(
         "--scenarios", type=Path, metavar="DIR", dest="scenarios_sub", help=folder_help
@@ -117,12 +117,14 @@ def _parser() -> argparse.ArgumentParser:
     _explore_parser(sub, folder_help)
     rep = sub.add_parser(
         "replay",
-        help="open the app on a recorded run (a trace): play, pause, scrub",
+        help="open the app on a recorded run (a trace) or a saved schedule",
         description="Open the app on a recorded run: the trace of `tui-conc run --record` "
         "or of the app's s key. space plays or pauses, < and > change the speed, "
-        "[ ] step through its events, 3 shows its timeline.",
+        "[ ] step through its events, 3 shows its timeline. Given a schedule saved by "
+        "`tui-conc explore --save`, open its scenario in step mode instead: a real run, "
+        "one choice at a time; enter follows the schedule, a digit leaves it, u undoes.",
     )
-    rep.add_argument("trace", type=Path, metavar="TRACE", help="a trace file")
+    rep.add_argument("trace", type=Path, metavar="TRACE", help="a trace file, or a schedule file")
     exp = sub.add_parser(
         "export",
         help="write a recorded run for Perfetto / chrome://tracing",
@@ -144,7 +146,8 @@ def _explore_parser(sub: Any, folder_help: str) -> None:
         "explore",
         help="search the schedules of a scenario for a failing one",
         description="Run the scenario many times on real threads under a controlled "
-        "scheduler (one step at a time, virtual time: sleeps and timeouts do not wait), "
+        "scheduler (one step at a time; on gevent, one switch at a time; virtual time: "
+        "sleeps and timeouts do not wait), "
         "looking for a schedule that reaches its challenge's goal, or else a deadlock, a "
         "stall, a failed actor or a failed expectation. Prints the smallest schedule found "
         "as a story. Exit 0: none found; 1: found; 2: invalid input.",
@@ -170,6 +173,12 @@ def _explore_parser(sub: Any, folder_help: str) -> None:
         default=10_000,
         metavar="N",
         help="cut a run after N steps (default: 10000)",
+    )
+    exp.add_argument(
+        "--backend",
+        choices=("thread", "gevent"),
+        help="threads (a choice at every step) or gevent (a choice where a greenlet yields); "
+        "default: the scenario's own",
     )
     exp.add_argument("--seed", type=int, default=0, metavar="S", help="pct / random: the seed")
     exp.add_argument(
@@ -257,6 +266,8 @@ def _main(argv: list[str] | None) -> int:
             args.time_limit,
             args.progress,
             args.knobs_json,
+            args.backend,
+            sys.argv[1:] if argv is None else argv,
         )
     if args.command == "run":
         return cmd_run(
@@ -277,7 +288,9 @@ def _main(argv: list[str] | None) -> int:
 
 
 def cmd_replay(trace: Path, folder: Path | None) -> int:
-    """Open the app on a recorded run."""
+    """Open the app on a recorded run, or in step mode on a saved schedule."""
+    if _is_schedule(trace):
+        return cmd_step_through(trace, folder)
     from tui_conc.engine.wire.codec import TraceError
     from tui_conc.scenario import Entry, ScenarioError, load_entry
     from tui_conc.session import ReplayRun
@@ -303,6 +316,31 @@ def cmd_replay(trace: Path, folder: Path | None) -> int:
     from tui_conc.ui.app import make_app
 
     make_app(folder, replay=(entry, run)).run()
+    return EXIT_OK
+
+
+def _is_schedule(path: Path) -> bool:
+    """A JSON file (a schedule) rather than a trace (binary frames)."""
+    try:
+        with path.open("rb") as f:
+            return f.read(64).lstrip().startswith(b"{")
+    except OSError:
+        return False
+
+
+def cmd_step_through(path: Path, folder: Path | None) -> int:
+    """Open the app in step mode on a saved schedule's scenario: enter follows it."""
+    from tui_conc.exploration.schedule import ScheduleError
+    from tui_conc.ui.stepping import open_saved_schedule
+
+    try:
+        saved = open_saved_schedule(path)
+    except ScheduleError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_INVALID
+    from tui_conc.ui.app import make_app
+
+    make_app(folder, schedule=saved).run()
     return EXIT_OK
 
 
@@ -437,6 +475,12 @@ def cmd_run(
             print("--schedule: a schedule carries its own knobs: drop --set", file=sys.stderr)
             return EXIT_INVALID
         schedule, problem = schedule_for_run(file, schedule_file)
+        if not problem and backend not in (None, schedule.backend):
+            problem = (
+                f"--schedule: {schedule_file} was found on {schedule.backend}, not {backend} "
+                "(greenlets and threads are switched at other moments)"
+            )
+        backend = schedule.backend
         try:
             check_explorable(scenario, backend)
             knobs = resolve_knobs(scenario, schedule.knobs)
@@ -494,10 +538,12 @@ def cmd_run(
 
         results = in_virtual_time(scenario, results)
         taken = len(snapshot.schedule.choices) if snapshot.schedule else 0
+        unit = "switch" if backend == "gevent" else "step"  # a greenlet runs on to its switch
         warnings.insert(
             0,
-            f"replayed schedule {schedule_file}: {taken} of {len(choices)} steps, one step at "
-            "a time, virtual time (sleeps and timeouts do not wait)",
+            f"replayed schedule {schedule_file}: {taken} of {len(choices)} {unit}"
+            f"{'es' if unit == 'switch' else 's'}, one {unit} at a time, virtual time (sleeps "
+            "and timeouts do not wait)",
         )
     report = build_report(str(file), snapshot, results, warnings, run.suspicions)
     if choices is not None and scenario.challenge is not None:

@@ -25,7 +25,8 @@ def _patcher() -> str | None:
     return None
 
 
-def _patched() -> bool:
+def cooperative() -> bool:
+    """Is this process monkey-patched (its threads are greenlets)?"""
     return _patcher() is not None
 
 
@@ -66,7 +67,7 @@ def allocate_lock() -> Any:
 
 def current() -> Any:
     """The greenlet (under gevent or eventlet) or thread running now."""
-    if _patched():
+    if cooperative():
         import greenlet
 
         return greenlet.getcurrent()

@@ -263,7 +263,7 @@ def run(
                 scenario, knobs, stamped(sink.append), backend=backend, address=relay.address
             )
         elif schedule is not None or step:
-            trun = _controlled(scenario, knobs, sink, schedule or [], step)
+            trun = _controlled(scenario, knobs, sink, schedule or [], step, backend)
         else:
             trun = ThreadRun(scenario, knobs, sink.append, backend=backend)
     except Exception as exc:
@@ -327,10 +327,16 @@ def run(
 
 
 def _controlled(
-    scenario: Any, knobs: dict[str, Any], sink: Sink, schedule: list[str], step: bool
+    scenario: Any,
+    knobs: dict[str, Any],
+    sink: Sink,
+    schedule: list[str],
+    step: bool,
+    backend: str = "thread",
 ) -> Any:
-    """A thread run whose steps a schedule (then, in step mode, the learner) chooses."""
-    from tui_conc.engine.backends.thread import ThreadRun
+    """A run on threads (or greenlets) whose steps a schedule, then in step mode the
+    learner, chooses."""
+    from tui_conc.engine.backends.thread import COOPERATIVE, ThreadRun
     from tui_conc.engine.scheduler.controlled import Controlled
     from tui_conc.engine.scheduler.strategies import Replay
     from tui_conc.engine.scheduler.wheel import Wheel
@@ -341,8 +347,9 @@ def _controlled(
         max_steps=10**9 if step else 1_000_000,
         on_offer=lambda s: emit((ev.OFFER, -1, -1, monotonic_ns(), s.options(), s.clock_s)),
         on_chosen=lambda a: emit((ev.CHOSEN, a, -1, monotonic_ns())),
+        cooperative=backend in COOPERATIVE,
     )
-    trun = ThreadRun(scenario, knobs, emit, control=sched)
+    trun = ThreadRun(scenario, knobs, emit, backend=backend, control=sched)
     names = [a.name for a in trun.actors]
     where = {name: k for k, name in enumerate(names)}
     unknown = [n for n in schedule if n not in where]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from tui_conc.engine import native
+from tui_conc.engine.backends.thread import COOPERATIVE
 from tui_conc.engine.runner import scenario_hash
 from tui_conc.exploration.runs import NotExplorable, check_explorable
 from tui_conc.exploration.schedule import Schedule, ScheduleError, load_schedule
@@ -42,13 +45,18 @@ def cmd_explore(
     time_limit: float,
     show_progress: bool = False,
     knobs_json: str | None = None,
+    backend: str | None = None,
+    argv: list[str] | None = None,
 ) -> int:
     try:
         scenario = load_scenario(file)
         knobs = challenge_knobs(scenario, sets)
         if knobs_json is not None:
             knobs = resolve_knobs(scenario, json.loads(knobs_json))
-        check_explorable(scenario)
+        backend = backend or scenario.backend
+        if backend not in scenario.supported:
+            raise NotExplorable(f"it runs on {', '.join(scenario.supported)}, not {backend}")
+        check_explorable(scenario, backend)
     except ScenarioError as exc:
         print(exc, file=sys.stderr)
         return EXIT_INVALID
@@ -63,6 +71,8 @@ def cmd_explore(
         if problem:
             print(f"--goal: {problem}", file=sys.stderr)
             return EXIT_INVALID
+    if backend in COOPERATIVE and not native.cooperative():
+        return _in_patched_process(argv or [])
     if save is not None:
         try:
             save.open("a").close()
@@ -93,6 +103,7 @@ def cmd_explore(
         depth=depth,
         goal=goal,
         progress=progress,
+        backend=backend,
     )
     if out.stopped == "cancelled":
         out.stopped = f"--time-limit {time_limit:g} s reached"
@@ -111,14 +122,25 @@ def cmd_explore(
             strategy=strategy,
             preemptions=result.preemptions,
             story=story(result),
+            backend=backend,
         )
         if save is not None:
             schedule.save(save)
     if as_json:
-        print(json.dumps(_as_json(out, schedule, target, knobs), default=str))
+        print(json.dumps(_as_json(out, schedule, target, knobs, backend), default=str))
     else:
-        print(_as_text(scenario, file, out, schedule, target, knobs, save))
+        print(_as_text(scenario, file, out, schedule, target, knobs, save, backend))
     return EXIT_FOUND if out.found is not None else EXIT_OK
+
+
+def _in_patched_process(argv: list[str]) -> int:
+    """Explore on gevent in a child that gevent monkey-patches first (this process has
+    imported threading unpatched); its output is this command's."""
+    cmd = [sys.executable, "-m", "tui_conc.exploration.green", *argv]
+    try:
+        return subprocess.run(cmd, stdin=subprocess.DEVNULL, check=False).returncode
+    except KeyboardInterrupt:
+        return 130
 
 
 def _goal_problem(scenario: m.Scenario, goal: str) -> str:
@@ -133,9 +155,14 @@ def _goal_problem(scenario: m.Scenario, goal: str) -> str:
 
 
 def _as_json(
-    out: Exploration, schedule: Schedule | None, target: str | None, knobs: dict[str, Any]
+    out: Exploration,
+    schedule: Schedule | None,
+    target: str | None,
+    knobs: dict[str, Any],
+    backend: str,
 ) -> dict[str, Any]:
     data: dict[str, Any] = {
+        "backend": backend,
         "strategy": out.strategy,
         "goal": target,
         "knobs": knobs,
@@ -169,9 +196,15 @@ def _as_text(
     target: str | None,
     knobs: dict[str, Any],
     save: Path | None,
+    backend: str,
 ) -> str:
+    how = (
+        "on gevent, one switch at a time (a greenlet runs on until it sleeps or blocks)"
+        if backend in COOPERATIVE
+        else "on threads, one step at a time"
+    )
     lines = [
-        f"Exploring {scenario.title} ({file.name}) on threads, one step at a time; {VIRTUAL_TIME}",
+        f"Exploring {scenario.title} ({file.name}) {how}; {VIRTUAL_TIME}",
         "knobs: " + " ".join(f"{k}={v}" for k, v in knobs.items()),
     ]
     if target is not None:
@@ -218,6 +251,7 @@ def _as_text(
     lines.append("schedule: " + " ".join(_short(schedule.choices)))
     if save is not None:
         lines.append(f"saved to {save}: replay it with  tui-conc run {file} --schedule {save}")
+        lines.append(f"step through it in the app with  tui-conc replay {save}")
     else:
         lines.append("save it with --save FILE, replay it with tui-conc run FILE --schedule FILE")
     return "\n".join(lines)

@@ -14,7 +14,8 @@ from typing import Any
 
 import msgspec
 
-from tui_conc.engine.backends.thread import ThreadRun
+from tui_conc.engine.backends.thread import COOPERATIVE, ThreadRun
+from tui_conc.engine.scheduler import EXPLORABLE
 from tui_conc.engine.scheduler.controlled import (
     BLOCKED,
     DEPTH,
@@ -76,17 +77,15 @@ class NotExplorable(Exception):
 def check_explorable(scenario: m.Scenario, backend: str | None = None) -> None:
     """Raise :class:`NotExplorable` unless every actor, resource and step can be controlled."""
     backend = backend or scenario.backend
-    if backend != "thread":
+    if backend not in EXPLORABLE:
         what = {
             "process": "processes cannot be stepped by one scheduler (each has its own)",
-            "gevent": "greenlets are scheduled by gevent's hub, which this scheduler does "
-            "not drive yet",
             "eventlet": "greenlets are scheduled by eventlet's hub, which this scheduler "
             "does not drive",
             "greenlet": "raw greenlets already switch only where the scenario says",
         }.get(backend, "")
         raise NotExplorable(
-            f"step mode and exploration run on the thread backend, not {backend}"
+            f"step mode and exploration run on the thread and gevent backends, not {backend}"
             + (f": {what}" if what else "")
         )
     for name, res in scenario.resources.items():
@@ -145,18 +144,24 @@ def controlled_run(
     knobs: dict[str, Any],
     chooser: Chooser,
     max_steps: int = MAX_STEPS,
+    backend: str = "thread",
 ) -> ControlledResult:
-    """Run ``scenario`` once with ``chooser`` picking every step; fold and judge it."""
+    """Run ``scenario`` once with ``chooser`` picking every step; fold and judge it.
+
+    ``backend="gevent"`` needs this process monkey-patched (greenlets are chosen
+    only where they yield)."""
     events: list[tuple[Any, ...]] = []
-    sched = Controlled(chooser, max_steps, count_events=events.__len__)
+    sched = Controlled(
+        chooser, max_steps, count_events=events.__len__, cooperative=backend in COOPERATIVE
+    )
     t0 = monotonic_ns()
     header: dict[str, Any] = {"format": codec.FORMAT, "version": codec.VERSION, "t0": t0}
     stop, message = FINISHED, ""
     try:
-        run = ThreadRun(scenario, knobs, events.append, control=sched)
+        run = ThreadRun(scenario, knobs, events.append, backend=backend, control=sched)
     except Exception as exc:
         return ControlledResult(header, [], [], "error", f"cannot build: {exc}")
-    header.update(title=scenario.title, file=path, backend="thread", knobs=knobs, **run.header())
+    header.update(title=scenario.title, file=path, backend=backend, knobs=knobs, **run.header())
     try:
         run.prepare()
         run.start()

@@ -36,6 +36,7 @@ class Schedule:
     strategy: str = ""
     preemptions: int = 0
     story: list[str] = field(default_factory=list)
+    backend: str = "thread"  #: where it was found: on gevent a choice is a switch, not a step
 
     def save(self, path: Path) -> None:
         data = {"format": FORMAT, "version": VERSION, **asdict(self)}
@@ -74,6 +75,9 @@ def load_schedule(path: Path) -> Schedule:
         raise ScheduleError(f"{path}: 'choices' must be a list of actor names")
     if not isinstance(knobs, dict):
         raise ScheduleError(f"{path}: 'knobs' must be a mapping")
+    backend = data.get("backend", "thread")
+    if backend not in ("thread", "gevent"):
+        raise ScheduleError(f"{path}: 'backend' must be thread or gevent, not {backend!r}")
     return Schedule(
         scenario=str(data.get("scenario", "")),
         scenario_sha256=str(data.get("scenario_sha256", "")),
@@ -82,4 +86,5 @@ def load_schedule(path: Path) -> Schedule:
         found=str(data.get("found", "")),
         strategy=str(data.get("strategy", "")),
         preemptions=int(data.get("preemptions", 0) or 0),
+        backend=backend,
     )

@@ -67,17 +67,18 @@ def explore(
     depth: int = 2,
     goal: str | None = None,
     progress: Callable[[Exploration], bool] | None = None,
+    backend: str = "thread",
 ) -> Exploration:
     """Search for a schedule that reaches the goal (or shows a bug).
 
     ``progress`` is called after every run; returning False cancels.
     """
-    check_explorable(scenario)
+    check_explorable(scenario, backend)
     out = Exploration(strategy, bound=bound, depth=depth)
     t0 = time.perf_counter()
 
     def one(chooser: Any) -> ControlledResult:
-        result = controlled_run(scenario, path, knobs, chooser, max_steps)
+        result = controlled_run(scenario, path, knobs, chooser, max_steps, backend)
         out.runs += 1
         out.truncated += result.stop == "depth"
         out.actors = max(out.actors, len(result.names))

@@ -21,6 +21,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Input, Static
 
+from tui_conc.engine.scheduler import EXPLORABLE
 from tui_conc.scenario import (
     Entry,
     ScenarioError,
@@ -37,6 +38,7 @@ from tui_conc.ui.pacing import RedrawPacer
 from tui_conc.ui.playback import Playback
 from tui_conc.ui.stepping import (
     ExploreScreen,
+    SavedSchedule,
     goal_text,
     step_knobs,
     stepped_source,
@@ -73,7 +75,7 @@ SCREENSHOTS = "TUI_CONC_SCREENSHOTS"
 #: Builds the run for a scenario and its knob overrides (live by default).
 SourceFactory = Callable[[Entry, dict[str, Any], str], "RunSource"]
 #: Builds a run in step mode: the scenario, its knobs, the schedule to replay first.
-StepFactory = Callable[[Entry, dict[str, Any], list[str]], "RunSource"]
+StepFactory = Callable[[Entry, dict[str, Any], list[str], str], "RunSource"]
 
 
 def live_source(entry: Entry, overrides: dict[str, Any], backend: str) -> RunSource:
@@ -161,9 +163,12 @@ class TuiConcApp(App[None]):
         folder: Path | None = None,
         replay: tuple[Entry, RunSource] | None = None,
         step_factory: StepFactory = stepped_source,
+        schedule: SavedSchedule | None = None,
     ) -> None:
         super().__init__()
         self.step_factory = step_factory
+        #: A saved schedule to step through (``tui-conc replay FILE.schedule``).
+        self.saved_schedule = schedule
         #: A recorded run to play back (``tui-conc replay``): its scenario and the run.
         self.replay = replay
         self.playback: Playback | None = None
@@ -189,6 +194,7 @@ class TuiConcApp(App[None]):
         self.cursor: int | None = None
         #: Step mode: the knobs of the run under the learner's wheel (None: a free run).
         self.stepping: dict[str, Any] | None = None
+        self._step_backend = "thread"  #: where step mode runs: threads or gevent
         self._reached_at: int | None = None  #: the step count the goal was reached at
         #: The run of the same scenario before this one (to compare), and if shown.
         self.previous: RunSource | None = None
@@ -218,6 +224,18 @@ class TuiConcApp(App[None]):
         self._complain_about_bad_files()
         if self.replay is not None:
             self.call_after_refresh(self._start_replay)
+        if self.saved_schedule is not None:
+            self.call_after_refresh(self._start_saved_schedule)
+
+    async def _start_saved_schedule(self) -> None:
+        """Step mode on the schedule's scenario, at step 0: enter follows the schedule."""
+        assert self.saved_schedule is not None
+        saved = self.saved_schedule
+        self.open_entry(saved.entry)
+        await self._follow(tuple(saved.choices), saved.name)
+        await self._step_from(saved.entry, saved.knobs, saved.backend, [])
+        for warning in saved.warnings:
+            self.notify(warning, title="Schedule", severity="warning", timeout=10)
 
     async def _start_replay(self) -> None:
         """Open the recorded run: its lesson beside it, playing from the start."""
@@ -438,8 +456,9 @@ class TuiConcApp(App[None]):
 
     # ------------------------------------------------------------ step mode
 
-    def _steppable(self) -> tuple[Entry, dict[str, Any]] | None:
-        """The selected scenario and its step-mode knobs, or None (and say why not)."""
+    def _steppable(self) -> tuple[Entry, dict[str, Any], str] | None:
+        """The selected scenario, its step-mode knobs and backend, or None (and say why
+        not)."""
         cursor = self._main(ScenarioTree).cursor_node
         if cursor is not None and cursor.data is not None and cursor.data is not self.entry:
             self.open_entry(cursor.data)
@@ -450,8 +469,8 @@ class TuiConcApp(App[None]):
             self.notify(str(entry.error), title="This scenario does not load", severity="error")
             return None
         backend = self.backend_for(entry)
-        if backend not in ("thread",) and "thread" in entry.scenario.supported:
-            backend = "thread"  # step mode drives threads; the lesson runs on them too
+        if backend not in EXPLORABLE and "thread" in entry.scenario.supported:
+            backend = "thread"  # step mode drives threads and gevent; the lesson runs on threads
         why = why_not_steppable(entry, backend)
         if why:
             self.notify(why, title="Step mode and exploration cannot drive this", severity="error")
@@ -461,17 +480,26 @@ class TuiConcApp(App[None]):
         except ScenarioError as exc:
             self.notify(exc.message, title="Bad knob value", severity="error")
             return None
-        return entry, knobs
+        return entry, knobs, backend
 
     async def action_wheel(self) -> None:
-        """Take the wheel: a run on threads where you choose who takes each step."""
+        """Take the wheel: a run on threads (or greenlets) where you choose who goes next."""
         found = self._steppable()
         if found is not None:
-            entry, knobs = found
-            await self._step_from(entry, knobs, [])
+            await self._follow(())  # the learner's own schedule from here
+            await self._step_from(*found, [])
 
-    async def _step_from(self, entry: Entry, knobs: dict[str, Any], prefix: list[str]) -> None:
-        await self._begin(lambda: self.step_factory(entry, knobs, prefix), stepping=knobs)
+    async def _follow(self, plan: tuple[str, ...], name: str = "") -> None:
+        """The saved schedule the Schedule panel offers to follow (empty: none)."""
+        await self._ensure_panels()
+        panel = self._main(SchedulePanel)
+        panel.plan, panel.plan_name = plan, name
+
+    async def _step_from(
+        self, entry: Entry, knobs: dict[str, Any], backend: str, prefix: list[str]
+    ) -> None:
+        self._step_backend = backend
+        await self._begin(lambda: self.step_factory(entry, knobs, prefix, backend), stepping=knobs)
 
     def action_auto(self) -> None:
         """Step mode: the scheduler chooses, until an actor blocks or ends."""
@@ -486,7 +514,7 @@ class TuiConcApp(App[None]):
         snapshot = self.source.snapshot(log_tail=0, actor_limit=0)
         choices = list(snapshot.schedule.choices) if snapshot.schedule else []
         if choices:
-            await self._step_from(self.entry, self.stepping, choices[:-1])
+            await self._step_from(self.entry, self.stepping, self._step_backend, choices[:-1])
 
     def _steps_taken(self) -> int:
         latest = self.latest
@@ -507,7 +535,8 @@ class TuiConcApp(App[None]):
             steps = len(snapshot.schedule.choices)
             self._reached_at = steps
             goal = scenario.challenge.text or scenario.challenge.goal
-            said = f"Goal reached in {steps} steps: {goal}"
+            unit = "switches" if snapshot.backend == "gevent" else "steps"
+            said = f"Goal reached in {steps} {unit}: {goal}"
             self._main(SchedulePanel).reached = said
             self.notify(said, title="Challenge", timeout=10)
 
@@ -516,7 +545,7 @@ class TuiConcApp(App[None]):
         found = self._steppable()
         if found is None:
             return
-        entry, knobs = found
+        entry, knobs, backend = found
 
         async def done(result: dict[str, Any] | None) -> None:
             if result is None:
@@ -540,9 +569,10 @@ class TuiConcApp(App[None]):
                 title="Found a schedule",
                 timeout=12,
             )
-            await self._step_from(entry, knobs, list(result["schedule"]))
+            await self._follow(())
+            await self._step_from(entry, knobs, backend, list(result["schedule"]))
 
-        self.push_screen(ExploreScreen(entry, knobs), done)
+        self.push_screen(ExploreScreen(entry, knobs, backend), done)
 
     def action_stop(self) -> None:
         """Stop the run now: its process and every thread in it are killed.
@@ -972,12 +1002,15 @@ def make_app(
     folder: Path | None = None,
     source_factory: SourceFactory = live_source,
     replay: tuple[Entry, RunSource] | None = None,
+    schedule: SavedSchedule | None = None,
 ) -> TuiConcApp:
     """The app as users get it: every scenario in ``folder`` (default: the shipped ones);
-    ``replay``: a recorded run to play back, with its scenario."""
+    ``replay``: a recorded run to play back, with its scenario; ``schedule``: a saved
+    schedule to step through."""
     return TuiConcApp(
         load_catalog(folder or shipped_scenarios_dir()),
         source_factory,
         folder=folder,
         replay=replay,
+        schedule=schedule,
     )

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, ProgressBar
 
-from tui_conc.scenario import Entry, resolve_knobs
+from tui_conc.scenario import Entry, ScenarioError, load_entry, resolve_knobs
 
 if TYPE_CHECKING:
     from tui_conc.session import RunSource
@@ -47,8 +48,11 @@ def why_not_steppable(entry: Entry, backend: str) -> str:
     return ""
 
 
-def stepped_source(entry: Entry, knobs: dict[str, Any], prefix: list[str]) -> RunSource:
-    """A run in step mode on threads: ``prefix`` (actor names) replayed, then the learner."""
+def stepped_source(
+    entry: Entry, knobs: dict[str, Any], prefix: list[str], backend: str = "thread"
+) -> RunSource:
+    """A run in step mode on threads or gevent: ``prefix`` (actor names) replayed, then
+    the learner."""
     from tui_conc import recordings
     from tui_conc.session import LiveRun
 
@@ -59,13 +63,53 @@ def stepped_source(entry: Entry, knobs: dict[str, Any], prefix: list[str]) -> Ru
     run = LiveRun(
         entry.path,
         knobs,
-        backend="thread",
+        backend=backend,
         record=path,
         record_mb=recordings.RUN_MB,
         schedule=prefix,
         step=True,
     )
     return run.start()
+
+
+@dataclass
+class SavedSchedule:
+    """A schedule file opened in the app: its scenario, knobs, backend and choices."""
+
+    entry: Entry
+    knobs: dict[str, Any]
+    backend: str
+    choices: list[str]
+    name: str  #: the file's name, as the Schedule panel says it
+    warnings: list[str] = field(default_factory=list)
+
+
+def open_saved_schedule(path: Path) -> SavedSchedule:
+    """Read a schedule file and the scenario it was found on; :class:`ScheduleError`
+    (one line) when either cannot be used."""
+    from tui_conc.engine.runner import scenario_hash
+    from tui_conc.exploration.schedule import ScheduleError, load_schedule
+
+    schedule = load_schedule(path)
+    source = Path(schedule.scenario)
+    if not source.is_absolute() and not source.is_file():
+        source = path.parent / source  # saved beside it
+    if not schedule.scenario or not source.is_file():
+        raise ScheduleError(f"{path}: its scenario {schedule.scenario!r} is not here")
+    entry = load_entry(source)
+    if entry.scenario is None:
+        raise ScheduleError(str(entry.error))
+    why = why_not_steppable(entry, schedule.backend)
+    if why:
+        raise ScheduleError(f"{path}: {why}")
+    try:
+        knobs = resolve_knobs(entry.scenario, schedule.knobs)
+    except ScenarioError as exc:
+        raise ScheduleError(f"{path}: {exc.message}") from None
+    warnings = []
+    if schedule.scenario_sha256 and schedule.scenario_sha256 != scenario_hash(str(source)):
+        warnings.append(f"{source.name} changed since this schedule was saved: it may not replay")
+    return SavedSchedule(entry, knobs, schedule.backend, schedule.choices, path.name, warnings)
 
 
 def goal_text(entry: Entry) -> str:
@@ -93,10 +137,11 @@ class ExploreScreen(ModalScreen[dict[str, Any] | None]):
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, entry: Entry, knobs: dict[str, Any]) -> None:
+    def __init__(self, entry: Entry, knobs: dict[str, Any], backend: str = "thread") -> None:
         super().__init__()
         self.entry = entry
         self.knobs = knobs
+        self.backend = backend
         self._cancel = threading.Event()
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -104,9 +149,14 @@ class ExploreScreen(ModalScreen[dict[str, Any] | None]):
         title = self.entry.scenario.title if self.entry.scenario else self.entry.path.name
         with Vertical():
             yield Label(f"[b]Exploring[/b] {title}")
+            how = (
+                "on gevent, one switch at a time"
+                if self.backend == "gevent"
+                else "on real threads, one step at a time"
+            )
             yield Label(
-                "DFS over schedules by number of preemptions (0, 1, 2) on real threads, "
-                "one step at a time; virtual time: sleeps and timeouts do not wait."
+                f"DFS over schedules by number of preemptions (0, 1, 2) {how}; "
+                "virtual time: sleeps and timeouts do not wait."
             )
             yield ProgressBar(total=EXPLORE_RUNS, show_eta=False, id="explore-bar")
             yield Label("starting …", id="explore-runs")
@@ -128,6 +178,8 @@ class ExploreScreen(ModalScreen[dict[str, Any] | None]):
             "--progress",
             "--knobs-json",
             json.dumps(self.knobs),
+            "--backend",
+            self.backend,
             "--runs",
             str(EXPLORE_RUNS),
             "--time-limit",

@@ -56,6 +56,11 @@ class GreenThread:
     def is_alive(self) -> bool:
         return not self.greenlet.dead
 
+    @property
+    def ident(self) -> int:
+        """What the patched ``threading.get_ident()`` returns inside it."""
+        return id(self.greenlet)
+
 
 @dataclass(eq=False)
 class ThreadRun:

@@ -6,6 +6,11 @@ runs, until it parks again. With one actor running at a time, the stream
 and the final state depend on the choices alone: a schedule (the list of
 choices) replays exactly. Time is virtual: a ``sleep`` or a timeout does not
 wait; a timed wait may time out whenever the chooser picks it.
+
+On a cooperative backend (gevent) a greenlet is switched out only where it
+yields: a sleep, a wait that blocks, its end. There the running actor goes
+on through its step boundaries without a choice, so a schedule has one
+choice per switch, not one per step: the space gevent can reach.
 """
 
 from __future__ import annotations
@@ -99,6 +104,8 @@ class Controlled:
     max_steps: int = 10_000
     count_events: Callable[[], int] = lambda: 0
     hold: bool = True  #: every step boundary comes to :meth:`gate`
+    #: greenlets: the running actor is chosen again only after it yields (sleeps or blocks)
+    cooperative: bool = False
     paused: bool = False
     virtual: bool = True
     decisions: list[Decision] = field(default_factory=list)
@@ -119,6 +126,7 @@ class Controlled:
     _threads: list[Any] = field(default_factory=list)
     _idents: dict[int, int] = field(default_factory=dict)  #: each actor's thread
     _starting: int = -1  #: the actor being started (it parks without choosing)
+    _yielded: bool = True  #: cooperative: the running actor slept since it was chosen
     _done: threading.Lock = field(default_factory=lambda: _held(threading.Lock()))
     _run: Any = None
 
@@ -151,7 +159,11 @@ class Controlled:
         self._starting = -1
 
     def gate(self, actor: int, step: int, frame: Any) -> None:
-        """Park ``actor`` before ``step`` until it is chosen."""
+        """Park ``actor`` before ``step`` until it is chosen (a greenlet that has not
+        yielded since it was chosen goes straight on, as under gevent's hub)."""
+        if self.cooperative and actor == self.current and not self._yielded:
+            self.last_step[actor] = step
+            return
         self._park(Pending(actor, step, frame, self.probes.get(step)))
 
     def block(self, pred: Callable[[], bool], on: str, timeout: float | None = None) -> bool:
@@ -170,6 +182,7 @@ class Controlled:
     def sleep(self, seconds: float) -> None:
         """A sleep takes no time: the clock moves on, the actor's next gate lets others go."""
         self.clock_s += max(seconds, 0.0)
+        self._yielded = True  # gevent.sleep, even of 0, switches to the hub
 
     def finished(self, actor: int) -> None:
         """The actor's thread is about to end: it hands the turn on (or, just spawned,
@@ -263,6 +276,7 @@ class Controlled:
         else:
             self.last_step[actor] = pending.step
         previous, self.current = self.current, actor
+        self._yielded = False
         if actor != previous or threading.get_ident() != self._idents.get(actor):
             self._batons[actor].release()
         return actor

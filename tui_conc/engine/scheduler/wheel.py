@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import queue
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from tui_conc.engine import native
 from tui_conc.engine.scheduler.controlled import Controlled, Diverged
 
 
@@ -20,7 +21,8 @@ class Wheel:
     prefix: Sequence[int] = ()
     names: Sequence[str] = ()
     seed: int = 0
-    commands: queue.Queue[tuple[str, int]] = field(default_factory=queue.Queue)
+    #: a native queue (``_queue.SimpleQueue``): fed from the control thread
+    commands: Any = field(default_factory=lambda: native.original("queue", "SimpleQueue")())
     auto: int = 0
     rng: random.Random = field(init=False)
     _settled: tuple[int, int] = (0, 0)
@@ -29,8 +31,17 @@ class Wheel:
         self.rng = random.Random(self.seed)
 
     def send(self, command: str, value: int) -> None:
-        """From the control thread: a command for the next choice."""
+        """From the control thread (a native one, even under gevent): the next command."""
         self.commands.put((command, value))
+
+    def _command(self) -> tuple[str, int]:
+        if not native.cooperative():
+            return self.commands.get()
+        # under gevent: wait on a native thread of the hub's pool, so the hub sleeps
+        # (no busy switching) and wakes when the command comes
+        import gevent
+
+        return gevent.get_hub().threadpool.apply(self.commands.get)  # type: ignore[no-any-return]
 
     def choose(self, sched: Controlled, enabled: list[int]) -> int:
         n = len(sched.decisions)
@@ -47,7 +58,7 @@ class Wheel:
                 self.auto -= 1
                 return self.rng.choice(enabled)
         while True:
-            command, value = self.commands.get()
+            command, value = self._command()
             if command == "step" and value in enabled:
                 return value
             if command == "auto" and value > 0:

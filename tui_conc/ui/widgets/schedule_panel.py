@@ -53,6 +53,9 @@ class SchedulePanel(Vertical):
         self._shown: tuple[object, ...] = ()
         self.goal = ""  #: the challenge's goal and text (set by the app)
         self.reached = ""  #: "" or what the app says once the goal is reached
+        #: a saved schedule being stepped through (actor names; empty: none) and its file
+        self.plan: tuple[str, ...] = ()
+        self.plan_name = ""
 
     def compose(self) -> ComposeResult:
         yield Static(id="goal")
@@ -65,13 +68,16 @@ class SchedulePanel(Vertical):
         if schedule is None:
             return
         final = snapshot.status in FINAL_STATUSES
-        key = (schedule, final, self.goal, self.reached)
+        key = (schedule, final, self.goal, self.reached, self.plan)
         if key == self._shown or (not schedule.options and not final and self._shown):
             return  # between a step and the next offer: keep the choices on show
         self._shown = key
         steps = len(schedule.choices)
+        # on gevent a greenlet runs on to its next switch: a choice is a switch, not a step
+        green = snapshot.backend == "gevent"
+        unit = ("switch" if green else "step") + ("" if steps == 1 else "es" if green else "s")
         self.border_title = (
-            f"Schedule · step mode · {steps} step{'s' if steps != 1 else ''} · "
+            f"Schedule · step mode{' on gevent' if green else ''} · {steps} {unit} · "
             f"virtual time {schedule.clock_s:g} s"
         )
         goal = self.query_one("#goal", Static)
@@ -86,18 +92,53 @@ class SchedulePanel(Vertical):
             line.append("u undoes the last step, t starts again.")
         elif not final:
             line.append(
-                ("\n" if line else "") + "1-9 or ↑ ↓ enter: that actor takes one step", "dim"
+                ("\n" if line else "")
+                + "1-9 or ↑ ↓ enter: that actor "
+                + ("runs to its next switch" if green else "takes one step"),
+                "dim",
             )
             line.append(" · a: let the scheduler go on · u: undo", "dim")
+        planned = self._plan_line(line, schedule.choices, schedule.options, final)
         goal.update(line)
-        self._fill(schedule.options if not final else ())
+        self._fill(schedule.options if not final else (), planned)
         names = schedule.choices[-SHOWN_STEPS:]
         cut = "… " if len(schedule.choices) > SHOWN_STEPS else ""
         self.query_one("#so-far", Static).update(
             f"so far: {cut}{' '.join(_short(n) for n in names)}" if names else "so far: (none)"
         )
 
-    def _fill(self, options: tuple[StepOption, ...]) -> None:
+    def _plan_line(
+        self,
+        line: Text,
+        choices: tuple[str, ...],
+        options: tuple[StepOption, ...],
+        final: bool,
+    ) -> str | None:
+        """Say where the run stands on the saved schedule; its next actor, if followed."""
+        plan = self.plan
+        if not plan:
+            return None
+        taken = len(choices)
+        name = self.plan_name or "the schedule"
+        line.append("\n" if line else "")
+        if tuple(choices) != plan[:taken]:
+            line.append(f"{name}: you left it at step {_left_at(choices, plan)}", "yellow")
+            return None
+        if taken >= len(plan):
+            line.append(f"{name}: all {len(plan)} choices taken", "bold")
+            return None
+        nxt = plan[taken]
+        line.append(f"{name}: {taken} of {len(plan)} · next: ", "bold")
+        line.append(nxt, "bold cyan")
+        if final:
+            return None
+        if not any(o.actor == nxt and o.enabled for o in options):
+            line.append(" cannot go now: the run differs from the saved one", "bold red")
+            return None
+        line.append(" · enter follows it (▶), a digit leaves it", "dim")
+        return nxt
+
+    def _fill(self, options: tuple[StepOption, ...], planned: str | None = None) -> None:
         choices = self.query_one(StepChoices)
         was = choices.highlighted
         before = (
@@ -109,7 +150,8 @@ class SchedulePanel(Vertical):
         width = max((len(o.actor) for o in options), default=0)
         for n, o in enumerate(options, 1):
             prompt = Text()
-            prompt.append(f"{n if n < 10 else ' '} ", "bold")
+            mark = "▶" if o.actor == planned else (str(n) if n < 10 else " ")
+            prompt.append(f"{mark} ", "bold yellow" if o.actor == planned else "bold")
             prompt.append(f"{o.actor:<{width}}  ", "bold cyan")
             where = f"L{o.line} {o.text}" if o.line else o.text or "(starts)"
             prompt.append(f"{where:<28} ")
@@ -120,7 +162,9 @@ class SchedulePanel(Vertical):
             choices.add_option(Option(prompt, id=str(o.index), disabled=not o.enabled))
         ids = [str(o.index) for o in options]
         enabled = [str(o.index) for o in options if o.enabled]
-        target = before if before in enabled else (enabled[0] if enabled else None)
+        follow = [str(o.index) for o in options if o.actor == planned and o.enabled]
+        kept = before if before in enabled else (enabled[0] if enabled else None)
+        target = follow[0] if follow else kept
         if target is not None:
             choices.highlighted = ids.index(target)
 
@@ -136,6 +180,14 @@ class SchedulePanel(Vertical):
         self._shown = ()
         self.reached = ""
         self.query_one(StepChoices).clear_options()
+
+
+def _left_at(choices: tuple[str, ...], plan: tuple[str, ...]) -> int:
+    """The first step (from 1) where the choices differ from the plan."""
+    for n, (a, b) in enumerate(zip(choices, plan, strict=False), 1):
+        if a != b:
+            return n
+    return min(len(choices), len(plan)) + 1
 
 
 def _short(name: str) -> str:
