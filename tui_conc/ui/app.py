@@ -112,7 +112,7 @@ class TuiConcApp(App[None]):
     | end | back to now |
     | s | save the run: its recording and its report |
     | c | in the Timeline: the run before this one (of the same scenario) above it |
-    | t | take the wheel: step mode, you choose who takes each step (threads) |
+    | t | take the wheel: step mode, you choose who goes next (threads, gevent) |
     | 1-9 / enter | in step mode: that actor takes one step |
     | a / u | in step mode: let the scheduler go on / undo the last step |
     | e | explore: search the schedules for one that fails (or meets the challenge) |

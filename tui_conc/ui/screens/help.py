@@ -25,7 +25,7 @@ KEYS = (
     ("end", "back to now"),
     ("← →  + -", "in the Timeline: move the cursor (shift: 10 columns), zoom; home / end"),
     ("s", "save the run: its recording (tui-conc replay opens it) and its report"),
-    ("t", "take the wheel: step mode on threads; you choose who takes each step"),
+    ("t", "take the wheel: step mode on threads or gevent; you choose who goes next"),
     ("1-9  enter", "in step mode: that actor takes one step (a blocked one cannot)"),
     ("a  u", "in step mode: the scheduler goes on until someone blocks / undo a step"),
     ("e", "explore: search the schedules for one that reaches the challenge"),
