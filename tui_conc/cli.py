@@ -115,6 +115,7 @@ def _parser() -> argparse.ArgumentParser:
         "--scenarios", type=Path, metavar="DIR", dest="scenarios_sub", help=folder_help
     )
     _explore_parser(sub, folder_help)
+    _trace_parser(sub)
     rep = sub.add_parser(
         "replay",
         help="open the app on a recorded run (a trace) or a saved schedule",
@@ -202,6 +203,39 @@ def _explore_parser(sub: Any, folder_help: str) -> None:
     exp.add_argument("--knobs-json", help=argparse.SUPPRESS)
 
 
+def _trace_parser(sub: Any) -> None:
+    tr = sub.add_parser(
+        "trace",
+        help="run any Python program, unmodified, and watch its threads, locks and queues",
+        description="Run SCRIPT (or -m MODULE) with its arguments, unmodified, with "
+        "threading and queue instrumented: the app shows every thread, lock, semaphore, "
+        "event, condition and queue as the program makes them (named by the variable they "
+        "are assigned to), its output line by line with the thread that wrote it, and "
+        "names a deadlock with its cycle. With --json or --headless, print the report "
+        "instead. Exit 0: the program finished with status 0; 1: it deadlocked, stalled, "
+        "timed out or exited non-zero (its status is in the report); 2: no such program.",
+    )
+    tr.add_argument("--json", action="store_true", help="headless: print the report as JSON")
+    tr.add_argument("--headless", action="store_true", help="headless: print the report")
+    tr.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=60.0,
+        metavar="S",
+        help="headless: stop the program after S seconds (default: 60)",
+    )
+    tr.add_argument("--record", type=Path, metavar="TRACE", help="save the run's event stream")
+    tr.add_argument(
+        "--memory",
+        type=_megabytes,
+        default=1024,
+        metavar="MB",
+        help="stop the program if it uses more memory than this (default: 1024)",
+    )
+    tr.add_argument("-m", dest="module", metavar="MODULE", help="run a module, as python -m")
+    tr.add_argument("program", nargs=argparse.REMAINDER, metavar="SCRIPT [ARGS…]")
+
+
 def _count(text: str) -> int:
     """A whole number of at least 1."""
     try:
@@ -269,6 +303,20 @@ def _main(argv: list[str] | None) -> int:
             args.backend,
             sys.argv[1:] if argv is None else argv,
         )
+    if args.command == "trace":
+        from tui_conc.tracing.command import cmd_trace, program_args
+
+        script = None if args.module else (args.program[0] if args.program else None)
+        rest = args.program if args.module else args.program[1:]
+        program = program_args(script, args.module, rest)
+        if program is None:
+            return EXIT_INVALID
+        if args.json or args.headless:
+            return cmd_trace(program, args.json, args.timeout, args.record, args.memory)
+        from tui_conc.ui.app import make_app
+
+        make_app(args.scenarios, program=program).run()
+        return EXIT_OK
     if args.command == "run":
         return cmd_run(
             args.file,
@@ -303,7 +351,9 @@ def cmd_replay(trace: Path, folder: Path | None) -> int:
     assert run.folder is not None
     header = run.folder.header
     source = Path(str(header.get("file", "")))
-    if source.is_file():
+    if header.get("traced"):  # a program's run: its source is shown, not a lesson
+        entry = Entry(source, None, None)
+    elif source.is_file():
         entry = load_entry(source)
         from tui_conc.engine.runner import scenario_hash
 

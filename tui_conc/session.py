@@ -185,8 +185,13 @@ class LiveRun(_Judged):
         record_mb: float | None = None,
         schedule: list[str] | None = None,
         step: bool = False,
+        program: list[str] | None = None,
     ) -> None:
-        self.runner = RunnerProcess(scenario, overrides, backend, memory_mb, schedule, step)
+        self.runner = RunnerProcess(
+            scenario, overrides, backend, memory_mb, schedule, step, program=program
+        )
+        #: the runner's exit status once it has ended (a traced program's own status)
+        self.exit_status: int | None = None
         self.folder: StateFolder | None = None
         self._lock = threading.Lock()
         self._record_path = record
@@ -213,6 +218,11 @@ class LiveRun(_Judged):
         self._ui_until = 0.0  #: monotonic() until which the reader leaves the GIL to the UI
 
     # -- lifecycle
+
+    def wait_exit(self, timeout: float) -> int | None:
+        """The runner's exit status once it has exited on its own (None: not yet)."""
+        self._done.wait(timeout)
+        return self.exit_status
 
     def start(self) -> LiveRun:
         codec.tune_gc_for_streaming()
@@ -279,6 +289,7 @@ class LiveRun(_Judged):
                         burst_started = time.monotonic()
         finally:
             code = self.runner.wait()
+            self.exit_status = code
             with self._lock:
                 if self.history is not None:
                     self.history.end()

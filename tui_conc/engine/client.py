@@ -38,8 +38,11 @@ class RunnerProcess:
         memory_mb: float = DEFAULT_MB,
         schedule: list[str] | None = None,
         step: bool = False,
+        program: list[str] | None = None,
     ) -> None:
         self.scenario = str(scenario)
+        #: a traced program instead of a scenario: ``[SCRIPT, ARGS…]`` or ``["-m", MODULE, …]``
+        self.program = program
         #: a controlled run: follow these actor names (then, in step mode, obey step / auto)
         self.schedule = schedule
         self.step = step
@@ -53,6 +56,21 @@ class RunnerProcess:
 
     def start(self) -> None:
         self._stderr = tempfile.TemporaryFile()
+        if self.program is not None:
+            cmd = [sys.executable, "-m", "tui_conc.tracing.runner", "--memory-mb"]
+            cmd += [str(self.memory_mb), "--control", *self.program]
+        else:
+            cmd = self._scenario_command()
+        self.proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            start_new_session=True,
+            bufsize=0,
+        )
+
+    def _scenario_command(self) -> list[str]:
         cmd = [
             sys.executable,
             "-m",
@@ -70,14 +88,7 @@ class RunnerProcess:
             cmd += ["--schedule-json", json.dumps(self.schedule)]
         if self.step:
             cmd.append("--step")
-        self.proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
-            start_new_session=True,
-            bufsize=0,
-        )
+        return cmd
 
     @property
     def pid(self) -> int | None:

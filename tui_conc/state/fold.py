@@ -105,6 +105,9 @@ class StateFolder:
             ev.CLOCK: self._clock,
             ev.ACTOR_START: self._actor_start,
             ev.ACTOR_SPAWNED: self._actor_spawned,
+            ev.ACTOR_NEW: self._actor_new,
+            ev.RESOURCE_NEW: self._resource_new,
+            ev.SITE_NEW: self._site_new,
             ev.ACTOR_DONE: self._actor_end,
             ev.ACTOR_FAILED: self._actor_end,
             ev.ACTOR_KILLED: self._actor_end,
@@ -315,6 +318,37 @@ class StateFolder:
         if len(e) > 6:
             actor.pid, actor.ppid = e[5], e[6]
         self._to(actor, sm.RUNNING, e[3])
+
+    # -- a traced program: actors, resources and places met as it runs
+
+    def _actor_new(self, e: Sequence[Any]) -> None:
+        self.now = e[3]
+        index = e[1]
+        if index != len(self.actors):
+            return  # not the next one: a damaged stream (the checker says so)
+        name, group, daemon = str(e[4]), str(e[5]), bool(e[6])
+        actor = Actor(index, {"name": name, "group": group, "daemon": daemon}, e[3])
+        self.actors.append(actor)
+        self._may.append(None)  # a program's code may do anything
+        self._by_name.setdefault(name, index)
+        self.actor_names = (*self.actor_names, name)
+        if all(a.group != group for a in self.group_firsts):
+            self.group_firsts = (*self.group_firsts, actor)
+        self.lanes.add_actor()
+
+    def _resource_new(self, e: Sequence[Any]) -> None:
+        self.now = e[3]
+        index = e[2]
+        if index != len(self.resources):
+            return
+        resource = Resource(index, dict(e[4]))
+        self.resources.append(resource)
+        self.resource_names = (*self.resource_names, resource.name)
+        self.lanes.add_resource(resource)
+
+    def _site_new(self, e: Sequence[Any]) -> None:
+        if e[2] == len(self.steps):
+            self.steps.append((int(e[4]), str(e[5])))
 
     def _actor_spawned(self, e: Sequence[Any]) -> None:
         self.now = e[3]

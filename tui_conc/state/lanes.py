@@ -138,6 +138,15 @@ class Lanes:
         #: queue: depth; event: 1 if set; anything else: 0)
         self.samples = [array("q") for _ in resources]
 
+    def add_actor(self) -> None:
+        """A lane for an actor met mid-run (a traced program's new thread)."""
+        self.actors.append(ActorLane())
+
+    def add_resource(self, resource: Any) -> None:
+        """Samples for a resource created mid-run: nothing before it existed (0)."""
+        self.kinds.append(sampled_kind(resource.type))
+        self.samples.append(array("q", bytes(8 * len(self.sample_times))))
+
     def change(self, t: int, actor: int, state: str, target: int | None, how: str | None) -> None:
         """Record that ``actor`` went to ``state`` at ``t``."""
         if self.changes >= CHANGES_KEEP:

@@ -311,7 +311,7 @@ def _history_to(folder: StateFolder, r: Resource, now: int) -> tuple[int, ...]:
 def _step_text(folder: StateFolder, step: int) -> str:
     if 0 <= step < len(folder.steps):
         line, text = folder.steps[step]
-        return f"L{line} {text}"
+        return f"L{line} {text}" if line else text  # 0: not a line (a traced exit)
     return ""
 
 

@@ -164,9 +164,13 @@ class TuiConcApp(App[None]):
         replay: tuple[Entry, RunSource] | None = None,
         step_factory: StepFactory = stepped_source,
         schedule: SavedSchedule | None = None,
+        program: list[str] | None = None,
     ) -> None:
         super().__init__()
         self.step_factory = step_factory
+        #: A program to trace (``tui-conc trace SCRIPT``): its runner's arguments.
+        self.program = program
+        self._program_entry: Entry | None = None
         #: A saved schedule to step through (``tui-conc replay FILE.schedule``).
         self.saved_schedule = schedule
         #: A recorded run to play back (``tui-conc replay``): its scenario and the run.
@@ -226,6 +230,25 @@ class TuiConcApp(App[None]):
             self.call_after_refresh(self._start_replay)
         if self.saved_schedule is not None:
             self.call_after_refresh(self._start_saved_schedule)
+        if self.program is not None:
+            self.call_after_refresh(self._start_program)
+
+    async def _start_program(self) -> None:
+        """Trace the program: its source where a lesson would be, its run on the panels."""
+        from tui_conc.tracing.command import program_label, recorded_traced_run
+
+        assert self.program is not None
+        program = self.program
+        label = program_label(program)
+        entry = Entry(Path(label), None, None)
+        self._program_entry = entry
+        self.open_entry(entry)
+        try:
+            source = "" if program[0] == "-m" else Path(label).read_text(errors="replace")
+        except OSError:
+            source = ""
+        self._main(LessonView).show_program(Path(label).name, program, source)
+        await self._begin(lambda: recorded_traced_run(program))
 
     async def _start_saved_schedule(self) -> None:
         """Step mode on the schedule's scenario, at step 0: enter follows the schedule."""
@@ -242,6 +265,14 @@ class TuiConcApp(App[None]):
         assert self.replay is not None
         entry, source = self.replay
         self.open_entry(entry)
+        if entry.scenario is None and entry.error is None:  # a traced program's recording
+            header = source.folder.header if source.folder is not None else {}  # type: ignore[attr-defined]
+            try:
+                text = entry.path.read_text(errors="replace")
+            except OSError:
+                text = "(the program's file is not here)"
+            argv = [str(a) for a in header.get("argv", [entry.path])]
+            self._main(LessonView).show_program(entry.path.name, argv, text)
         await self._ensure_panels()
         self.source = source
         history = self._history()
@@ -300,7 +331,9 @@ class TuiConcApp(App[None]):
         if action == "knobs":
             return scenario is not None and bool(scenario.knobs)
         if action == "run":
-            return scenario is not None
+            return scenario is not None or (
+                self.entry is not None and self.entry is self._program_entry
+            )
         if action == "tab":
             return parameters[0] != self._view()
         if action == "live":
@@ -405,6 +438,9 @@ class TuiConcApp(App[None]):
         if self.playback is not None:
             self.playback.restart()
             self._look_at(0, by_user=False)
+            return
+        if self.entry is not None and self.entry is self._program_entry:
+            await self._start_program()  # the traced program, from its start again
             return
         cursor = self._main(ScenarioTree).cursor_node
         if cursor is not None and cursor.data is not None and cursor.data is not self.entry:
@@ -1003,6 +1039,7 @@ def make_app(
     source_factory: SourceFactory = live_source,
     replay: tuple[Entry, RunSource] | None = None,
     schedule: SavedSchedule | None = None,
+    program: list[str] | None = None,
 ) -> TuiConcApp:
     """The app as users get it: every scenario in ``folder`` (default: the shipped ones);
     ``replay``: a recorded run to play back, with its scenario; ``schedule``: a saved
@@ -1013,4 +1050,5 @@ def make_app(
         folder=folder,
         replay=replay,
         schedule=schedule,
+        program=program,
     )

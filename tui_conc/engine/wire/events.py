@@ -20,7 +20,10 @@ TASK_DONE = 5  #: actor called task_done on queue res
 
 # -- timed: (kind, actor, res, t, *args)
 CLOCK = 10  #: (CLOCK, -1, -1, t)
-ACTOR_NEW = 11  #: (.., actor, group, t, name, index_in_group, daemon)
+ACTOR_NEW = 11  #: (.., actor, -1, t, name, group, daemon) — an actor met mid-run (traced)
+RESOURCE_NEW = 17  #: (.., actor, res, t, info) — a resource created mid-run (traced): info
+#: is what a header's resource says ({"name", "type", "value", "maxsize", "kind"…})
+SITE_NEW = 18  #: (.., -1, step, t, line, text) — a place in a traced program (a "step")
 ACTOR_START = 12  #: (.., actor, -1, t, native_id[, pid, ppid]) — pids: a process actor
 ACTOR_DONE = 13  #: (.., actor, -1, t[, cpu_seconds])
 ACTOR_FAILED = 14  #: (.., actor, -1, t, message)

@@ -146,6 +146,9 @@ class EventChecker:
         if not isinstance(e, tuple) or len(e) < 3 or e[0] not in ev.NAMES:
             raise TraceError(f"an event that is not one: {e!r:.80}")
         kind, actor, res = e[0], e[1], e[2]
+        if kind in (ev.ACTOR_NEW, ev.RESOURCE_NEW, ev.SITE_NEW):
+            self._new(e)
+            return
         if not isinstance(actor, int) or not -1 <= actor < self.actors:
             raise TraceError(f"an event of an unknown actor: {e!r:.80}")
         if not isinstance(res, int):
@@ -177,6 +180,30 @@ class EventChecker:
                 raise TraceError(f"a damaged OFFER event: {e!r:.80}")
         elif kind == ev.SELECTED and res >= self.resources:
             raise TraceError(f"a select on an unknown selector: {e!r:.80}")
+
+    def _new(self, e: tuple[Any, ...]) -> None:
+        """An actor, resource or place of a traced program, met mid-run: the next index."""
+        kind = e[0]
+        if len(e) < {ev.ACTOR_NEW: 7, ev.RESOURCE_NEW: 5, ev.SITE_NEW: 6}[kind] or not isinstance(
+            e[3], int
+        ):
+            raise TraceError(f"a damaged {ev.NAMES[kind]} event: {e!r:.80}")
+        if kind == ev.ACTOR_NEW:
+            if e[1] != self.actors or not isinstance(e[4], str):
+                raise TraceError(f"a new actor out of order: {e!r:.80}")
+            self.actors += 1
+        elif kind == ev.RESOURCE_NEW:
+            info = e[4]
+            if (
+                e[2] != self.resources
+                or not isinstance(info, dict)
+                or not isinstance(info.get("name"), str)
+                or not isinstance(info.get("type"), str)
+            ):
+                raise TraceError(f"a new resource out of order: {e!r:.80}")
+            self.resources += 1
+        elif not isinstance(e[4], int) or not isinstance(e[5], str):
+            raise TraceError(f"a damaged SITE_NEW event: {e!r:.80}")
 
     def _wait(self, e: tuple[Any, ...]) -> None:
         how, res = e[5], e[2]

@@ -43,6 +43,8 @@ def prewarm() -> None:
     Syntax("x = 1", "python").highlight("x = 1")
 
 
+#: A traced program's source is shown up to this many lines.
+PROGRAM_LINES = 400
 _FENCE = re.compile(r"^```(\w*)\n(.*?)^```[ \t]*$", re.S | re.M)
 
 
@@ -132,6 +134,30 @@ class LessonView(VerticalScroll):
         self._explain(lesson_parts(lesson))
         self.show_knobs(knobs)
         self.show_results(None)
+
+    def show_program(self, label: str, argv: list[str], source: str) -> None:
+        """A traced program instead of a lesson: what is traced, and its source."""
+        self.entry = None
+        self.scroll_home(animate=False)
+        self.query_one("#problem", Static).display = False
+        self.query_one("#knobs", Static).update("")
+        self.query_one("#backend", Static).update("")
+        self.show_results(None)
+        shown = "\n".join(source.splitlines()[:PROGRAM_LINES])
+        cut = "\n\n*(the rest of the file is not shown)*" if shown != source.rstrip() else ""
+        text = (
+            f"## {label} (traced)\n\n*a program, run unmodified on real threads* · "
+            f"`{' '.join(argv)}`\n\n"
+            "Its threads are named as the program names them; its locks, semaphores, events, "
+            "conditions, barriers and queues by the variable it assigns them to (else by type "
+            "and line). Its output is the Log, line by line with the thread that wrote it. "
+            "Press **2** for the panels, **r** to run it again, **x** to stop it.\n\n"
+            "Not seen: objects made before it started, C-level locks, the standard "
+            "library's own locks, and child processes. A thread that waits on something "
+            "unseen is never called stuck: no verdict is given on a guess.\n\n"
+            f"```python\n{shown}\n```{cut}"
+        )
+        self._explain(lesson_parts(text))
 
     def _explain(self, parts: list[Widget]) -> None:
         box = self.query_one("#explanation", Vertical)

@@ -1,0 +1,6 @@
+"""input() with stdin closed: EOFError, as Python would."""
+
+try:
+    input("name? ")
+except EOFError:
+    print("no input: EOF")

@@ -1,0 +1,218 @@
+"""``tui-conc trace``: unmodified programs under tests/programs, traced headless; their
+verdicts, their output against the same program run untraced, nothing left behind."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tui_conc.engine.wire import events as ev
+from tui_conc.engine.wire.trace import EventChecker, TraceError
+from tui_conc.state.fold import StateFolder
+
+PROGRAMS = Path(__file__).resolve().parent / "programs"
+CLI = [sys.executable, "-m", "tui_conc"]
+
+
+def trace(name: str, *extra: str, timeout: float = 60, where: Path = PROGRAMS) -> tuple[dict, int]:
+    done = subprocess.run(
+        [*CLI, "trace", "--json", *extra, str(where / f"{name}.py")],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.stdout, done.stderr
+    return json.loads(done.stdout), done.returncode
+
+
+def plain(name: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(PROGRAMS / f"{name}.py")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def copied(tmp_path: Path, name: str) -> Path:
+    """The program copied to a folder of this test's own: its runners are told apart
+    from other tests' (the suite runs in parallel)."""
+    (tmp_path / f"{name}.py").write_text((PROGRAMS / f"{name}.py").read_text())
+    return tmp_path
+
+
+def runners_left(tmp_path: Path) -> list[str]:
+    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if str(tmp_path) in line]
+
+
+def _chars(lines: list[str]) -> list[str]:
+    """The text without its line breaks and spaces, sorted: threads' prints interleave
+    differently from run to run (a print is two writes), their content does not."""
+    return sorted("".join(lines).replace(" ", ""))
+
+
+def _stdout(report: dict) -> list[str]:
+    return [o["text"] for o in report["output"] if not o["text"].startswith("[stderr] ")
+            and o["thread"] != "run" and not o["text"].startswith("✗ failed")]  # fmt: skip
+
+
+def _stderr(report: dict) -> list[str]:
+    return [o["text"].removeprefix("[stderr] ") for o in report["output"]
+            if o["text"].startswith("[stderr] ")]  # fmt: skip
+
+
+def test_the_mutex_deadlock_is_named_with_its_locks_and_threads_every_run(
+    tmp_path: Path,
+) -> None:
+    where = copied(tmp_path, "deadlock_mutex")
+    for _ in range(5):
+        report, code = trace("deadlock_mutex", where=where)
+        assert report["outcome"] == "deadlock" and code == 1
+        cycle = {e["actor"]: (e["holds"], e["waits_for"]) for e in report["cycle"]}
+        assert cycle == {
+            "Thread-1": (["mutexB"], "mutexA"),
+            "Thread-2": (["mutexA"], "mutexB"),
+        } or cycle == {"Thread-1": (["mutexA"], "mutexB"), "Thread-2": (["mutexB"], "mutexA")}
+    assert not runners_left(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "race_counter",
+        "race_counter_lock",
+        "rlock_reentry",
+        "event_redis",
+        "semaphore_pool",
+        "producer_consumer",
+        "condition_wait",
+        "futures_pool",
+        "daemon_and_exit",
+        "raises_in_thread",
+        "reads_stdin",
+        "raises_at_import",
+        "names",
+        "raw_thread_release",
+    ],
+)
+def test_a_traced_program_behaves_as_it_does_untraced(name: str) -> None:
+    """Same output lines, same exit status, same last line of an error; no false verdict."""
+    report, code = trace(name)
+    untraced = plain(name)
+    assert report["outcome"] == "finished", report
+    assert report["cycle"] == [] and report["error"] is None
+    assert report["exit_status"] == untraced.returncode
+    assert code == (0 if untraced.returncode == 0 else 1)
+    assert _chars(_stdout(report)) == _chars(untraced.stdout.splitlines())
+    errors = [line for line in untraced.stderr.splitlines() if line.strip()]
+    if errors:
+        assert _stderr(report)[-1] == errors[-1]
+
+
+def test_resources_are_named_by_their_variables_else_by_type_and_line() -> None:
+    report, _ = trace("names")
+    kinds = {name: r["type"] for name, r in report["resources"].items()}
+    assert kinds == {
+        "mutexA": "lock",
+        "mutexB": "lock",
+        "pool": "bounded_semaphore",
+        "forks": "lock",
+        "forks#2": "lock",
+        "lock": "rlock",
+        "jobs": "queue",
+        "Event@names.py:18": "event",
+    }
+    assert report["resources"]["jobs"]["kind"] == "lifo"
+    assert report["resources"]["mutexA"]["acquisitions"] == 1
+
+
+def test_a_lost_wakeup_is_a_stall_and_a_spinning_thread_never_a_verdict(
+    tmp_path: Path,
+) -> None:
+    report, code = trace("lost_wakeup", where=copied(tmp_path, "lost_wakeup"))
+    assert report["outcome"] == "stall" and code == 1
+    report, code = trace("spins", "--timeout", "2", where=copied(tmp_path, "spins"))
+    assert report["outcome"] == "timeout" and code == 1 and report["cycle"] == []
+    assert not runners_left(tmp_path)
+
+
+def test_os_exit_ends_the_program_with_its_status_and_its_output() -> None:
+    report, code = trace("os_exit")
+    assert report["outcome"] == "finished" and report["exit_status"] == 5 and code == 1
+    assert "leaving now" in _stdout(report)
+
+
+def test_no_program_is_one_line_and_status_2(tmp_path: Path) -> None:
+    done = subprocess.run([*CLI, "trace", "--json", str(tmp_path / "gone.py")],
+                          capture_output=True, text=True, timeout=30)  # fmt: skip
+    assert done.returncode == 2 and "no such file" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_the_fold_takes_actors_resources_and_places_met_mid_run() -> None:
+    header = {"t0": 0, "actors": [{"name": "MainThread"}], "resources": [], "steps": []}
+    events = [
+        (ev.ACTOR_START, 0, -1, 1, 7),
+        (ev.RESOURCE_NEW, 0, 0, 2, {"name": "mutexA", "type": "lock"}),
+        (ev.ACTOR_NEW, 1, -1, 3, "worker-1", "worker", False),
+        (ev.ACTOR_SPAWNED, 1, -1, 3),
+        (ev.ACTOR_START, 1, -1, 4, 8),
+        (ev.ACQUIRED, 1, 0),
+        (ev.SITE_NEW, -1, 0, 5, 12, "mutexA.acquire()"),
+        (ev.WAIT, 0, 0, 6, 0, "acquire", None),
+    ]
+    checker = EventChecker(header)
+    for e in events:
+        checker.check(e)
+    folder = StateFolder(header)
+    folder.fold(events)
+    snap = folder.snapshot("running", log_tail=0)
+    assert [a.name for a in snap.actors] == ["MainThread", "worker-1"]
+    assert [(lock.name, lock.owners) for lock in snap.locks] == [("mutexA", (("worker-1", 1),))]
+    main = next(a for a in snap.actors if a.name == "MainThread")
+    assert main.step == "L12 mutexA.acquire()"
+    with pytest.raises(TraceError, match="out of order"):
+        checker.check((ev.ACTOR_NEW, 5, -1, 7, "x", "x", False))
+
+
+async def test_the_app_traces_a_program_names_its_deadlock_and_quits_leaving_nothing(
+    tmp_path: Path,
+) -> None:
+    from tui_conc.ui.app import make_app
+    from tui_conc.ui.widgets.banner import Banner
+
+    from .test_app import _until
+
+    where = copied(tmp_path, "deadlock_mutex")
+    app = make_app(program=[str(where / "deadlock_mutex.py")])
+    async with app.run_test(size=(120, 36)) as pilot:
+        await _until(pilot, lambda: app.source is not None and app.source.status == "deadlock", 20)
+        await pilot.pause(0.3)
+        banner = str(app.query_one(Banner).render())
+        assert "DEADLOCK" in banner and "mutexA" in banner and "mutexB" in banner
+        first = app.source
+        await pilot.press("r")  # the program again, from its start
+        await _until(
+            pilot,
+            lambda: app.source is not first and app.source.status == "deadlock",
+            20,
+        )
+        await pilot.press("q")
+    await _until_gone(tmp_path)
+
+
+async def _until_gone(tmp_path: Path) -> None:
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + 5
+    while runners_left(tmp_path) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    assert not runners_left(tmp_path)

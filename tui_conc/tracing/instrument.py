@@ -1,0 +1,762 @@
+"""Instrument ``threading``, ``queue`` and ``time.sleep`` in this process, before the
+program runs: its threads become actors, its locks, semaphores, events,
+conditions, barriers and queues resources, reporting the same events a
+scenario's run reports (see :mod:`tui_conc.engine.wire.events`).
+
+The program's own classes are replaced in their modules by subclasses (or,
+for ``Lock`` and ``RLock``, which are factories, by wrappers) that keep
+CPython's behaviour and add the events; what the standard library makes for
+its own use stays bare (:func:`naming.made_by_program`). Threads are seen
+however they start: ``Thread.start`` and ``_bootstrap_inner`` are patched on
+the class itself, so subclasses and the library's threads (a
+``ThreadPoolExecutor``'s workers, a ``Timer``) are actors too.
+
+The stream stays causal as in the engine's primitives: a hold is reported
+after it is taken and its end before it is given up; an uncontended acquire
+is one untimed tuple.
+"""
+
+from __future__ import annotations
+
+import _thread
+import queue
+import re
+import sys
+import threading
+import time
+from collections.abc import Callable
+from time import monotonic_ns
+from typing import Any
+
+from tui_conc.engine.wire import events as ev
+from tui_conc.tracing import naming
+
+Emit = Callable[[tuple[Any, ...]], None]
+
+_get_ident = _thread.get_ident
+_allocate_lock = _thread.allocate_lock
+_RawRLock = _thread.RLock
+_sleep = time.sleep
+_Thread = threading.Thread
+_start = threading.Thread.start
+_bootstrap_inner = threading.Thread._bootstrap_inner  # type: ignore[attr-defined]
+_join = threading.Thread.join
+_excepthook = threading.excepthook
+_GROUP = re.compile(r"^(.*?)[-_ ]?\d+$")
+
+
+def _drop(_: tuple[Any, ...]) -> None:
+    return None
+
+
+#: The run's sink (``list.append``) and each thread's actor: read on every fast path.
+_emit: Emit = _drop
+_idents: dict[int, int] = {}
+
+
+class _Registry:
+    """Actors, resources and places met so far; one lock keeps their indices in
+    stream order (an ``*_NEW`` event's index is the count before it)."""
+
+    def __init__(self, main_file: str) -> None:
+        self.guard = _allocate_lock()
+        self.namer = naming.Namer(main_file)
+        self.actors = 0
+        self.resources = 0
+        self.sites: dict[tuple[str, int], int] = {}
+        self.failed: set[int] = set()
+        self.own_threads: set[int] = set()  #: the runner's threads: never actors
+
+    def new_actor(self, name: str, daemon: bool) -> int:
+        group = _GROUP.match(name)
+        with self.guard:
+            index = self.actors
+            self.actors += 1
+            _emit(
+                (ev.ACTOR_NEW, index, -1, monotonic_ns(), name, group.group(1) if group else name,
+                 daemon)
+            )  # fmt: skip
+        return index
+
+    def adopt(self, ident: int, name: str | None = None) -> int:
+        """A thread not seen starting (made by ``_thread`` or C): an actor from now."""
+        if ident in self.own_threads:
+            return -1
+        with self.guard:
+            if ident in _idents:
+                return _idents[ident]
+        thread = threading._active.get(ident)  # type: ignore[attr-defined]
+        label = name or (thread.name if thread is not None else f"thread {ident}")
+        index = self.new_actor(label, bool(thread is not None and thread.daemon))
+        _idents[ident] = index
+        _emit((ev.ACTOR_START, index, -1, monotonic_ns(), ident & 0xFFFFFFFF))
+        return index
+
+    def new_resource(self, label: str, info: dict[str, Any]) -> int:
+        name = self.namer.name(label, naming.program_frame(3))
+        with self.guard:
+            index = self.resources
+            self.resources += 1
+            _emit((ev.RESOURCE_NEW, _idents.get(_get_ident(), -1), index, monotonic_ns(),
+                   {"name": name, **info}))  # fmt: skip
+        return index
+
+    def site(self, frame: Any = None) -> int:
+        """The program's place calling now (a WAIT's "step")."""
+        if frame is None:
+            frame = naming.program_frame(3)
+        key = (frame.f_code.co_filename, frame.f_lineno) if frame is not None else ("", 0)
+        index = self.sites.get(key)
+        if index is not None:
+            return index
+        line, text = self.namer.place(frame)
+        with self.guard:
+            index = self.sites.get(key)
+            if index is None:
+                index = len(self.sites)
+                self.sites[key] = index
+                _emit((ev.SITE_NEW, -1, index, monotonic_ns(), line, text))
+        return index
+
+    def fixed_site(self, text: str) -> int:
+        """A place that is not a line of the program (the interpreter's exit)."""
+        key = ("", -len(text))
+        with self.guard:
+            index = self.sites.get(key)
+            if index is None:
+                index = len(self.sites)
+                self.sites[key] = index
+                _emit((ev.SITE_NEW, -1, index, monotonic_ns(), 0, text))
+        return index
+
+
+REGISTRY: _Registry | None = None
+
+
+def _me() -> int:
+    """This thread's actor (a thread met for the first time becomes one)."""
+    actor = _idents.get(_get_ident())
+    if actor is None:
+        assert REGISTRY is not None
+        actor = REGISTRY.adopt(_get_ident())
+    return actor
+
+
+def _site() -> int:
+    assert REGISTRY is not None
+    return REGISTRY.site()
+
+
+def _now_site() -> tuple[int, int]:
+    """(now, the calling place): the place first, so that its SITE_NEW comes before."""
+    site = _site()
+    return monotonic_ns(), site
+
+
+def _resource(label: str, info: dict[str, Any]) -> int:
+    assert REGISTRY is not None
+    return REGISTRY.new_resource(label, info)
+
+
+# -- locks ---------------------------------------------------------------------------------
+
+
+class TracedLock:
+    """``threading.Lock()`` as the program makes it: a real lock reporting its holds."""
+
+    __slots__ = ("__weakref__", "_index", "_raw")
+
+    def __init__(self, index: int) -> None:
+        self._raw = _allocate_lock()
+        self._index = index
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        if self._raw.acquire(False):
+            actor = _idents.get(_get_ident())
+            _emit((ev.ACQUIRED, _me() if actor is None else actor, self._index))
+            return True
+        if not blocking:
+            return False
+        return _wait_for(self._raw, self._index, timeout)
+
+    __enter__ = acquire
+
+    def release(self) -> None:
+        if not self._raw.locked():
+            raise RuntimeError("release unlocked lock")
+        actor = _idents.get(_get_ident())
+        _emit((ev.RELEASED, _me() if actor is None else actor, self._index))
+        self._raw.release()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def locked(self) -> bool:
+        return self._raw.locked()
+
+    def _at_fork_reinit(self) -> None:
+        self._raw._at_fork_reinit()
+
+    def __repr__(self) -> str:
+        state = "locked" if self._raw.locked() else "unlocked"
+        return f"<{state} traced lock #{self._index}>"
+
+
+def _wait_for(raw: Any, index: int, timeout: float | None) -> bool:
+    """The slow path of an acquire: a timed WAIT, the real wait, a WAKE (and the hold)."""
+    actor = _me()
+    t = None if timeout is None or timeout < 0 else timeout
+    _emit((ev.WAIT, actor, index, *_now_site(), "acquire", t))
+    try:
+        ok = raw.acquire(True, -1 if t is None else t)
+    except BaseException:  # interrupted (KeyboardInterrupt in the main thread)
+        _emit((ev.WAKE, actor, index, monotonic_ns(), False))
+        raise
+    _emit((ev.WAKE, actor, index, monotonic_ns(), ok))
+    if ok:
+        _emit((ev.ACQUIRED, actor, index))
+    return bool(ok)
+
+
+class TracedRLock(TracedLock):
+    """``threading.RLock()``: held again by its owner; released as many times."""
+
+    __slots__ = ()
+
+    def __init__(self, index: int) -> None:
+        self._raw = _RawRLock()
+        self._index = index
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        if self._raw.acquire(False):
+            actor = _idents.get(_get_ident())
+            _emit((ev.ACQUIRED, _me() if actor is None else actor, self._index))
+            return True
+        if not blocking:
+            return False
+        return _wait_for(self._raw, self._index, timeout)
+
+    __enter__ = acquire
+
+    def release(self) -> None:
+        if not self._raw._is_owned():
+            raise RuntimeError("cannot release un-acquired lock")
+        _emit((ev.RELEASED, _me(), self._index))
+        self._raw.release()
+
+    def locked(self) -> bool:
+        return "unlocked" not in repr(self._raw)
+
+    # what threading.Condition uses on an RLock
+    def _is_owned(self) -> bool:
+        return bool(self._raw._is_owned())
+
+    def _release_save(self) -> Any:
+        count = self._raw._release_save()
+        actor = _me()
+        for _ in range(count[0] if isinstance(count, tuple) else 1):
+            _emit((ev.RELEASED, actor, self._index))
+        return count
+
+    def _acquire_restore(self, state: Any) -> None:
+        actor, raw = _me(), self._raw
+        if not raw.acquire(False):
+            _emit((ev.WAIT, actor, self._index, *_now_site(), "acquire", None))
+            raw.acquire()
+            _emit((ev.WAKE, actor, self._index, monotonic_ns(), True))
+        count = state[0] if isinstance(state, tuple) else 1
+        for _ in range(count - 1):  # held already: each takes it again at once
+            raw.acquire()
+        for _ in range(count):
+            _emit((ev.ACQUIRED, actor, self._index))
+
+    def __repr__(self) -> str:
+        return f"<traced rlock #{self._index} {self._raw!r}>"
+
+
+def Lock() -> Any:
+    """``threading.Lock``: traced when the program makes it, bare for the library."""
+    if naming.made_by_program():
+        return TracedLock(_resource("Lock", {"type": "lock"}))
+    return _allocate_lock()
+
+
+def RLock(*args: Any, **kwargs: Any) -> Any:
+    """``threading.RLock``: traced when the program makes it, bare for the library."""
+    if naming.made_by_program():
+        return TracedRLock(_resource("RLock", {"type": "rlock"}))
+    return _RawRLock()
+
+
+# -- semaphores, events, conditions, barriers ------------------------------------------------
+
+
+_Semaphore, _BoundedSemaphore = threading.Semaphore, threading.BoundedSemaphore
+_Event, _Condition, _Barrier = threading.Event, threading.Condition, threading.Barrier
+_Queue, _LifoQueue, _PriorityQueue = queue.Queue, queue.LifoQueue, queue.PriorityQueue
+
+
+class _ProgramOnly:
+    """Made by the library for its own use (an Event inside a Thread, the conditions
+    inside a Queue), the class is CPython's own, untouched."""
+
+    _bare: type = object
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        if naming.made_by_program():
+            return object.__new__(cls)
+        return cls._bare(*args, **kwargs)
+
+
+class Semaphore(_ProgramOnly, threading.Semaphore):
+    """``threading.Semaphore`` reporting each permit taken and given back."""
+
+    _kind = "semaphore"
+    _bare = _Semaphore
+
+    def __init__(self, value: int = 1) -> None:
+        super().__init__(value)
+        self._index = _resource(type(self).__name__, {"type": self._kind, "value": value})
+
+    def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
+        index = self._index
+        if index < 0:
+            return super().acquire(blocking, timeout)
+        if super().acquire(False):
+            _emit((ev.ACQUIRED, _me(), index))
+            return True
+        if not blocking:
+            return False
+        actor = _me()
+        _emit((ev.WAIT, actor, index, *_now_site(), "acquire", timeout))
+        ok = super().acquire(True, timeout)
+        _emit((ev.WAKE, actor, index, monotonic_ns(), ok))
+        if ok:
+            _emit((ev.ACQUIRED, actor, index))
+        return ok
+
+    __enter__ = acquire
+
+    def release(self, n: int = 1) -> None:
+        if self._index >= 0:
+            self._check(n)
+            actor = _me()
+            for _ in range(n):
+                _emit((ev.RELEASED, actor, self._index))
+        super().release(n)
+
+    def _check(self, n: int) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+class BoundedSemaphore(Semaphore):
+    """``threading.BoundedSemaphore``: a release past its value raises, before any event."""
+
+    _kind = "bounded_semaphore"
+    _bare = _BoundedSemaphore
+
+    def __init__(self, value: int = 1) -> None:
+        super().__init__(value)
+        self._initial_value = value
+
+    def _check(self, n: int) -> None:
+        if self._value + n > self._initial_value:  # type: ignore[attr-defined]
+            raise ValueError("Semaphore released too many times")
+
+
+class Event(_ProgramOnly, threading.Event):
+    """``threading.Event`` reporting set, clear and waits."""
+
+    _bare = _Event
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._index = _resource("Event", {"type": "event"})
+
+    def set(self) -> None:
+        if self._index >= 0:
+            _emit((ev.SET, _me(), self._index, monotonic_ns()))
+        super().set()
+
+    def clear(self) -> None:
+        if self._index >= 0:
+            _emit((ev.CLEAR, _me(), self._index, monotonic_ns()))
+        super().clear()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if self._index < 0 or self.is_set():
+            return super().wait(timeout)
+        actor = _me()
+        _emit((ev.WAIT, actor, self._index, *_now_site(), "event", timeout))
+        ok = False
+        try:
+            ok = super().wait(timeout)
+        finally:
+            _emit((ev.WAKE, actor, self._index, monotonic_ns(), ok))
+        return ok
+
+
+class Condition(_ProgramOnly, threading.Condition):
+    """``threading.Condition`` reporting waits and notifies. Over a lock of the
+    program's, that lock reports its own holds; over its own lock, the condition
+    is the lock (as a scenario's condition is)."""
+
+    _bare = _Condition
+
+    def __init__(self, lock: Any = None) -> None:
+        super().__init__(lock)
+        self._index = _resource("Condition", {"type": "condition"})
+        self._own = not isinstance(lock, TracedLock)
+        if self._own:
+            self.acquire = self._traced_acquire  # type: ignore[method-assign]
+            self.release = self._traced_release  # type: ignore[method-assign]
+
+    def _traced_acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        lock = self._lock  # type: ignore[attr-defined]
+        if lock.acquire(False):
+            _emit((ev.ACQUIRED, _me(), self._index))
+            return True
+        if not blocking:
+            return False
+        return _wait_for(lock, self._index, timeout)
+
+    def _traced_release(self) -> None:
+        if not self._is_owned():  # type: ignore[attr-defined]
+            raise RuntimeError("cannot release un-acquired lock")
+        _emit((ev.RELEASED, _me(), self._index))
+        self._lock.release()  # type: ignore[attr-defined]
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if self._index < 0:
+            return super().wait(timeout)
+        if not self._is_owned():  # type: ignore[attr-defined]
+            raise RuntimeError("cannot wait on un-acquired lock")
+        actor = _me()
+        if self._own:
+            _emit((ev.RELEASED, actor, self._index))
+        _emit((ev.WAIT, actor, self._index, *_now_site(), "cond", timeout))
+        ok = False
+        try:
+            ok = super().wait(timeout)
+        finally:
+            _emit((ev.WAKE, actor, self._index, monotonic_ns(), ok))
+            if self._own:
+                _emit((ev.ACQUIRED, actor, self._index))
+        return ok
+
+    def notify(self, n: int = 1) -> None:
+        if self._index >= 0:
+            _emit((ev.NOTIFY, _me(), self._index, monotonic_ns(), n))
+        super().notify(n)
+
+    def notify_all(self) -> None:
+        if self._index >= 0:
+            _emit((ev.NOTIFY, _me(), self._index, monotonic_ns(), -1))
+        super().notify(len(self._waiters))  # type: ignore[attr-defined]
+
+
+class Barrier(_ProgramOnly, threading.Barrier):
+    """``threading.Barrier``: every arrival a wait (the last one's ends at once)."""
+
+    _bare = _Barrier
+
+    def __init__(self, parties: int, action: Any = None, timeout: float | None = None) -> None:
+        super().__init__(parties, action, timeout)
+        self._index = _resource("Barrier", {"type": "barrier", "parties": parties})
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self._index < 0:
+            return super().wait(timeout)
+        actor = _me()
+        limit = timeout if timeout is not None else self._timeout  # type: ignore[attr-defined]
+        _emit((ev.WAIT, actor, self._index, *_now_site(), "barrier", limit))
+        try:
+            n = super().wait(timeout)
+        except threading.BrokenBarrierError:
+            _emit((ev.WAKE, actor, self._index, monotonic_ns(), False))
+            raise
+        _emit((ev.WAKE, actor, self._index, monotonic_ns(), True))
+        return n
+
+
+# -- queues ---------------------------------------------------------------------------------
+
+
+class _Traced:
+    """CPython's own queue code, with the events around its waits (its mutex and
+    conditions are the library's own, bare)."""
+
+    _kind = "fifo"
+    _index = -1
+
+    def _register(self, maxsize: int) -> None:
+        self._index = _resource(
+            type(self).__name__, {"type": "queue", "kind": self._kind, "maxsize": maxsize}
+        )
+
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        index = self._index
+        if index < 0:
+            _Queue.put(self, item, block, timeout)  # type: ignore[arg-type]
+            return
+        q: Any = self
+        actor = _me()
+        with q.not_full:
+            if q.maxsize > 0 and q._qsize() >= q.maxsize:
+                if not block:
+                    _emit((ev.FULL, actor, index, monotonic_ns()))
+                    raise queue.Full
+                if timeout is not None and timeout < 0:
+                    raise ValueError("'timeout' must be a non-negative number")
+                _emit((ev.WAIT, actor, index, *_now_site(), "put", timeout))
+                deadline = None if timeout is None else time.monotonic() + timeout
+                while q._qsize() >= q.maxsize:
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if remaining is not None and remaining <= 0:
+                        _emit((ev.WAKE, actor, index, monotonic_ns(), False))
+                        _emit((ev.FULL, actor, index, monotonic_ns()))
+                        raise queue.Full
+                    q.not_full.wait(remaining)
+                _emit((ev.WAKE, actor, index, monotonic_ns(), True))
+            q._put(item)
+            q.unfinished_tasks += 1
+            _emit((ev.PUT, actor, index))
+            q.not_empty.notify()
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        index = self._index
+        if index < 0:
+            return _Queue.get(self, block, timeout)  # type: ignore[arg-type]
+        q: Any = self
+        actor = _me()
+        with q.not_empty:
+            if not q._qsize():
+                if not block:
+                    _emit((ev.EMPTY, actor, index, monotonic_ns()))
+                    raise queue.Empty
+                if timeout is not None and timeout < 0:
+                    raise ValueError("'timeout' must be a non-negative number")
+                _emit((ev.WAIT, actor, index, *_now_site(), "get", timeout))
+                deadline = None if timeout is None else time.monotonic() + timeout
+                while not q._qsize():
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if remaining is not None and remaining <= 0:
+                        _emit((ev.WAKE, actor, index, monotonic_ns(), False))
+                        _emit((ev.EMPTY, actor, index, monotonic_ns()))
+                        raise queue.Empty
+                    q.not_empty.wait(remaining)
+                _emit((ev.WAKE, actor, index, monotonic_ns(), True))
+            item = q._get()
+            _emit((ev.GOT, actor, index))
+            q.not_full.notify()
+            return item
+
+    def put_nowait(self, item: Any) -> None:
+        self.put(item, False)
+
+    def get_nowait(self) -> Any:
+        return self.get(False)
+
+    def task_done(self) -> None:
+        q: Any = self
+        if self._index < 0:
+            _Queue.task_done(q)
+            return
+        with q.all_tasks_done:
+            if q.unfinished_tasks <= 0:
+                raise ValueError("task_done() called too many times")
+            _emit((ev.TASK_DONE, _me(), self._index))
+            q.unfinished_tasks -= 1
+            if q.unfinished_tasks == 0:
+                q.all_tasks_done.notify_all()
+
+    def join(self) -> None:
+        q: Any = self
+        if self._index < 0:
+            _Queue.join(q)
+            return
+        with q.all_tasks_done:
+            if not q.unfinished_tasks:
+                return
+            actor = _me()
+            _emit((ev.WAIT, actor, self._index, *_now_site(), "qjoin", None))
+            while q.unfinished_tasks:
+                q.all_tasks_done.wait()
+            _emit((ev.WAKE, actor, self._index, monotonic_ns(), True))
+
+
+class Queue(_ProgramOnly, _Traced, queue.Queue):  # type: ignore[misc]
+    """``queue.Queue``, traced."""
+
+    _bare = _Queue
+
+    def __init__(self, maxsize: int = 0) -> None:
+        _Queue.__init__(self, maxsize)
+        self._register(maxsize)
+
+
+class LifoQueue(_ProgramOnly, _Traced, queue.LifoQueue):  # type: ignore[misc]
+    """``queue.LifoQueue``, traced."""
+
+    _kind = "lifo"
+    _bare = _LifoQueue
+
+    def __init__(self, maxsize: int = 0) -> None:
+        _LifoQueue.__init__(self, maxsize)
+        self._register(maxsize)
+
+
+class PriorityQueue(_ProgramOnly, _Traced, queue.PriorityQueue):  # type: ignore[misc]
+    """``queue.PriorityQueue``, traced."""
+
+    _kind = "priority"
+    _bare = _PriorityQueue
+
+    def __init__(self, maxsize: int = 0) -> None:
+        _PriorityQueue.__init__(self, maxsize)
+        self._register(maxsize)
+
+
+# -- threads and sleeps ----------------------------------------------------------------------
+
+
+def _thread_start(self: threading.Thread) -> None:
+    if REGISTRY is not None and getattr(self, "_tui_actor", None) is None:
+        actor = REGISTRY.new_actor(self.name, self.daemon)
+        self._tui_actor = actor  # type: ignore[attr-defined]
+        _emit((ev.ACTOR_SPAWNED, actor, -1, monotonic_ns()))
+    _start(self)
+
+
+def _thread_bootstrap_inner(self: threading.Thread) -> None:
+    actor = getattr(self, "_tui_actor", None)
+    if actor is None:
+        _bootstrap_inner(self)
+        return
+    _idents[_get_ident()] = actor
+    _emit((ev.ACTOR_START, actor, -1, monotonic_ns(), threading.get_native_id()))
+    try:
+        _bootstrap_inner(self)
+    finally:
+        if REGISTRY is not None and actor not in REGISTRY.failed:
+            _emit((ev.ACTOR_DONE, actor, -1, monotonic_ns(), time.thread_time()))
+        _idents.pop(_get_ident(), None)  # the ident may be given to another thread
+
+
+def _thread_join(self: threading.Thread, timeout: float | None = None) -> None:
+    target = getattr(self, "_tui_actor", None)
+    me = _idents.get(_get_ident())
+    if target is None or me is None or not self.is_alive():
+        _join(self, timeout)
+        return
+    _emit((ev.WAIT, me, target, *_now_site(), "join", timeout))
+    try:
+        _join(self, timeout)
+    finally:
+        _emit((ev.WAKE, me, target, monotonic_ns(), not self.is_alive()))
+
+
+def _thread_excepthook(args: Any) -> None:
+    actor = _idents.get(_get_ident())
+    if actor is not None and REGISTRY is not None:
+        REGISTRY.failed.add(actor)
+        text = f"{args.exc_type.__name__}: {args.exc_value}"
+        _emit((ev.ACTOR_FAILED, actor, -1, monotonic_ns(), text))
+    _excepthook(args)
+
+
+_start_new_thread = _thread.start_new_thread
+
+
+def start_new_thread(function: Any, args: tuple[Any, ...], kwargs: Any = None) -> int:
+    """``_thread.start_new_thread`` called by the program itself: an actor from its
+    start (a thread seen only later could release a lock the others wait for)."""
+    if REGISTRY is None:
+        return _start_new_thread(function, args, kwargs or {})
+    actor = REGISTRY.new_actor(f"_thread-{REGISTRY.actors}", True)
+    _emit((ev.ACTOR_SPAWNED, actor, -1, monotonic_ns()))
+
+    def run(*a: Any, **k: Any) -> None:
+        _idents[_get_ident()] = actor
+        _emit((ev.ACTOR_START, actor, -1, monotonic_ns(), threading.get_native_id()))
+        try:
+            function(*a, **k)
+        except SystemExit:
+            pass
+        except BaseException as exc:
+            _emit((ev.ACTOR_FAILED, actor, -1, monotonic_ns(), f"{type(exc).__name__}: {exc}"))
+            raise
+        else:
+            _emit((ev.ACTOR_DONE, actor, -1, monotonic_ns(), time.thread_time()))
+        finally:
+            _idents.pop(_get_ident(), None)
+
+    return _start_new_thread(run, args, kwargs or {})
+
+
+def sleep(seconds: float) -> None:
+    """``time.sleep``: an actor's sleep is shown (the runner's own threads sleep bare)."""
+    actor = _idents.get(_get_ident())
+    if actor is None or seconds <= 0:
+        _sleep(seconds)
+        return
+    _emit((ev.SLEEP, actor, -1, *_now_site(), float(seconds)))
+    try:
+        _sleep(seconds)
+    finally:
+        _emit((ev.RUN, actor, -1, monotonic_ns()))
+
+
+# -- installing ------------------------------------------------------------------------------
+
+
+def install(emit: Emit, main_file: str) -> _Registry:
+    """Patch this process: the calling thread is actor 0 (the header's MainThread)."""
+    global _emit, REGISTRY
+    registry = _Registry(main_file)
+    registry.actors = 1
+    registry.own_threads = set(sys._current_frames()) - {_get_ident()}
+    REGISTRY = registry
+    _emit = emit
+    _idents[_get_ident()] = 0
+    emit((ev.ACTOR_START, 0, -1, monotonic_ns(), threading.get_native_id()))
+    for name, value in {
+        "Lock": Lock,
+        "RLock": RLock,
+        "Semaphore": Semaphore,
+        "BoundedSemaphore": BoundedSemaphore,
+        "Event": Event,
+        "Condition": Condition,
+        "Barrier": Barrier,
+        "excepthook": _thread_excepthook,
+    }.items():
+        setattr(threading, name, value)
+    threading.Thread.start = _thread_start  # type: ignore[method-assign]
+    threading.Thread._bootstrap_inner = _thread_bootstrap_inner  # type: ignore[attr-defined]
+    threading.Thread.join = _thread_join  # type: ignore[method-assign]
+    queue.Queue = Queue  # type: ignore[misc]
+    queue.LifoQueue = LifoQueue  # type: ignore[misc]
+    queue.PriorityQueue = PriorityQueue  # type: ignore[misc]
+    time.sleep = sleep
+    _thread.start_new_thread = start_new_thread
+    return registry
+
+
+def me() -> int:
+    """This thread's actor (for the runner's log taps)."""
+    return _me()
+
+
+def exit_site() -> int:
+    """The place shown while the interpreter waits for the program's threads."""
+    assert REGISTRY is not None
+    return REGISTRY.fixed_site("(interpreter exit: waits for the non-daemon threads)")

@@ -1,0 +1,100 @@
+"""Where a traced program did something, and what a person would call what it made.
+
+A resource is named by the variable its creating line assigns it to
+(``mutexA = threading.Lock()`` → ``mutexA``), else by its type and place
+(``Lock@script.py:12``). Objects made by the standard library for its own
+use (a ``Queue``'s mutex, an ``Event``'s condition) are left alone: they
+are the library's, not the program's.
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+import re
+import sys
+import sysconfig
+from types import FrameType
+
+#: ``a = …``, ``self.a = …``, ``a, b = …``, ``a: Lock = …`` (not ``==``)
+_ASSIGN = re.compile(r"^\s*((?:[A-Za-z_][\w.]*\s*,\s*)*[A-Za-z_][\w.]*)\s*(?::[^=]*)?=(?!=)")
+_OURS = os.path.dirname(os.path.abspath(__file__))
+_STDLIB = os.path.abspath(sysconfig.get_paths()["stdlib"])
+_SITE = tuple(
+    os.path.abspath(p) for p in {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+)
+_TUI_CONC = os.path.dirname(_OURS)
+
+
+def is_library(filename: str) -> bool:
+    """Code of the standard library or of tui-conc itself (not the program's)."""
+    if filename.startswith("<frozen") or filename.startswith(_TUI_CONC):
+        return True
+    return filename.startswith(_STDLIB) and not filename.startswith(_SITE)
+
+
+def caller(depth: int = 2) -> FrameType | None:
+    """The first frame above ``depth`` that is not tui-conc's tracing code."""
+    try:
+        frame: FrameType | None = sys._getframe(depth)
+    except ValueError:
+        return None
+    while frame is not None and frame.f_code.co_filename.startswith(_OURS):
+        frame = frame.f_back
+    return frame
+
+
+def made_by_program(depth: int = 3) -> bool:
+    """Is the object being made now the program's (not the library's own)?"""
+    frame = caller(depth)
+    return frame is not None and not is_library(frame.f_code.co_filename)
+
+
+def program_frame(depth: int = 2) -> FrameType | None:
+    """The innermost frame of the program's own code (past threading, queue…)."""
+    frame = caller(depth)
+    while frame is not None and is_library(frame.f_code.co_filename):
+        frame = frame.f_back
+    return frame
+
+
+class Namer:
+    """Names for resources, unique within the run, and numbered places ("sites")."""
+
+    def __init__(self, main_file: str) -> None:
+        self.main_file = os.path.abspath(main_file) if main_file else ""
+        self.used: dict[str, int] = {}
+        self.made_at: dict[tuple[str, int], int] = {}
+
+    def name(self, label: str, frame: FrameType | None) -> str:
+        if frame is None:
+            return self._unique(label)
+        filename, line = frame.f_code.co_filename, frame.f_lineno
+        key = (filename, line)
+        nth = self.made_at.get(key, 0)
+        self.made_at[key] = nth + 1
+        match = _ASSIGN.match(linecache.getline(filename, line))
+        if match:
+            targets = [t.strip().rsplit(".", 1)[-1] for t in match.group(1).split(",")]
+            base = targets[nth % len(targets)] if len(targets) > 1 else targets[0]
+        else:
+            base = f"{label}@{os.path.basename(filename)}:{line}"
+        return self._unique(base)
+
+    def _unique(self, base: str) -> str:
+        n = self.used.get(base, 0) + 1
+        self.used[base] = n
+        return base if n == 1 else f"{base}#{n}"
+
+    def place(self, frame: FrameType | None) -> tuple[int, str]:
+        """(line, text) of a place in the program: its source line, with the file's
+        name when it is not the script's."""
+        if frame is None:
+            return 0, "(unknown place)"
+        filename, line = frame.f_code.co_filename, frame.f_lineno
+        text = linecache.getline(filename, line).strip() or frame.f_code.co_name
+        if len(text) > 60:
+            text = text[:59] + "…"
+        if os.path.abspath(filename) != self.main_file:
+            text = f"{os.path.basename(filename)}: {text}"
+        return line, text
