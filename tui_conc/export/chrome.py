@@ -247,8 +247,10 @@ def _pids(folder: StateFolder) -> dict[int, tuple[int, str]]:
 def _state_name(folder: StateFolder, state: str, target: int | None, how: str | None) -> str:
     if target is None or state not in (sm.BLOCKED, sm.WAITING, sm.IN_IO):
         return state
-    if how in ("join", "switch"):
+    if how in ("join", "switch", "await"):
         names = folder.actor_names
+    elif how == "future":
+        return f"{state} on a future"
     elif how in ev.IO_HOWS:
         return f"{state} ({how})"
     else:

@@ -49,7 +49,9 @@ _WAKES = {
     "barrier": fx.ARRIVE,
 }
 #: Waits the analysis cannot judge: something outside the actors answers them.
-_UNJUDGED = frozenset({"pool", "switch", "fetch", *ev.IO_HOWS})
+#: (A task awaiting a task is not judged either: anyone, a timer or a callback, may
+#: cancel it.)
+_UNJUDGED = frozenset({"pool", "switch", "fetch", *ev.IO_HOWS, *ev.TASK_HOWS})
 #: A suspected cycle is shown once its actors have all waited this long.
 SUSPECT_AFTER_NS = 500_000_000
 

@@ -26,8 +26,10 @@ WAVE_GAP_NS = 100_000_000  #: acquisitions this far apart start a new wave (at l
 #: A semaphore's hold times (for its wave gap) are sampled over its first acquisitions.
 WAVE_SAMPLE = 1_000
 
-_WAITING_HOWS = frozenset({"event", "cond", "join", "qjoin", "switch", "pipe", "pool", "barrier"})
-_ACTOR_HOWS = frozenset({"join", "switch"})  #: waits whose target is an actor
+_WAITING_HOWS = frozenset(
+    {"event", "cond", "join", "qjoin", "switch", "pipe", "pool", "barrier", "await", "future"}
+)
+_ACTOR_HOWS = frozenset({"join", "switch", "await"})  #: waits whose target is an actor
 _IO_HOWS = ev.IO_HOWS
 #: The fast-path kinds, in the order the fold tests them.
 _FAST = (ev.ACQUIRED, ev.RELEASED, ev.PUT, ev.GOT, ev.TASK_DONE)
@@ -401,7 +403,7 @@ class StateFolder:
         actor.step = e[4]
         actor.timeout = e[6]
         self.waiting.add(actor.index)
-        if how in _ACTOR_HOWS or how in _IO_HOWS:
+        if how in _ACTOR_HOWS or how in _IO_HOWS or how == "future":
             return
         r = self.resources[e[2]]
         r.waiters[actor.index] = how
@@ -428,7 +430,10 @@ class StateFolder:
     @staticmethod
     def _waits_on_resource(actor: Actor) -> bool:
         return (
-            actor.target is not None and actor.how not in _ACTOR_HOWS and actor.how not in _IO_HOWS
+            actor.target is not None
+            and actor.how not in _ACTOR_HOWS
+            and actor.how not in _IO_HOWS
+            and actor.how != "future"
         )
 
     def _sock_open(self, e: Sequence[Any]) -> None:

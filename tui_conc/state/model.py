@@ -68,6 +68,7 @@ _WAIT_WHAT = {
     "pipe": "recv",
     "pool": "its tasks",
     "barrier": "the others",
+    "await": "await",
 }
 
 
@@ -343,8 +344,10 @@ class Snapshot:
         for t, state, target, how in actor.history:
             name: str | None = None
             if target is not None:
-                if how in ("join", "switch"):
+                if how in ("join", "switch", "await"):
                     name = self.actor_names[target] if 0 <= target < len(self.actor_names) else None
+                elif how == "future":
+                    name = "a future"
                 elif how in ("accept", "recv", "fetch"):
                     sock = next((s for s in self.sockets if s.id == target), None)
                     name = sock.label if sock else f"socket {target}"

@@ -323,8 +323,10 @@ def _name_of(folder: StateFolder, target: int | None, how: str | None) -> str | 
     """The name of what a wait is on: an actor, a resource, a socket, a selector."""
     if target is None:
         return None
-    if how in ("join", "switch"):
+    if how in ("join", "switch", "await"):
         return folder.actors[target].name
+    if how == "future":
+        return "a future (a timer, IO, a callback)"
     if how == "select":
         return "select.select" if target < 0 else folder.resources[target].name
     if how in _IO_HOWS:

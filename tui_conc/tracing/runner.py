@@ -32,6 +32,8 @@ from tui_conc.tracing.taps import LineTap
 
 #: Said once per quiet spell: nothing observable happened for this long.
 NO_PROGRESS_S = 5.0
+#: How often an asyncio program's tasks are sampled (running, awaiting what).
+TASKS_EVERY_S = 0.02
 #: How often the runner looks for Python threads it has not seen start.
 SCAN_EVERY_S = 0.25
 _PACKAGE = str(Path(__file__).resolve().parent.parent)
@@ -72,6 +74,7 @@ class Watch:
         self.quiet_since = time.monotonic()
         self.said = False
         self.scanned = 0.0
+        self.tasks_sampled = 0.0
 
     def __call__(self) -> None:
         if self.registry is None:
@@ -82,6 +85,9 @@ class Watch:
         elif not self.said and now - self.quiet_since >= NO_PROGRESS_S:
             self.said = True
             self._say_where(now - self.quiet_since)
+        if now - self.tasks_sampled >= TASKS_EVERY_S:
+            self.tasks_sampled = now
+            instrument.sample_tasks()
         if now - self.scanned >= SCAN_EVERY_S:
             self.scanned = now
             self._scan()

@@ -90,7 +90,11 @@ WAIT_HOWS = (
     "switch",
     "pipe",
     "pool",
+    "await",  # an asyncio task awaiting another task (res: the task's actor)
+    "future",  # an asyncio task awaiting a future, a timer or IO (res: -1)
 )
+#: Waits on an asyncio future: what answers them (a timer, IO, a callback) is not an actor.
+TASK_HOWS = frozenset({"await", "future"})
 IO_HOWS = frozenset({"accept", "recv", "select", "fetch"})
 
 NAMES = {

@@ -209,8 +209,10 @@ class EventChecker:
         how, res = e[5], e[2]
         if how not in ev.WAIT_HOWS or not (e[6] is None or isinstance(e[6], int | float)):
             raise TraceError(f"a damaged WAIT event: {e!r:.80}")
-        if how in ("join", "switch"):
+        if how in ("join", "switch", "await"):
             ok = 0 <= res < self.actors
+        elif how == "future":
+            ok = res == -1
         elif how in ev.IO_HOWS:
             ok = True
         else:
