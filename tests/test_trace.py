@@ -100,6 +100,7 @@ def test_the_mutex_deadlock_is_named_with_its_locks_and_threads_every_run(
         "names",
         "raw_thread_release",
         "asyncio_tasks",
+        "gevent_program",
     ],
 )
 def test_a_traced_program_behaves_as_it_does_untraced(name: str) -> None:

@@ -17,7 +17,10 @@ from typing import Any
 def _patcher() -> str | None:
     """Which green-thread library patched this process: "gevent", "eventlet" or None."""
     monkey = sys.modules.get("gevent.monkey")
-    if monkey is not None and monkey.is_module_patched("threading"):
+    # (a program being traced may be importing gevent on another thread right now: a
+    # module half made has patched nothing yet)
+    patched = getattr(monkey, "is_module_patched", None)
+    if patched is not None and patched("threading"):
         return "gevent"
     patcher = sys.modules.get("eventlet.patcher")
     if patcher is not None and patcher.is_monkey_patched("thread"):

@@ -281,10 +281,19 @@ def Lock() -> Any:
     return _allocate_lock()
 
 
+class _NoRLock:
+    """What gevent's ``patch_all`` gets when it asks for the RLock type: it walks every
+    object of that type to re-own it, and would choke on the runner's own (3.11's
+    ``functools.cached_property`` makes them); none of those is the program's."""
+
+
 def RLock(*args: Any, **kwargs: Any) -> Any:
     """``threading.RLock``: traced when the program makes it, bare for the library."""
     if naming.made_by_program():
         return TracedRLock(_resource("RLock", {"type": "rlock"}))
+    frame = naming.caller(2)
+    if frame is not None and frame.f_code.co_name == "_patch_existing_locks":
+        return _NoRLock()
     return _RawRLock()
 
 

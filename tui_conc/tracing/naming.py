@@ -27,10 +27,11 @@ _TUI_CONC = os.path.dirname(_OURS)
 
 
 def is_library(filename: str) -> bool:
-    """Code of the standard library or of tui-conc itself (not the program's)."""
-    if filename.startswith("<frozen") or filename.startswith(_TUI_CONC):
+    """Code of the standard library, of an installed package (gevent's own locks, a
+    client library's) or of tui-conc itself: not the program's."""
+    if filename.startswith(("<frozen", _TUI_CONC, *_SITE)):
         return True
-    return filename.startswith(_STDLIB) and not filename.startswith(_SITE)
+    return filename.startswith(_STDLIB) or os.sep + "site-packages" + os.sep in filename
 
 
 def caller(depth: int = 2) -> FrameType | None:
