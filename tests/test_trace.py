@@ -4,6 +4,7 @@ verdicts, their output against the same program run untraced, nothing left behin
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -58,9 +59,17 @@ def _chars(lines: list[str]) -> list[str]:
     return sorted("".join(lines).replace(" ", ""))
 
 
+_NOTES = ("✗ failed", "os._exit(", "no progress seen")  #: the runner's lines, not the program's
+
+
 def _stdout(report: dict) -> list[str]:
-    return [o["text"] for o in report["output"] if not o["text"].startswith("[stderr] ")
-            and o["thread"] != "run" and not o["text"].startswith("✗ failed")]  # fmt: skip
+    """What the program (and its child processes) printed on stdout."""
+    out = []
+    for o in report["output"]:
+        text = re.sub(r"^\[pid \d+\] ", "", o["text"])  # a forked child's line
+        if not text.startswith("[stderr] ") and not text.startswith(_NOTES):
+            out.append(text)
+    return out
 
 
 def _stderr(report: dict) -> list[str]:
@@ -101,6 +110,9 @@ def test_the_mutex_deadlock_is_named_with_its_locks_and_threads_every_run(
         "raw_thread_release",
         "asyncio_tasks",
         "gevent_program",
+        "multiprocessing_spawn",
+        "multiprocessing_fork",
+        "multiprocessing_forkserver",
     ],
 )
 def test_a_traced_program_behaves_as_it_does_untraced(name: str) -> None:

@@ -19,6 +19,7 @@ is one untimed tuple.
 from __future__ import annotations
 
 import _thread
+import os
 import queue
 import re
 import sys
@@ -137,14 +138,14 @@ def _me() -> int:
     """This thread's actor (a thread met for the first time becomes one)."""
     actor = _idents.get(_get_ident())
     if actor is None:
-        assert REGISTRY is not None
+        if REGISTRY is None:  # a forked child: nothing is reported from it
+            return -1
         actor = REGISTRY.adopt(_get_ident())
     return actor
 
 
 def _site() -> int:
-    assert REGISTRY is not None
-    return REGISTRY.site()
+    return -1 if REGISTRY is None else REGISTRY.site()
 
 
 def _now_site() -> tuple[int, int]:
@@ -154,8 +155,18 @@ def _now_site() -> tuple[int, int]:
 
 
 def _resource(label: str, info: dict[str, Any]) -> int:
-    assert REGISTRY is not None
-    return REGISTRY.new_resource(label, info)
+    return -1 if REGISTRY is None else REGISTRY.new_resource(label, info)
+
+
+def _forked_child() -> None:
+    """In a child the program forked (``multiprocessing``'s default on Linux): its
+    threads, locks and queues work on, reporting nothing (the runner's sink and
+    flusher are the parent's)."""
+    global _emit, REGISTRY
+    _emit = _drop
+    REGISTRY = None
+    _idents.clear()
+    _tasks.clear()
 
 
 # -- locks ---------------------------------------------------------------------------------
@@ -884,6 +895,7 @@ def install(emit: Emit, main_file: str) -> _Registry:
     queue.PriorityQueue = PriorityQueue  # type: ignore[misc]
     time.sleep = sleep
     _thread.start_new_thread = start_new_thread
+    os.register_at_fork(after_in_child=_forked_child)
     if "asyncio.tasks" in sys.modules:
         _patch_asyncio(sys.modules["asyncio.tasks"])
     else:

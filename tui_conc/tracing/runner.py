@@ -32,6 +32,8 @@ from tui_conc.tracing.taps import LineTap
 
 #: Said once per quiet spell: nothing observable happened for this long.
 NO_PROGRESS_S = 5.0
+#: At the end, how long the children's last lines may take to arrive.
+CHILD_OUTPUT_WAIT_S = 0.5
 #: How often an asyncio program's tasks are sampled (running, awaiting what).
 TASKS_EVERY_S = 0.02
 #: How often the runner looks for Python threads it has not seen start.
@@ -154,6 +156,8 @@ def main(argv: list[str] | None = None) -> None:
     out.write(codec.encode_frame(header))
     sink, writer = Sink(), Writer(out)
     writer.start()
+    children = _capture_children(sink)
+    os.register_at_fork(after_in_child=lambda: _in_forked_child(out, commands))
 
     def too_big(message: str) -> None:
         sink.append((ev.ERROR, -1, -1, monotonic_ns(), message))
@@ -169,10 +173,13 @@ def main(argv: list[str] | None = None) -> None:
     if control:
         native.start_thread(lambda: _obey(commands))
     watch.registry = instrument.install(sink.append, "" if module else target)
-    _exit = os._exit
+    _exit, runner_pid = os._exit, os.getpid()
 
     def exit_now(status: int) -> None:
-        """The program's ``os._exit``: what it printed and the end go out first."""
+        """The program's ``os._exit``: what it printed and the end go out first (a
+        forked child, which ends this way, just ends)."""
+        if os.getpid() != runner_pid:
+            _exit(status)
         for tap in (sys.stdout, sys.stderr):
             if isinstance(tap, LineTap):
                 tap.close_lines()
@@ -183,7 +190,7 @@ def main(argv: list[str] | None = None) -> None:
         _exit(status)
 
     os._exit = exit_now
-    code = _run_program(sink, script, module, args)
+    code = _run_program(sink, script, module, args, children)
     flusher.flush()
     _exit(code)
 
@@ -201,7 +208,80 @@ def _obey(commands: Any) -> None:
     _end_of_parent()  # the app went away
 
 
-def _run_program(sink: Sink, script: str | None, module: str | None, args: list[str]) -> int:
+def _capture_children(sink: Sink) -> Any:
+    """File descriptors 1 and 2 become a pipe the runner reads: what the program's child
+    processes print (forked or spawned, or any subprocess) is logged, line by line.
+    Returns the reader's "drained" lock (released at end of file)."""
+    read, write = os.pipe()
+    os.dup2(write, 1)
+    os.dup2(write, 2)
+    os.close(write)
+    drained = native.allocate_lock()
+    drained.acquire()
+
+    def relay() -> None:
+        rest = b""
+        with os.fdopen(read, "rb", buffering=0) as pipe:
+            while chunk := pipe.read(65536):
+                *lines, rest = (rest + chunk).split(b"\n")
+                t = monotonic_ns()
+                for line in lines:
+                    text = line.decode(errors="replace")[:4000]
+                    sink.append((ev.LOG, -1, -1, t, text))
+        if rest:
+            sink.append((ev.LOG, -1, -1, monotonic_ns(), rest.decode(errors="replace")))
+        drained.release()
+
+    native.start_thread(relay)
+    return drained
+
+
+def _in_forked_child(out: Any, commands: Any) -> None:
+    """A forked child keeps nothing of the runner's: not the stream, not the app's
+    control lines; its prints go to descriptor 1, the runner's pipe, marked with its pid."""
+    for stream in (out, commands):
+        with _suppressed_errors():
+            os.close(stream.fileno())
+    pid = os.getpid()
+    sys.stdout = _Marked(1, f"[pid {pid}] ")
+    sys.stderr = _Marked(2, f"[pid {pid}] [stderr] ")
+
+
+class _Marked:
+    """A forked child's stdout / stderr: whole lines, marked, in one write each."""
+
+    def __init__(self, fd: int, mark: str) -> None:
+        self.fd, self.mark, self.partial = fd, mark, ""
+
+    def write(self, text: str) -> int:
+        *lines, self.partial = (self.partial + text).split("\n")
+        for line in lines:
+            os.write(self.fd, (self.mark + line + "\n").encode(errors="replace"))
+        return len(text)
+
+    def flush(self) -> None:
+        if self.partial:
+            os.write(self.fd, (self.mark + self.partial + "\n").encode(errors="replace"))
+            self.partial = ""
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return self.fd
+
+
+class _suppressed_errors:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: Any) -> bool:
+        return exc[0] is not None and issubclass(exc[0], OSError)
+
+
+def _run_program(
+    sink: Sink, script: str | None, module: str | None, args: list[str], children: Any
+) -> int:
     emit = sink.append
     out = LineTap(emit, instrument.me)
     err = LineTap(emit, instrument.me, prefix="[stderr] ")
@@ -228,6 +308,14 @@ def _run_program(sink: Sink, script: str | None, module: str | None, args: list[
         atexit._run_exitfuncs()
     out.close_lines()
     err.close_lines()
+    # what children printed last: the pipe's end once every writer is gone (a child
+    # still running keeps it open: wait a little, not for ever)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.dup2(null, 2)
+    os.close(null)
+    if children.acquire(True, CHILD_OUTPUT_WAIT_S):
+        children.release()
     t = monotonic_ns()
     if failed:
         emit((ev.ACTOR_FAILED, 0, -1, t, "the program raised (see the log)"))

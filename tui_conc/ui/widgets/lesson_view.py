@@ -153,8 +153,9 @@ class LessonView(VerticalScroll):
             "and line). Its output is the Log, line by line with the thread that wrote it. "
             "Press **2** for the panels, **r** to run it again, **x** to stop it.\n\n"
             "Not seen: objects made before it started, C-level locks, the standard "
-            "library's own locks, and child processes. A thread that waits on something "
-            "unseen is never called stuck: no verdict is given on a guess.\n\n"
+            "library's and installed packages' own locks, greenlets, and what happens "
+            "inside child processes (their output is in the Log). A thread that waits on "
+            "something unseen is never called stuck: no verdict is given on a guess.\n\n"
             f"```python\n{shown}\n```{cut}"
         )
         self._explain(lesson_parts(text))
