@@ -263,3 +263,30 @@ def test_asyncio_tasks_are_actors_that_say_what_they_await() -> None:
         assert run.wait(10) and run.status == "finished"
     finally:
         run.stop()
+
+
+def test_a_module_is_traced_with_dash_m(tmp_path: Path) -> None:
+    package = tmp_path / "lessons"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "hello.py").write_text(
+        "import sys, threading\n"
+        "gate = threading.Event()\n"
+        "t = threading.Thread(target=gate.wait, name='waiter')\n"
+        "t.start()\n"
+        "gate.set()\n"
+        "t.join()\n"
+        "print('hello', sys.argv[1:])\n"
+    )
+    done = subprocess.run(
+        [*CLI, "trace", "--json", "-m", "lessons.hello", "a", "b"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+    )
+    report = json.loads(done.stdout)
+    assert done.returncode == 0 and report["outcome"] == "finished"
+    assert _stdout(report) == ["hello ['a', 'b']"]
+    assert report["resources"]["gate"]["type"] == "event"
