@@ -113,6 +113,7 @@ def test_the_mutex_deadlock_is_named_with_its_locks_and_threads_every_run(
         "multiprocessing_spawn",
         "multiprocessing_fork",
         "multiprocessing_forkserver",
+        "forks_grandchild",
     ],
 )
 def test_a_traced_program_behaves_as_it_does_untraced(name: str) -> None:
