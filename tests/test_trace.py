@@ -4,6 +4,7 @@ verdicts, their output against the same program run untraced, nothing left behin
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -51,6 +52,19 @@ def copied(tmp_path: Path, name: str) -> Path:
 def runners_left(tmp_path: Path) -> list[str]:
     out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     return [line for line in out.splitlines() if str(tmp_path) in line]
+
+
+def marked(mark: str) -> list[int]:
+    """Processes whose environment carries ``mark`` (children inherit it, whatever
+    their command line)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and mark.encode() in (proc / "environ").read_bytes():
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
 
 
 def _chars(lines: list[str]) -> list[str]:
@@ -291,3 +305,41 @@ def test_a_module_is_traced_with_dash_m(tmp_path: Path) -> None:
     assert done.returncode == 0 and report["outcome"] == "finished"
     assert _stdout(report) == ["hello ['a', 'b']"]
     assert report["resources"]["gate"]["type"] == "event"
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_a_deadlock_across_processes_is_named_under_every_start_method(
+    tmp_path: Path, method: str
+) -> None:
+    where = copied(tmp_path, "deadlock_processes")
+    mark = f"tui-conc-test-{tmp_path.name}"
+    done = subprocess.run(
+        [*CLI, "trace", "--json", str(where / "deadlock_processes.py"), method],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "TUI_CONC_TEST_MARK": mark},
+    )
+    report = json.loads(done.stdout)
+    assert report["outcome"] == "deadlock" and done.returncode == 1
+    cycle = {e["actor"]: (e["holds"], e["waits_for"]) for e in report["cycle"]}
+    assert cycle == {"proc-one": (["mutexA"], "mutexB"), "proc-two": (["mutexB"], "mutexA")}
+    import time
+
+    deadline = time.monotonic() + 5
+    while marked(mark) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not marked(mark)  # the runner, both children, a forkserver: all gone
+
+
+def test_a_semaphore_shared_by_processes_counts_their_holds() -> None:
+    report, code = trace("semaphore_processes")
+    assert report["outcome"] == "finished" and code == 0
+    sem = report["resources"]["sem"]
+    assert sem["type"] == "semaphore" and sem["acquisitions"] == 4
+    assert 1 <= sem["max_holders"] <= 2
+    assert sorted(_stdout(report)) == [f"task {n} done" for n in range(4)]
+    assert {name: state for name, state in report["actors"].items() if name.startswith("task")} == {
+        f"task-{n}": "done" for n in range(4)
+    }

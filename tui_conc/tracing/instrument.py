@@ -59,6 +59,8 @@ class _Registry:
     """Actors, resources and places met so far; one lock keeps their indices in
     stream order (an ``*_NEW`` event's index is the count before it)."""
 
+    child = False
+
     def __init__(self, main_file: str) -> None:
         self.guard = _allocate_lock()
         self.namer = naming.Namer(main_file)
@@ -129,6 +131,33 @@ class _Registry:
                 self.sites[key] = index
                 _emit((ev.SITE_NEW, -1, index, monotonic_ns(), 0, text))
         return index
+
+
+class _ChildRegistry(_Registry):
+    """In a child process of the program: every thread is the process's actor; what
+    the child makes itself is not traced (indices are the parent's to give)."""
+
+    child = True
+
+    def __init__(self, actor: int) -> None:
+        super().__init__("")
+        self.actor = actor
+
+    def new_actor(self, name: str, daemon: bool) -> int:
+        return self.actor
+
+    def adopt(self, ident: int, name: str | None = None) -> int:
+        _idents[ident] = self.actor
+        return self.actor
+
+    def new_resource(self, label: str, info: dict[str, Any]) -> int:
+        return -1
+
+    def site(self, frame: Any = None) -> int:
+        return -1
+
+    def fixed_site(self, text: str) -> int:
+        return -1
 
 
 REGISTRY: _Registry | None = None
@@ -650,7 +679,9 @@ class PriorityQueue(_ProgramOnly, _Traced, queue.PriorityQueue):  # type: ignore
 
 
 def _thread_start(self: threading.Thread) -> None:
-    if REGISTRY is not None and getattr(self, "_tui_actor", None) is None:
+    if REGISTRY is not None and REGISTRY.child:
+        self._tui_actor = REGISTRY.new_actor(self.name, self.daemon)  # type: ignore[attr-defined]
+    elif REGISTRY is not None and getattr(self, "_tui_actor", None) is None:
         actor = REGISTRY.new_actor(self.name, self.daemon)
         self._tui_actor = actor  # type: ignore[attr-defined]
         _emit((ev.ACTOR_SPAWNED, actor, -1, monotonic_ns()))
@@ -663,6 +694,12 @@ def _thread_bootstrap_inner(self: threading.Thread) -> None:
         _bootstrap_inner(self)
         return
     _idents[_get_ident()] = actor
+    if REGISTRY is not None and REGISTRY.child:  # a thread of a child process: the process
+        try:
+            _bootstrap_inner(self)
+        finally:
+            _idents.pop(_get_ident(), None)
+        return
     _emit((ev.ACTOR_START, actor, -1, monotonic_ns(), threading.get_native_id()))
     try:
         _bootstrap_inner(self)
@@ -700,8 +737,8 @@ _start_new_thread = _thread.start_new_thread
 def start_new_thread(function: Any, args: tuple[Any, ...], kwargs: Any = None) -> int:
     """``_thread.start_new_thread`` called by the program itself: an actor from its
     start (a thread seen only later could release a lock the others wait for)."""
-    if REGISTRY is None:
-        return _start_new_thread(function, args, kwargs or {})
+    if REGISTRY is None or REGISTRY.child or not naming.made_by_program():
+        return _start_new_thread(function, args, kwargs or {})  # (the runner's own: not one)
     actor = REGISTRY.new_actor(f"_thread-{REGISTRY.actors}", True)
     _emit((ev.ACTOR_SPAWNED, actor, -1, monotonic_ns()))
 
@@ -755,7 +792,9 @@ def _patch_asyncio(tasks: Any) -> None:
         def __init__(self, coro: Any, *args: Any, **kwargs: Any) -> None:
             super().__init__(coro, *args, **kwargs)
             code = getattr(coro, "cr_code", None)
-            if REGISTRY is None or code is None or naming.is_library(code.co_filename):
+            if REGISTRY is None or REGISTRY.child or code is None:
+                return
+            if naming.is_library(code.co_filename):
                 return  # asyncio's own (shutting down async generators…)
             _tasks[self] = (-1, "run")  # an actor once its name is final (create_task names
             self.add_done_callback(_task_done)  # it after making it)
@@ -876,6 +915,28 @@ def install(emit: Emit, main_file: str) -> _Registry:
     _emit = emit
     _idents[_get_ident()] = 0
     emit((ev.ACTOR_START, 0, -1, monotonic_ns(), threading.get_native_id()))
+    _patch()
+    from tui_conc.tracing import processes
+
+    processes.install()
+    return registry
+
+
+def install_in_child(emit: Emit, actor: int) -> None:
+    """In a child process of the program: report into ``emit``, as ``actor``."""
+    global _emit, REGISTRY
+    REGISTRY = _ChildRegistry(actor)
+    _idents.clear()
+    _emit = emit
+    _patch()
+    import multiprocessing.process as mp_process
+
+    from tui_conc.tracing import processes
+
+    mp_process.BaseProcess._bootstrap = processes._process_bootstrap  # type: ignore[attr-defined]
+
+
+def _patch() -> None:
     for name, value in {
         "Lock": Lock,
         "RLock": RLock,
@@ -895,12 +956,14 @@ def install(emit: Emit, main_file: str) -> _Registry:
     queue.PriorityQueue = PriorityQueue  # type: ignore[misc]
     time.sleep = sleep
     _thread.start_new_thread = start_new_thread
+    if _patch.__dict__.get("done"):
+        return
+    _patch.__dict__["done"] = True
     os.register_at_fork(after_in_child=_forked_child)
     if "asyncio.tasks" in sys.modules:
         _patch_asyncio(sys.modules["asyncio.tasks"])
     else:
         sys.meta_path.insert(0, _AfterImport())  # type: ignore[arg-type]
-    return registry
 
 
 def me() -> int:

@@ -34,20 +34,24 @@ def is_library(filename: str) -> bool:
     return filename.startswith(_STDLIB) or os.sep + "site-packages" + os.sep in filename
 
 
-def caller(depth: int = 2) -> FrameType | None:
-    """The first frame above ``depth`` that is not tui-conc's tracing code."""
+def caller(depth: int = 2, skip: tuple[str, ...] = ()) -> FrameType | None:
+    """The first frame above ``depth`` that is not tui-conc's tracing code (nor in a
+    file ending as one of ``skip``: a factory that only passes the call on)."""
     try:
         frame: FrameType | None = sys._getframe(depth)
     except ValueError:
         return None
-    while frame is not None and frame.f_code.co_filename.startswith(_OURS):
+    while frame is not None and (
+        frame.f_code.co_filename.startswith(_OURS)
+        or (skip and frame.f_code.co_filename.endswith(skip))
+    ):
         frame = frame.f_back
     return frame
 
 
-def made_by_program(depth: int = 3) -> bool:
+def made_by_program(depth: int = 3, skip: tuple[str, ...] = ()) -> bool:
     """Is the object being made now the program's (not the library's own)?"""
-    frame = caller(depth)
+    frame = caller(depth, skip)
     return frame is not None and not is_library(frame.f_code.co_filename)
 
 

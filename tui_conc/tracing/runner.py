@@ -27,7 +27,8 @@ from tui_conc.engine.memory import DEFAULT_MB, MemoryWatch
 from tui_conc.engine.runner import Flusher, Sink, Writer, _end_of_parent, _private_stream
 from tui_conc.engine.wire import codec
 from tui_conc.engine.wire import events as ev
-from tui_conc.tracing import instrument
+from tui_conc.engine.wire.channel import Relay, stamped
+from tui_conc.tracing import instrument, processes
 from tui_conc.tracing.taps import LineTap
 
 #: Said once per quiet spell: nothing observable happened for this long.
@@ -90,6 +91,7 @@ class Watch:
         if now - self.tasks_sampled >= TASKS_EVERY_S:
             self.tasks_sampled = now
             instrument.sample_tasks()
+            processes.poll_ends()
         if now - self.scanned >= SCAN_EVERY_S:
             self.scanned = now
             self._scan()
@@ -172,6 +174,22 @@ def main(argv: list[str] | None = None) -> None:
     MemoryWatch(memory_mb, too_big).start()
     if control:
         native.start_thread(lambda: _obey(commands))
+    relay: list[Relay] = []
+
+    def enable_children() -> str:
+        """The first process the program starts: from now on the stream is merged
+        sources (the runner's, then each child's), as the process backend's is."""
+        if relay:
+            return relay[0].address
+        instrument._emit = stamped(sink.append)  # every event timed, for the merge
+        flusher.flush()
+        with flusher.lock:
+            flusher.source = 0
+        relay.append(Relay(writer.hand))
+        relay[0].start()
+        return relay[0].address
+
+    processes._enable = enable_children
     watch.registry = instrument.install(sink.append, "" if module else target)
     _exit, runner_pid = os._exit, os.getpid()
 
@@ -190,7 +208,7 @@ def main(argv: list[str] | None = None) -> None:
         _exit(status)
 
     os._exit = exit_now
-    code = _run_program(sink, script, module, args, children)
+    code = _run_program(sink, script, module, args, children, relay)
     flusher.flush()
     _exit(code)
 
@@ -280,7 +298,12 @@ class _suppressed_errors:
 
 
 def _run_program(
-    sink: Sink, script: str | None, module: str | None, args: list[str], children: Any
+    sink: Sink,
+    script: str | None,
+    module: str | None,
+    args: list[str],
+    children: Any,
+    relay: list[Relay],
 ) -> int:
     emit = sink.append
     out = LineTap(emit, instrument.me)
@@ -316,6 +339,8 @@ def _run_program(
     os.close(null)
     if children.acquire(True, CHILD_OUTPUT_WAIT_S):
         children.release()
+    if relay:
+        relay[0].drain_sources()  # the children's last batches
     t = monotonic_ns()
     if failed:
         emit((ev.ACTOR_FAILED, 0, -1, t, "the program raised (see the log)"))
