@@ -128,6 +128,9 @@ def test_the_mutex_deadlock_is_named_with_its_locks_and_threads_every_run(
         "multiprocessing_fork",
         "multiprocessing_forkserver",
         "forks_grandchild",
+        "queue_processes",
+        "semaphore_processes",
+        "threads_in_child",
     ],
 )
 def test_a_traced_program_behaves_as_it_does_untraced(name: str) -> None:
@@ -178,6 +181,12 @@ def test_a_lost_wakeup_is_a_stall_and_a_spinning_thread_never_a_verdict(
     report, code = trace("spins", "--timeout", "2", where=copied(tmp_path, "spins"))
     assert report["outcome"] == "timeout" and code == 1 and report["cycle"] == []
     assert not runners_left(tmp_path)
+
+
+def test_a_child_process_waiting_for_ever_on_a_queue_is_a_stall(tmp_path: Path) -> None:
+    report, code = trace("stall_processes", where=copied(tmp_path, "stall_processes"))
+    assert report["outcome"] == "stall" and code == 1
+    assert report["actors"] == {"MainThread": "waiting", "waiter": "blocked"}
 
 
 def test_os_exit_ends_the_program_with_its_status_and_its_output() -> None:

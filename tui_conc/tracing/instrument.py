@@ -142,8 +142,14 @@ class _ChildRegistry(_Registry):
     def __init__(self, actor: int) -> None:
         super().__init__("")
         self.actor = actor
+        #: the program started a thread in this child: its waits are no longer the
+        #: process's (another thread may be running), so none is reported
+        self.threads = False
 
     def new_actor(self, name: str, daemon: bool) -> int:
+        if not self.threads and naming.made_by_program():
+            self.threads = True
+            _emit((ev.RUN, self.actor, -1, monotonic_ns()))
         return self.actor
 
     def adopt(self, ident: int, name: str | None = None) -> int:

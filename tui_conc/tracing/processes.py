@@ -15,10 +15,14 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.context as mp_context
 import multiprocessing.process as mp_process
+import multiprocessing.queues as mp_queues
 import multiprocessing.synchronize as mp_sync
 import os
+import queue
 import sys
+import time
 from collections.abc import Callable
+from multiprocessing.reduction import ForkingPickler as _ForkingPickler
 from time import monotonic_ns
 from typing import Any
 
@@ -101,6 +105,7 @@ def poll_ends() -> None:
 
 _child_actor = -1
 _channel: Any = None
+_WAITS = (ev.WAIT, ev.WAKE)
 
 
 def attach_child(address: str, actor: int) -> None:
@@ -116,10 +121,18 @@ def attach_child(address: str, actor: int) -> None:
         return  # the runner is gone: run on, unreported
     channel.start()
     _child_actor, _channel = actor, channel
-    if instrument.REGISTRY is None:  # spawn: a fresh interpreter, nothing patched yet
-        instrument.install_in_child(channel.emit, actor)
-    else:  # fork: the parent's patches, a sink of the child's own
-        instrument.attach_to(channel.emit, actor)
+    send = channel.emit
+
+    def emit(event: tuple[Any, ...]) -> None:
+        """Every thread of a child is its process: once the program has more than one
+        there, a wait of one is not the process's (the others may run), so it is not
+        reported; the holds are."""
+        registry = instrument.REGISTRY
+        if event[0] in _WAITS and getattr(registry, "threads", False):
+            return
+        send(event)
+
+    instrument.install_in_child(emit, actor)
     channel.emit((ev.ACTOR_START, actor, -1, monotonic_ns(), os.getpid(), os.getpid(),
                   os.getppid()))  # fmt: skip
     real_exit = os._exit
@@ -248,6 +261,109 @@ class BoundedSemaphore(_Traced, mp_sync.BoundedSemaphore):
         self._register({"value": value})
 
 
+class Event(mp_sync.Event):
+    """``multiprocessing.Event`` reporting set, clear and waits, from any process."""
+
+    def __init__(self, *, ctx: Any) -> None:
+        super().__init__(ctx=ctx)
+        self._tui_index = instrument._resource("Event", {"type": "event"})
+
+    def set(self) -> None:
+        instrument._emit((ev.SET, instrument._me(), self._tui_index, monotonic_ns()))
+        super().set()
+
+    def clear(self) -> None:
+        instrument._emit((ev.CLEAR, instrument._me(), self._tui_index, monotonic_ns()))
+        super().clear()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if self.is_set():
+            return True
+        actor, index = instrument._me(), self._tui_index
+        instrument._emit((ev.WAIT, actor, index, *instrument._now_site(), "event", timeout))
+        ok = False
+        try:
+            ok = bool(super().wait(timeout))
+        finally:
+            instrument._emit((ev.WAKE, actor, index, monotonic_ns(), ok))
+        return ok
+
+
+class Queue(mp_queues.Queue):
+    """``multiprocessing.Queue``: CPython's code, with a put dated when it takes its slot
+    and a get when it gives the slot back, so that across processes no get comes
+    before its put (as the process backend's queues do)."""
+
+    def __init__(self, maxsize: int = 0, *, ctx: Any) -> None:
+        super().__init__(maxsize, ctx=ctx)
+        self._tui_index = instrument._resource(
+            "Queue", {"type": "queue", "kind": "fifo", "maxsize": max(maxsize, 0)}
+        )
+
+    def __getstate__(self) -> Any:
+        return (super().__getstate__(), self._tui_index)
+
+    def __setstate__(self, state: Any) -> None:
+        super().__setstate__(state[0])
+        self._tui_index = state[1]
+
+    def put(self, obj: Any, block: bool = True, timeout: float | None = None) -> None:
+        if self._closed:  # type: ignore[attr-defined]
+            raise ValueError(f"Queue {self!r} is closed")
+        actor, index = instrument._me(), self._tui_index
+        sem = self._sem  # type: ignore[attr-defined]
+        if not sem.acquire(False):
+            if not block:
+                instrument._emit((ev.FULL, actor, index, monotonic_ns()))
+                raise queue.Full
+            instrument._emit((ev.WAIT, actor, index, *instrument._now_site(), "put", timeout))
+            ok = sem.acquire(True, timeout)
+            instrument._emit((ev.WAKE, actor, index, monotonic_ns(), bool(ok)))
+            if not ok:
+                instrument._emit((ev.FULL, actor, index, monotonic_ns()))
+                raise queue.Full
+        instrument._emit((ev.PUT, actor, index))  # dated now: it holds its slot
+        with self._notempty:  # type: ignore[attr-defined]
+            if self._thread is None:  # type: ignore[attr-defined]
+                self._start_thread()  # type: ignore[attr-defined]
+            self._buffer.append(obj)  # type: ignore[attr-defined]
+            self._notempty.notify()  # type: ignore[attr-defined]
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        if self._closed:  # type: ignore[attr-defined]
+            raise ValueError(f"Queue {self!r} is closed")
+        actor, index = instrument._me(), self._tui_index
+        waited = False
+        if not self._poll():  # type: ignore[attr-defined]
+            if not block:
+                instrument._emit((ev.EMPTY, actor, index, monotonic_ns()))
+                raise queue.Empty
+            instrument._emit((ev.WAIT, actor, index, *instrument._now_site(), "get", timeout))
+            waited = True
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if not self._rlock.acquire(True, timeout):  # type: ignore[attr-defined]
+            return self._gave_up(actor, index, waited)
+        try:
+            left = None if deadline is None else deadline - time.monotonic()
+            if not self._poll(left):  # type: ignore[attr-defined]
+                return self._gave_up(actor, index, waited)
+            res = self._recv_bytes()  # type: ignore[attr-defined]
+            if waited:
+                instrument._emit((ev.WAKE, actor, index, monotonic_ns(), True))
+            instrument._emit((ev.GOT, actor, index))  # dated before its slot is given back
+            self._sem.release()  # type: ignore[attr-defined]
+        finally:
+            self._rlock.release()  # type: ignore[attr-defined]
+        return _ForkingPickler.loads(res)
+
+    @staticmethod
+    def _gave_up(actor: int, index: int, waited: bool) -> Any:
+        if waited:
+            instrument._emit((ev.WAKE, actor, index, monotonic_ns(), False))
+        instrument._emit((ev.EMPTY, actor, index, monotonic_ns()))
+        raise queue.Empty
+
+
 def install() -> None:
     """Patch ``multiprocessing`` in the parent (the runner calls it)."""
     mp_process.BaseProcess.start = _process_start  # type: ignore[method-assign]
@@ -258,6 +374,8 @@ def install() -> None:
         "RLock": RLock,
         "Semaphore": Semaphore,
         "BoundedSemaphore": BoundedSemaphore,
+        "Event": Event,
+        "Queue": Queue,
     }.items():
         setattr(mp_context.BaseContext, name, _context_factory(name, traced))
         # multiprocessing.Lock is the default context's method, bound at import
