@@ -133,6 +133,10 @@ def attach_child(address: str, actor: int) -> None:
         send(event)
 
     instrument.install_in_child(emit, actor)
+    from tui_conc.tracing.taps import LineTap  # its prints are its own lines in the Log
+
+    sys.stdout = LineTap(emit, lambda: actor)
+    sys.stderr = LineTap(emit, lambda: actor, prefix="[stderr] ")
     channel.emit((ev.ACTOR_START, actor, -1, monotonic_ns(), os.getpid(), os.getpid(),
                   os.getppid()))  # fmt: skip
     real_exit = os._exit
@@ -150,6 +154,9 @@ def _end_child(code: int) -> None:
     if channel is None:
         return
     _channel = None
+    for tap in (sys.stdout, sys.stderr):
+        if hasattr(tap, "close_lines"):
+            tap.close_lines()
     t = monotonic_ns()
     if code == 0:
         channel.emit((ev.ACTOR_DONE, _child_actor, -1, t))
