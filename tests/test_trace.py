@@ -131,6 +131,7 @@ def test_the_mutex_deadlock_is_named_with_its_locks_and_threads_every_run(
         "queue_processes",
         "semaphore_processes",
         "threads_in_child",
+        "simple_queue",
     ],
 )
 def test_a_traced_program_behaves_as_it_does_untraced(name: str) -> None:

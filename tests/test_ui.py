@@ -155,9 +155,9 @@ async def test_paused_time_does_not_count_and_parked_actors_say_where(tmp_path: 
         app.open_entry(_open(app, "semaphore_pool"))
         app.knob_overrides[app.entry.path] = {"hold": "0.3"}
         await pilot.press("r")
-        await _until(pilot, lambda: app.source.status == "running")
+        await _until(pilot, lambda: app.source.status == "running", timeout=30)  # a busy CI
         await pilot.press("space")
-        await _until(pilot, lambda: app.source.status == "paused")
+        await _until(pilot, lambda: app.source.status == "paused", timeout=30)
         paused_at, pause_began = app.source.snapshot().elapsed_s, time.monotonic()
         await pilot.pause(1.5)
         snapshot = app.source.snapshot()

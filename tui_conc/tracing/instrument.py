@@ -359,7 +359,7 @@ class _ProgramOnly:
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         if naming.made_by_program():
-            return object.__new__(cls)
+            return super().__new__(cls)
         return cls._bare(*args, **kwargs)
 
 
@@ -681,6 +681,48 @@ class PriorityQueue(_ProgramOnly, _Traced, queue.PriorityQueue):  # type: ignore
         self._register(maxsize)
 
 
+_SimpleQueue = queue.SimpleQueue
+
+
+class SimpleQueue(_ProgramOnly, queue.SimpleQueue):  # type: ignore[misc]
+    """``queue.SimpleQueue`` (C): a put never waits; a get that finds it empty does."""
+
+    _bare = _SimpleQueue
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._index = _resource("SimpleQueue", {"type": "queue", "kind": "fifo", "maxsize": 0})
+
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        _emit((ev.PUT, _me(), self._index))  # before: its get cannot come first
+        super().put(item)
+
+    def put_nowait(self, item: Any) -> None:
+        self.put(item)
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        actor, index = _me(), self._index
+        try:
+            item = super().get(False)
+        except queue.Empty:
+            if not block:
+                _emit((ev.EMPTY, actor, index, monotonic_ns()))
+                raise
+            _emit((ev.WAIT, actor, index, *_now_site(), "get", timeout))
+            try:
+                item = super().get(True, timeout)
+            except queue.Empty:
+                _emit((ev.WAKE, actor, index, monotonic_ns(), False))
+                _emit((ev.EMPTY, actor, index, monotonic_ns()))
+                raise
+            _emit((ev.WAKE, actor, index, monotonic_ns(), True))
+        _emit((ev.GOT, actor, index))
+        return item
+
+    def get_nowait(self) -> Any:
+        return self.get(False)
+
+
 # -- threads and sleeps ----------------------------------------------------------------------
 
 
@@ -960,6 +1002,7 @@ def _patch() -> None:
     queue.Queue = Queue  # type: ignore[misc]
     queue.LifoQueue = LifoQueue  # type: ignore[misc]
     queue.PriorityQueue = PriorityQueue  # type: ignore[misc]
+    queue.SimpleQueue = SimpleQueue  # type: ignore[misc]
     time.sleep = sleep
     _thread.start_new_thread = start_new_thread
     if _patch.__dict__.get("done"):

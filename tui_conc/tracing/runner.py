@@ -113,7 +113,11 @@ class Watch:
             if ident in self.registry.own_threads:
                 continue
             actor = instrument._idents.get(ident, -1)  # each line is the thread's own
-            frames = [f for f in traceback.extract_stack(frame) if not _ours(f.filename)]
+            frames = [
+                f
+                for f in traceback.extract_stack(frame)
+                if not _ours(f.filename) and f.filename not in _PLUMBING
+            ]
             for chunk in traceback.format_list(frames[-6:]):
                 for line in chunk.rstrip().splitlines():
                     emit((ev.LOG, actor, -1, t, "  " + line))
