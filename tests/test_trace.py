@@ -20,9 +20,15 @@ PROGRAMS = Path(__file__).resolve().parent / "programs"
 CLI = [sys.executable, "-m", "tui_conc"]
 
 
-def trace(name: str, *extra: str, timeout: float = 60, where: Path = PROGRAMS) -> tuple[dict, int]:
+def trace(
+    name: str,
+    *extra: str,
+    timeout: float = 60,
+    where: Path = PROGRAMS,
+    args: tuple[str, ...] = (),
+) -> tuple[dict, int]:
     done = subprocess.run(
-        [*CLI, "trace", "--json", *extra, str(where / f"{name}.py")],
+        [*CLI, "trace", "--json", *extra, str(where / f"{name}.py"), *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -32,9 +38,9 @@ def trace(name: str, *extra: str, timeout: float = 60, where: Path = PROGRAMS) -
     return json.loads(done.stdout), done.returncode
 
 
-def plain(name: str) -> subprocess.CompletedProcess[str]:
+def plain(name: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(PROGRAMS / f"{name}.py")],
+        [sys.executable, str(PROGRAMS / f"{name}.py"), *args],
         capture_output=True,
         text=True,
         timeout=60,
@@ -124,9 +130,9 @@ def test_the_mutex_deadlock_is_named_with_its_locks_and_threads_every_run(
         "raw_thread_release",
         "asyncio_tasks",
         "gevent_program",
-        "multiprocessing_spawn",
-        "multiprocessing_fork",
-        "multiprocessing_forkserver",
+        "multiprocessing_tour spawn",
+        "multiprocessing_tour fork",
+        "multiprocessing_tour forkserver",
         "forks_grandchild",
         "queue_processes",
         "semaphore_processes",
@@ -136,8 +142,9 @@ def test_the_mutex_deadlock_is_named_with_its_locks_and_threads_every_run(
 )
 def test_a_traced_program_behaves_as_it_does_untraced(name: str) -> None:
     """Same output lines, same exit status, same last line of an error; no false verdict."""
-    report, code = trace(name)
-    untraced = plain(name)
+    name, *args = name.split()  # a program and its arguments
+    report, code = trace(name, args=tuple(args))
+    untraced = plain(name, *args)
     assert report["outcome"] == "finished", report
     assert report["cycle"] == [] and report["error"] is None
     assert report["exit_status"] == untraced.returncode

@@ -273,17 +273,6 @@ class TracedRLock(TracedLock):
         self._raw = _RawRLock()
         self._index = index
 
-    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        if self._raw.acquire(False):
-            actor = _idents.get(_get_ident())
-            _emit((ev.ACQUIRED, _me() if actor is None else actor, self._index))
-            return True
-        if not blocking:
-            return False
-        return _wait_for(self._raw, self._index, timeout)
-
-    __enter__ = acquire
-
     def release(self) -> None:
         if not self._raw._is_owned():
             raise RuntimeError("cannot release un-acquired lock")

@@ -1,6 +1,8 @@
-"""multiprocessing under forkserver: children print, a Queue, a Pipe, a Manager and a Pool."""
+"""multiprocessing (start method: the first argument): children print, a Queue, a Pipe,
+a Manager and a Pool."""
 
 import multiprocessing as mp
+import sys
 
 
 def child(q, n):
@@ -18,7 +20,7 @@ def record(shared, n):
 
 
 if __name__ == "__main__":
-    mp.set_start_method("forkserver")
+    mp.set_start_method(sys.argv[1] if len(sys.argv) > 1 else "spawn")
     q = mp.Queue()
     procs = [mp.Process(target=child, args=(q, n)) for n in range(2)]
     for p in procs:
