@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tui_conc.engine.memory import children_of
-from tui_conc.engine.wire import codec
+from tui_conc.engine.wire import channel, codec
 from tui_conc.engine.wire import events as ev
 from tui_conc.engine.wire.channel import Relay
 from tui_conc.engine.wire.codec import SourceBatch
@@ -384,6 +385,40 @@ def test_the_merger_orders_every_source_by_time_up_to_the_slowest_watermark() ->
     merger.add(SourceBatch(7, t + 50 * ms, [(ev.PUT, 2, 2, t + 45 * ms)]))
     assert merger.pending == 1  # held: source 0 may still send something older
     assert [e[:3] for e in merger.release(final=True) if e[0] != ev.CLOCK] == [(ev.PUT, 2, 2)]
+
+
+def test_a_held_clock_reading_keeps_the_watermark_below_it_until_let_go() -> None:
+    """A put is dated when it takes its slot but emitted after the put has finished:
+    meanwhile no batch may promise that nothing older will come."""
+    t = channel.hold()
+    time.sleep(0.01)
+    assert channel.watermark() <= t
+    other = threading.Thread(target=lambda: channel.watermark() <= t or pytest.fail("passed"))
+    other.start()
+    other.join()
+    channel.let_go()
+    assert channel.watermark() > t + 5_000_000
+
+
+def test_a_process_queue_dates_a_blocked_put_and_its_wake_at_the_slot_in_order() -> None:
+    import multiprocessing
+
+    from tui_conc.engine.primitives.shared import ProcessQueue
+
+    events: list[tuple] = []
+    q = ProcessQueue(0, events.append, multiprocessing.get_context("spawn").JoinableQueue(1))
+    assert q.put(1, 0, "a", True, None)
+    taker = threading.Timer(0.05, lambda: q.get(2, 0, True, None))
+    taker.start()
+    assert q.put(1, 0, "b", True, None)  # blocks until the get gives its slot back
+    taker.join()
+    assert q.get(2, 0, True, None) == (True, "b")
+    kinds = [(e[0], e[1]) for e in events]
+    assert kinds[:5] == [(ev.PUT, 1), (ev.WAIT, 1), (ev.GOT_ITEM, 2), (ev.WAKE, 1), (ev.PUT, 1)]
+    assert events[3][3] == events[4][3], "woken as it took its slot"
+    stamps = [e[3] for e in events]
+    assert stamps == sorted(stamps), "each thread's events go out in time order"
+    assert not channel._held, "every held reading was let go"
 
 
 def test_a_closed_or_silent_source_does_not_hold_the_stream_back() -> None:

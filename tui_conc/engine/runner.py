@@ -26,7 +26,7 @@ from typing import IO, Any
 from tui_conc.engine import native
 from tui_conc.engine.memory import DEFAULT_MB, MemoryWatch
 from tui_conc.engine.scheduler.controlled import Unfinished
-from tui_conc.engine.wire import codec
+from tui_conc.engine.wire import channel, codec
 from tui_conc.engine.wire import events as ev
 
 #: How often buffered events are sent.
@@ -157,7 +157,7 @@ class Flusher:
         """Hand this process's events with a watermark (one now and then even when idle:
         the reader merges no further than the oldest watermark)."""
         with self.lock:
-            mark = monotonic_ns()
+            mark = channel.watermark()
             if self.sink.events or mark - self._marked >= HEARTBEAT_NS or wait:
                 batch = self.sink.drain(len(self.sink.events))
                 self.writer.hand(codec.encode_source_frame(self.source, mark, batch))  # type: ignore[arg-type]

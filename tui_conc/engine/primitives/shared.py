@@ -16,6 +16,7 @@ from time import monotonic_ns
 from typing import Any
 
 from tui_conc.engine.primitives.variable import Variable
+from tui_conc.engine.wire import channel
 from tui_conc.engine.wire import events as ev
 
 Emit = Callable[[tuple[Any, ...]], None]
@@ -28,7 +29,9 @@ class _StampedSlots:
     the pipe, and gives one back in ``get`` before unpickling the item. Those
     two moments are what order a put and a get across processes: a put
     stamped at its slot comes before any get of its item; a get stamped at its
-    slot comes before the put it made room for.
+    slot comes before the put it made room for. The reading is *held*
+    (:func:`~tui_conc.engine.wire.channel.hold`) until the event goes out, so
+    the process's watermark cannot pass it meanwhile.
     """
 
     def __init__(self, sem: Any) -> None:
@@ -37,16 +40,19 @@ class _StampedSlots:
 
     def acquire(self, block: bool = True, timeout: float | None = None) -> bool:
         ok = self.sem.acquire(block, timeout)
-        self.mine.t = monotonic_ns()
+        if ok:
+            self.mine.t = channel.hold()
         return bool(ok)
 
     def release(self) -> None:
-        self.mine.t = monotonic_ns()
+        self.mine.t = channel.hold()
         self.sem.release()
 
     def stamp(self) -> int:
-        """When this thread last took or gave back a slot."""
-        return getattr(self.mine, "t", 0) or monotonic_ns()
+        """When this thread last took or gave back a slot (and let go of that reading)."""
+        t = getattr(self.mine, "t", 0) or monotonic_ns()
+        self.mine.t = 0
+        return t
 
     def __reduce__(self) -> Any:
         return (_bare, (self.sem,))  # a child gets the bare semaphore (and wraps it itself)
@@ -73,6 +79,12 @@ class ProcessQueue:
         self._slots: _StampedSlots = raw._sem
 
     def put(self, actor: int, step: int, item: Any, block: bool, timeout: float | None) -> bool:
+        try:
+            return self._put(actor, step, item, block, timeout)
+        finally:
+            channel.let_go()  # emitted, or never taken
+
+    def _put(self, actor: int, step: int, item: Any, block: bool, timeout: float | None) -> bool:
         emit, index = self._emit, self.index
         try:
             self.raw.put_nowait(item)
@@ -87,11 +99,20 @@ class ProcessQueue:
                 emit((ev.WAKE, actor, index, monotonic_ns(), False))
                 emit((ev.FULL, actor, index, monotonic_ns()))
                 return False
-            emit((ev.WAKE, actor, index, monotonic_ns(), True))
+            t = self._slots.stamp()
+            emit((ev.WAKE, actor, index, t, True))  # woken when it got its slot
+            emit((ev.PUT, actor, index, t))
+            return True
         emit((ev.PUT, actor, index, self._slots.stamp()))
         return True
 
     def get(self, actor: int, step: int, block: bool, timeout: float | None) -> tuple[bool, Any]:
+        try:
+            return self._get(actor, step, block, timeout)
+        finally:
+            channel.let_go()
+
+    def _get(self, actor: int, step: int, block: bool, timeout: float | None) -> tuple[bool, Any]:
         emit, index = self._emit, self.index
         try:
             item = self.raw.get_nowait()
@@ -106,7 +127,10 @@ class ProcessQueue:
                 emit((ev.WAKE, actor, index, monotonic_ns(), False))
                 emit((ev.EMPTY, actor, index, monotonic_ns()))
                 return False, None
-            emit((ev.WAKE, actor, index, monotonic_ns(), True))
+            t = self._slots.stamp()
+            emit((ev.WAKE, actor, index, t, True))  # as it gave its slot back: in time order
+            emit((ev.GOT_ITEM, actor, index, t, item))
+            return True, item
         emit((ev.GOT_ITEM, actor, index, self._slots.stamp(), item))
         return True, item
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from multiprocessing.connection import Client, Connection, Listener, wait
+from threading import get_ident
 from time import monotonic_ns
 from typing import Any
 
@@ -23,6 +24,31 @@ from tui_conc.engine.wire.events import CLOCK  # kinds below it are untimed
 
 #: How often a child sends its batch (and its watermark, even when idle).
 CHILD_FLUSH_S = 0.005
+
+
+#: Thread id → a clock reading that thread has taken but not yet emitted an event with
+#: (see :func:`hold`). A watermark never passes one: the event is still to come.
+_held: dict[int, int] = {}
+
+
+def hold() -> int:
+    """Read the clock for an event this thread emits later; until :func:`let_go`, no
+    watermark of this process passes the reading (a put dated when it took its
+    queue slot is emitted after the put has finished, which may be much later on a
+    busy machine)."""
+    _held[get_ident()] = monotonic_ns()
+    return monotonic_ns()  # read after the hold is in place: no watermark can pass it
+
+
+def let_go() -> None:
+    """This thread has emitted what it held the clock for."""
+    _held.pop(get_ident(), None)
+
+
+def watermark() -> int:
+    """This process's clock, less any reading a thread holds (see :func:`hold`)."""
+    now = monotonic_ns()
+    return min(now, *_held.values()) if _held else now
 
 
 def stamped(append: Any) -> Any:
@@ -63,7 +89,7 @@ class Channel:
         with self.lock:
             if self.closed:
                 return
-            mark = monotonic_ns()
+            mark = watermark()
             events = self.events
             batch = events[:]
             del events[: len(batch)]
