@@ -116,6 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _explore_parser(sub, folder_help)
     _trace_parser(sub)
+    _serve_parser(sub, folder_help)
     rep = sub.add_parser(
         "replay",
         help="open the app on a recorded run (a trace) or a saved schedule",
@@ -201,6 +202,49 @@ def _explore_parser(sub: Any, folder_help: str) -> None:
     # for the app's search: progress lines on stderr, the knobs as the app resolved them
     exp.add_argument("--progress", action="store_true", help=argparse.SUPPRESS)
     exp.add_argument("--knobs-json", help=argparse.SUPPRESS)
+
+
+def _serve_parser(sub: Any, folder_help: str) -> None:
+    from tui_conc.serve import DEFAULT_MAX_SESSIONS
+
+    srv = sub.add_parser(
+        "serve",
+        help="serve the app to web browsers (each tab gets its own app)",
+        description="Serve the full app to web browsers: each tab that connects gets its "
+        "own app and its own runs, ended when the tab closes. A served app runs scenario "
+        "code on this machine, so the server listens on 127.0.0.1 unless --host says "
+        "otherwise.",
+    )
+    srv.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    srv.add_argument(
+        "--port",
+        type=_port,
+        default=8000,
+        help="port to listen on; 0 picks a free one (default: 8000)",
+    )
+    srv.add_argument(
+        "--max-sessions",
+        type=_count,
+        default=DEFAULT_MAX_SESSIONS,
+        metavar="N",
+        help="at most N apps at once; more tabs get a page saying so (default: %(default)s)",
+    )
+    srv.add_argument(
+        "--scenarios", type=Path, metavar="DIR", dest="scenarios_sub", help=folder_help
+    )
+
+
+def _port(text: str) -> int:
+    """A TCP port, 0 to 65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected 0 to 65535, got {value}")
+    return value
 
 
 def _trace_parser(sub: Any) -> None:
@@ -317,6 +361,10 @@ def _main(argv: list[str] | None) -> int:
 
         make_app(args.scenarios, program=program).run()
         return EXIT_OK
+    if args.command == "serve":
+        from tui_conc.serve import cmd_serve
+
+        return cmd_serve(args.host, args.port, args.max_sessions, folder)
     if args.command == "run":
         return cmd_run(
             args.file,
