@@ -222,14 +222,16 @@ def screen(page: Any) -> str:
     return str(page.evaluate(SCREEN_TEXT))
 
 
-def wait_for_text(page: Any, text: str, timeout: float = 30) -> str:
-    """The screen, once it shows ``text``."""
-
+def wait_for_text(page: Any, text: str, timeout: float = 30, gone: str | None = None) -> str:
+    """The screen, once it shows ``text`` (spaces collapsed: a run of them is one),
+    and no longer ``gone``."""
+    wanted = " ".join(text.split())
     last = [""]
 
     def shown() -> str:
         last[0] = screen(page)
-        return last[0] if text in last[0] else ""
+        flat = " ".join(last[0].split())
+        return last[0] if wanted in flat and (gone is None or gone not in flat) else ""
 
     try:
         return str(wait_until(shown, timeout, f"{text!r} in the page"))

@@ -44,7 +44,7 @@ def _open_deadlock_lesson(page: object) -> None:
     type_text(page, "mutexA")
     wait_for_text(page, "Open scenario: Deadlock: mutexA / mutexB")
     press(page, "Enter")
-    wait_for_text(page, "press r")
+    wait_for_text(page, "IDLE Deadlock: mutexA / mutexB", gone="🔎")  # opened, palette shut
     press(page, "r")
 
 

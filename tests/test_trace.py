@@ -138,6 +138,8 @@ def test_the_mutex_deadlock_is_named_with_its_locks_and_threads_every_run(
         "semaphore_processes",
         "threads_in_child",
         "simple_queue",
+        "joinable_pipe spawn",
+        "joinable_pipe fork",
     ],
 )
 def test_a_traced_program_behaves_as_it_does_untraced(name: str) -> None:
@@ -195,6 +197,24 @@ def test_a_child_process_waiting_for_ever_on_a_queue_is_a_stall(tmp_path: Path) 
     report, code = trace("stall_processes", where=copied(tmp_path, "stall_processes"))
     assert report["outcome"] == "stall" and code == 1
     assert report["actors"] == {"MainThread": "waiting", "waiter": "blocked"}
+
+
+@pytest.mark.parametrize("method", ["spawn", "fork"])
+def test_a_joinable_queue_and_a_pipe_between_processes_are_shown(method: str) -> None:
+    report, code = trace("joinable_pipe", args=(method,))
+    assert report["outcome"] == "finished" and code == 0
+    jobs, pipe = report["resources"]["jobs"], report["resources"]["here/there"]
+    assert (jobs["puts"], jobs["gets"]) == (8, 8)  # six jobs and two Nones
+    assert pipe["kind"] == "pipe" and (pipe["puts"], pipe["gets"]) == (5, 5)
+    assert report["actors"]["echo"] == "done"
+
+
+def test_a_child_waiting_for_ever_on_a_pipe_is_a_stall_naming_the_pipe(tmp_path: Path) -> None:
+    report, code = trace("pipe_stall", where=copied(tmp_path, "pipe_stall"))
+    assert report["outcome"] == "stall" and code == 1
+    assert report["actors"] == {"MainThread": "waiting", "listener": "waiting"}
+    assert report["resources"]["mine/theirs"]["gets"] == 0
+    assert not runners_left(tmp_path)
 
 
 def test_os_exit_ends_the_program_with_its_status_and_its_output() -> None:

@@ -95,8 +95,8 @@ class _Registry:
         _emit((ev.ACTOR_START, index, -1, monotonic_ns(), ident & 0xFFFFFFFF))
         return index
 
-    def new_resource(self, label: str, info: dict[str, Any]) -> int:
-        name = self.namer.name(label, naming.program_frame(3))
+    def new_resource(self, label: str, info: dict[str, Any], joined: bool = False) -> int:
+        name = self.namer.name(label, naming.program_frame(3), joined)
         with self.guard:
             index = self.resources
             self.resources += 1
@@ -156,7 +156,7 @@ class _ChildRegistry(_Registry):
         _idents[ident] = self.actor
         return self.actor
 
-    def new_resource(self, label: str, info: dict[str, Any]) -> int:
+    def new_resource(self, label: str, info: dict[str, Any], joined: bool = False) -> int:
         return -1
 
     def site(self, frame: Any = None) -> int:
@@ -189,8 +189,8 @@ def _now_site() -> tuple[int, int]:
     return monotonic_ns(), site
 
 
-def _resource(label: str, info: dict[str, Any]) -> int:
-    return -1 if REGISTRY is None else REGISTRY.new_resource(label, info)
+def _resource(label: str, info: dict[str, Any], joined: bool = False) -> int:
+    return -1 if REGISTRY is None else REGISTRY.new_resource(label, info, joined)
 
 
 def _forked_child() -> None:

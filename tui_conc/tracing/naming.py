@@ -71,7 +71,10 @@ class Namer:
         self.used: dict[str, int] = {}
         self.made_at: dict[tuple[str, int], int] = {}
 
-    def name(self, label: str, frame: FrameType | None) -> str:
+    def name(self, label: str, frame: FrameType | None, joined: bool = False) -> str:
+        """The name of what ``frame``'s line makes: the variable it is assigned to (the
+        nth of several targets for the nth made there; all of them, ``a/b``, when
+        ``joined``), else ``label@file:line``."""
         if frame is None:
             return self._unique(label)
         filename, line = frame.f_code.co_filename, frame.f_lineno
@@ -81,7 +84,10 @@ class Namer:
         match = _ASSIGN.match(linecache.getline(filename, line))
         if match:
             targets = [t.strip().rsplit(".", 1)[-1] for t in match.group(1).split(",")]
-            base = targets[nth % len(targets)] if len(targets) > 1 else targets[0]
+            if joined:
+                base = "/".join(targets)
+            else:
+                base = targets[nth % len(targets)] if len(targets) > 1 else targets[0]
         else:
             base = f"{label}@{os.path.basename(filename)}:{line}"
         return self._unique(base)

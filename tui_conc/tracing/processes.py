@@ -13,6 +13,7 @@ own new primitives are not traced.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection as mp_connection
 import multiprocessing.context as mp_context
 import multiprocessing.process as mp_process
 import multiprocessing.queues as mp_queues
@@ -301,10 +302,12 @@ class Queue(mp_queues.Queue):
     and a get when it gives the slot back, so that across processes no get comes
     before its put (as the process backend's queues do)."""
 
+    _label = "Queue"
+
     def __init__(self, maxsize: int = 0, *, ctx: Any) -> None:
         super().__init__(maxsize, ctx=ctx)
         self._tui_index = instrument._resource(
-            "Queue", {"type": "queue", "kind": "fifo", "maxsize": max(maxsize, 0)}
+            self._label, {"type": "queue", "kind": "fifo", "maxsize": max(maxsize, 0)}
         )
 
     def __getstate__(self) -> Any:
@@ -330,6 +333,10 @@ class Queue(mp_queues.Queue):
                 instrument._emit((ev.FULL, actor, index, monotonic_ns()))
                 raise queue.Full
         instrument._emit((ev.PUT, actor, index))  # dated now: it holds its slot
+        self._tui_enqueue(obj)
+
+    def _tui_enqueue(self, obj: Any) -> None:
+        """The rest of CPython's ``put``, once the slot is taken."""
         with self._notempty:  # type: ignore[attr-defined]
             if self._thread is None:  # type: ignore[attr-defined]
                 self._start_thread()  # type: ignore[attr-defined]
@@ -371,6 +378,110 @@ class Queue(mp_queues.Queue):
         raise queue.Empty
 
 
+class JoinableQueue(Queue, mp_queues.JoinableQueue):
+    """``multiprocessing.JoinableQueue``: the traced Queue, with ``task_done`` reported
+    and ``join`` a wait (for every task to be done, by any process)."""
+
+    _label = "JoinableQueue"
+
+    def _tui_enqueue(self, obj: Any) -> None:
+        with self._notempty, self._cond:  # type: ignore[attr-defined]
+            if self._thread is None:  # type: ignore[attr-defined]
+                self._start_thread()  # type: ignore[attr-defined]
+            self._buffer.append(obj)  # type: ignore[attr-defined]
+            self._unfinished_tasks.release()  # type: ignore[attr-defined]
+            self._notempty.notify()  # type: ignore[attr-defined]
+
+    def task_done(self) -> None:
+        instrument._emit((ev.TASK_DONE, instrument._me(), self._tui_index))
+        mp_queues.JoinableQueue.task_done(self)
+
+    def join(self) -> None:
+        if self._unfinished_tasks._semlock._is_zero():  # type: ignore[attr-defined]
+            return
+        actor, index = instrument._me(), self._tui_index
+        instrument._emit((ev.WAIT, actor, index, *instrument._now_site(), "qjoin", None))
+        try:
+            mp_queues.JoinableQueue.join(self)
+        finally:
+            instrument._emit((ev.WAKE, actor, index, monotonic_ns(), True))
+
+
+class Connection(mp_connection.Connection):
+    """One end of a traced ``multiprocessing.Pipe``: a send is a put into the pipe, a
+    receive a get from it (a wait while nothing has come), in whichever process."""
+
+    _tui_index = -1
+
+    def send(self, obj: Any) -> None:
+        self._tui_put()
+        super().send(obj)
+
+    def send_bytes(self, buf: Any, offset: int = 0, size: int | None = None) -> None:
+        self._tui_put()
+        super().send_bytes(buf, offset, size)
+
+    def recv(self) -> Any:
+        self._tui_wait()
+        value = super().recv()
+        self._tui_got()
+        return value
+
+    def recv_bytes(self, maxlength: int | None = None) -> bytes:
+        self._tui_wait()
+        value = super().recv_bytes(maxlength)
+        self._tui_got()
+        return value
+
+    def _tui_put(self) -> None:
+        if self._tui_index >= 0:  # before: the other end cannot have it first
+            instrument._emit((ev.PUT, instrument._me(), self._tui_index))
+
+    def _tui_got(self) -> None:
+        if self._tui_index >= 0:
+            instrument._emit((ev.GOT, instrument._me(), self._tui_index))
+
+    def _tui_wait(self) -> None:
+        """A receive that must wait is a WAIT until something (or the end) comes."""
+        index = self._tui_index
+        if index < 0 or self.closed or self.poll():
+            return
+        actor = instrument._me()
+        instrument._emit((ev.WAIT, actor, index, *instrument._now_site(), "pipe", None))
+        try:
+            self.poll(None)
+        finally:
+            instrument._emit((ev.WAKE, actor, index, monotonic_ns(), True))
+
+
+def _reduce_connection(conn: Connection) -> Any:
+    rebuild, args = mp_connection.reduce_connection(conn)  # type: ignore[attr-defined]
+    return _rebuild_connection, (rebuild, args, conn._tui_index)
+
+
+def _rebuild_connection(rebuild: Any, args: Any, index: int) -> Any:
+    conn = rebuild(*args)
+    conn.__class__ = Connection
+    conn._tui_index = index
+    return conn
+
+
+def _pipe(self: Any, duplex: bool = True) -> tuple[Any, Any]:
+    """``multiprocessing.Pipe()``: both ends one resource, named by the two variables
+    they are assigned to (``parent_conn/child_conn``)."""
+    ends = _bare_pipe(self, duplex)
+    if not _program_made():
+        return ends
+    index = instrument._resource("Pipe", {"type": "pipe", "duplex": duplex}, joined=True)
+    for conn in ends:
+        conn.__class__ = Connection
+        conn._tui_index = index
+    return ends
+
+
+_bare_pipe = mp_context.BaseContext.Pipe
+
+
 def install() -> None:
     """Patch ``multiprocessing`` in the parent (the runner calls it)."""
     mp_process.BaseProcess.start = _process_start  # type: ignore[method-assign]
@@ -383,10 +494,14 @@ def install() -> None:
         "BoundedSemaphore": BoundedSemaphore,
         "Event": Event,
         "Queue": Queue,
+        "JoinableQueue": JoinableQueue,
     }.items():
         setattr(mp_context.BaseContext, name, _context_factory(name, traced))
         # multiprocessing.Lock is the default context's method, bound at import
         setattr(multiprocessing, name, getattr(mp_context._default_context, name))
+    mp_context.BaseContext.Pipe = _pipe  # type: ignore[method-assign]
+    multiprocessing.Pipe = mp_context._default_context.Pipe
+    _ForkingPickler.register(Connection, _reduce_connection)
 
 
 def in_child() -> bool:

@@ -189,6 +189,10 @@ def main(argv: list[str] | None = None) -> None:
         flusher.flush()
         with flusher.lock:
             flusher.source = 0
+        # source 0's first watermark goes out before any child exists: the merge waits
+        # only for sources it has heard of, and a fast child (fork) could otherwise
+        # overtake the runner's ACTOR_NEW for it
+        flusher.flush()
         relay.append(Relay(writer.hand))
         relay[0].start()
         return relay[0].address
