@@ -140,6 +140,8 @@ def test_the_mutex_deadlock_is_named_with_its_locks_and_threads_every_run(
         "simple_queue",
         "joinable_pipe spawn",
         "joinable_pipe fork",
+        "condition_barrier_processes spawn",
+        "condition_barrier_processes fork",
     ],
 )
 def test_a_traced_program_behaves_as_it_does_untraced(name: str) -> None:
@@ -207,6 +209,30 @@ def test_a_joinable_queue_and_a_pipe_between_processes_are_shown(method: str) ->
     assert (jobs["puts"], jobs["gets"]) == (8, 8)  # six jobs and two Nones
     assert pipe["kind"] == "pipe" and (pipe["puts"], pipe["gets"]) == (5, 5)
     assert report["actors"]["echo"] == "done"
+
+
+@pytest.mark.parametrize("method", ["spawn", "fork"])
+def test_a_barrier_and_a_condition_between_processes_are_shown_and_replay(
+    tmp_path: Path, method: str
+) -> None:
+    from tui_conc.engine.wire.trace import read_trace
+
+    recording = tmp_path / "run.trace"
+    report, code = trace("condition_barrier_processes", "--record", str(recording),
+                         args=(method,))  # fmt: skip
+    assert report["outcome"] == "finished" and code == 0
+    assert report["resources"]["cond"]["type"] == "condition"
+    header, events = read_trace(recording)  # every event a valid one, barrier waits too
+    names = {e[2]: e[4]["name"] for e in events if e[0] == ev.RESOURCE_NEW}
+    actors = {a["index"]: a["name"] for a in header["actors"]}
+    actors.update({e[1]: e[4] for e in events if e[0] == ev.ACTOR_NEW})
+    cond = next(i for i, n in names.items() if n == "cond")
+    holders = {actors[e[1]] for e in events if e[0] == ev.ACQUIRED and e[2] == cond}
+    assert holders == {"MainThread", "waiter"}, holders
+    barrier = next(i for i, n in names.items() if n == "barrier")
+    waits = [e for e in events if e[0] == ev.WAIT and e[2] == barrier]
+    assert len(waits) == 3 and {e[5] for e in waits} == {"barrier"}  # all three arrivals
+    assert {e[1] for e in waits} == {a for a in range(3)}
 
 
 def test_a_child_waiting_for_ever_on_a_pipe_is_a_stall_naming_the_pipe(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ import multiprocessing.synchronize as mp_sync
 import os
 import queue
 import sys
+import threading
 import time
 from collections.abc import Callable
 from multiprocessing.reduction import ForkingPickler as _ForkingPickler
@@ -297,6 +298,124 @@ class Event(mp_sync.Event):
         return ok
 
 
+class Condition(mp_sync.Condition):
+    """``multiprocessing.Condition`` reporting waits and notifies from any process.
+    Over a traced lock of the program's, that lock reports its holds; over its own
+    lock, the condition is the lock (as the threading one is)."""
+
+    _tui_index = -1
+    _tui_own = True
+
+    def __init__(self, lock: Any = None, *, ctx: Any) -> None:
+        self._tui_index = instrument._resource("Condition", {"type": "condition"})
+        self._tui_own = not isinstance(lock, _Traced)
+        super().__init__(lock, ctx=ctx)
+
+    def _make_methods(self) -> None:
+        super()._make_methods()
+        if self._tui_own and self._tui_index >= 0:
+            self._raw_acquire, self._raw_release = self.acquire, self.release
+            self.acquire = self._traced_acquire  # type: ignore[method-assign]
+            self.release = self._traced_release  # type: ignore[method-assign]
+
+    def _traced_acquire(self, block: bool = True, timeout: float | None = None) -> bool:
+        index = self._tui_index
+        if self._raw_acquire(False):
+            instrument._emit((ev.ACQUIRED, instrument._me(), index))
+            return True
+        if not block:
+            return False
+        actor = instrument._me()
+        instrument._emit((ev.WAIT, actor, index, *instrument._now_site(), "acquire", timeout))
+        ok = bool(self._raw_acquire(True, timeout))
+        instrument._emit((ev.WAKE, actor, index, monotonic_ns(), ok))
+        if ok:
+            instrument._emit((ev.ACQUIRED, actor, index))
+        return ok
+
+    def _traced_release(self) -> None:
+        instrument._emit((ev.RELEASED, instrument._me(), self._tui_index))
+        self._raw_release()
+
+    def __enter__(self) -> bool:
+        return bool(self.acquire())
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        index = self._tui_index
+        if index < 0:
+            return bool(super().wait(timeout))
+        actor, own = instrument._me(), self._tui_own
+        holds = self._lock._semlock._count() if own else 0  # type: ignore[attr-defined]
+        for _ in range(holds):
+            instrument._emit((ev.RELEASED, actor, index))
+        instrument._emit((ev.WAIT, actor, index, *instrument._now_site(), "cond", timeout))
+        ok = False
+        try:
+            ok = bool(super().wait(timeout))
+        finally:
+            instrument._emit((ev.WAKE, actor, index, monotonic_ns(), ok))
+            for _ in range(holds):
+                instrument._emit((ev.ACQUIRED, actor, index))
+        return ok
+
+    def notify(self, n: int = 1) -> None:
+        if self._tui_index >= 0:
+            instrument._emit((ev.NOTIFY, instrument._me(), self._tui_index, monotonic_ns(), n))
+        super().notify(n)
+
+    def notify_all(self) -> None:
+        if self._tui_index >= 0:
+            instrument._emit((ev.NOTIFY, instrument._me(), self._tui_index, monotonic_ns(), -1))
+        super().notify(sys.maxsize)
+
+    def __getstate__(self) -> Any:
+        return (super().__getstate__(), self._tui_index, self._tui_own)
+
+    def __setstate__(self, state: Any) -> None:
+        self._tui_index, self._tui_own = state[1], state[2]
+        super().__setstate__(state[0])
+
+
+class Barrier(mp_sync.Barrier):
+    """``multiprocessing.Barrier``: every arrival a wait (the last one's ends at once)."""
+
+    _tui_index = -1
+
+    def __init__(
+        self, parties: int, action: Any = None, timeout: float | None = None, *, ctx: Any
+    ) -> None:
+        super().__init__(parties, action, timeout, ctx=ctx)
+        self._tui_index = instrument._resource("Barrier", {"type": "barrier", "parties": parties})
+
+    def wait(self, timeout: float | None = None) -> int:
+        index = self._tui_index
+        if index < 0:
+            return int(super().wait(timeout))
+        actor = instrument._me()
+        limit = timeout if timeout is not None else self._timeout  # type: ignore[attr-defined]
+        instrument._emit((ev.WAIT, actor, index, *instrument._now_site(), "barrier", limit))
+        try:
+            n = super().wait(timeout)
+        except threading.BrokenBarrierError:
+            instrument._emit((ev.WAKE, actor, index, monotonic_ns(), False))
+            raise
+        instrument._emit((ev.WAKE, actor, index, monotonic_ns(), True))
+        return int(n)
+
+    def __getstate__(self) -> Any:
+        return (super().__getstate__(), self._tui_index)
+
+    def __setstate__(self, state: Any) -> None:
+        if len(state) == 2:  # ours (the base's own __init__ passes its five-tuple)
+            super().__setstate__(state[0])
+            self._tui_index = state[1]
+        else:
+            super().__setstate__(state)
+
+
 class Queue(mp_queues.Queue):
     """``multiprocessing.Queue``: CPython's code, with a put dated when it takes its slot
     and a get when it gives the slot back, so that across processes no get comes
@@ -493,6 +612,8 @@ def install() -> None:
         "Semaphore": Semaphore,
         "BoundedSemaphore": BoundedSemaphore,
         "Event": Event,
+        "Condition": Condition,
+        "Barrier": Barrier,
         "Queue": Queue,
         "JoinableQueue": JoinableQueue,
     }.items():

@@ -92,6 +92,7 @@ WAIT_HOWS = (
     "pool",
     "await",  # an asyncio task awaiting another task (res: the task's actor)
     "future",  # an asyncio task awaiting a future, a timer or IO (res: -1)
+    "barrier",  # last: the lanes number the hows by their place here
 )
 #: Waits on an asyncio future: what answers them (a timer, IO, a callback) is not an actor.
 TASK_HOWS = frozenset({"await", "future"})
