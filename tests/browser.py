@@ -101,7 +101,6 @@ class Served:
 
     def __init__(self, *args: str) -> None:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
-        self.started = time.perf_counter()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tui_conc", "serve", "--port", "0", *args],
             stdout=subprocess.PIPE,

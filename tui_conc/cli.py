@@ -236,15 +236,20 @@ def _serve_parser(sub: Any, folder_help: str) -> None:
     )
 
 
-def _port(text: str) -> int:
-    """A TCP port, 0 to 65535."""
+def _bounded(text: str, low: int, high: int, span: str, what: str = "a whole number") -> int:
+    """``text`` as an int within ``low``..``high`` (``span`` says that range to a person)."""
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"expected 0 to 65535, got {value}")
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"expected {span}, got {value}")
     return value
+
+
+def _port(text: str) -> int:
+    """A TCP port, 0 to 65535."""
+    return _bounded(text, 0, 65535, "0 to 65535", "a port number")
 
 
 def _trace_parser(sub: Any) -> None:
@@ -282,24 +287,12 @@ def _trace_parser(sub: Any) -> None:
 
 def _count(text: str) -> int:
     """A whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 1 <= value <= 10**9:
-        raise argparse.ArgumentTypeError(f"expected 1 to 1,000,000,000, got {value}")
-    return value
+    return _bounded(text, 1, 10**9, "1 to 1,000,000,000")
 
 
 def _count0(text: str) -> int:
     """A whole number of at least 0 (at most 20)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 0 <= value <= 20:
-        raise argparse.ArgumentTypeError(f"expected 0 to 20, got {value}")
-    return value
+    return _bounded(text, 0, 20, "0 to 20")
 
 
 def main(argv: list[str] | None = None) -> None:

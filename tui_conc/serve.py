@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import logging
 import os
 import signal
 import sys
@@ -98,13 +99,10 @@ class PlaygroundServer(Server):
         self.argv = argv
         self.max_sessions = max_sessions
         self.services: set[PlaygroundService] = set()
-        self.url = ""
 
     def initialize_logging(self) -> None:
         """textual-serve logs every app's stderr through Rich: keep it, quieter."""
         super().initialize_logging()
-        import logging
-
         logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
 
     async def handle_index(self, request: web.Request) -> web.StreamResponse:
@@ -181,8 +179,7 @@ class PlaygroundServer(Server):
                              f"{error.strerror or error}") from None  # fmt: skip
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         host = f"[{self.host}]" if ":" in self.host else self.host
-        self.url = f"http://{host}:{port}/"
-        print(banner(self.url, self.host, self.max_sessions), flush=True)
+        print(banner(f"http://{host}:{port}/", self.host, self.max_sessions), flush=True)
         try:
             await stop.wait()
         finally:

@@ -318,26 +318,11 @@ class Condition(mp_sync.Condition):
             self.acquire = self._traced_acquire  # type: ignore[method-assign]
             self.release = self._traced_release  # type: ignore[method-assign]
 
-    def _traced_acquire(self, block: bool = True, timeout: float | None = None) -> bool:
-        index = self._tui_index
-        if self._raw_acquire(False):
-            instrument._emit((ev.ACQUIRED, instrument._me(), index))
-            return True
-        if not block:
-            return False
-        actor = instrument._me()
-        instrument._emit((ev.WAIT, actor, index, *instrument._now_site(), "acquire", timeout))
-        ok = bool(self._raw_acquire(True, timeout))
-        instrument._emit((ev.WAKE, actor, index, monotonic_ns(), ok))
-        if ok:
-            instrument._emit((ev.ACQUIRED, actor, index))
-        return ok
+    # over its own lock the condition is that lock: its holds are reported as a lock's
+    _traced_acquire = _Traced._traced_acquire
+    _traced_release = _Traced._traced_release
 
-    def _traced_release(self) -> None:
-        instrument._emit((ev.RELEASED, instrument._me(), self._tui_index))
-        self._raw_release()
-
-    def __enter__(self) -> bool:
+    def __enter__(self) -> bool:  # whichever lock it is over
         return bool(self.acquire())
 
     def __exit__(self, *exc: object) -> None:
