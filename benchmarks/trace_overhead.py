@@ -1,6 +1,6 @@
 """What tracing a program costs, measured side by side in one run.
 
-    python benchmarks/trace_overhead.py [--n 1000000] [--increments 200000]
+    python benchmarks/trace_overhead.py [--n 1000000] [--increments 200000] [--rounds 7]
 
 * per uncontended acquire + release of a ``threading.Lock``, as a method call
   and as ``with lock:``: bare, and traced (the lock ``tui-conc trace`` gives
@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -106,30 +106,36 @@ def _elapsed(text: str) -> float:
     return float(found.group(1))
 
 
-def lock_heavy(increments: int) -> None:
+def lock_heavy(increments: int, rounds: int) -> None:
+    """Each way of running the program in turn, ``rounds`` times: medians (the VM drifts)."""
     with tempfile.TemporaryDirectory() as folder:
         script = Path(folder) / "lock_heavy.py"
         script.write_text(PROGRAM)
         arg = str(increments)
-        plain = _elapsed(_run([sys.executable, str(script), arg]))
-        done = _run([sys.executable, "-m", "tui_conc", "trace", "--json", str(script), arg])
-        report = json.loads(done)
-        traced = _elapsed(" ".join(o["text"] for o in report["output"]))
-        events = report["events"]
-        viz = None
-        if shutil.which("viztracer") or _has("viztracer"):
-            out = Path(folder) / "result.json"
-            viz = _elapsed(
-                _run([sys.executable, "-m", "viztracer", "-o", str(out), str(script), arg])
-            )
-    print(f"two threads × {increments:,} `with lock:` increments (the program's own clock):")
-    print(f"  plain python            {plain:7.3f} s")
-    print(f"  tui-conc trace          {traced:7.3f} s   {traced / plain:5.2f}× plain   "
-          f"({events:,} events)")  # fmt: skip
-    if viz is None:
+        viz = _has("viztracer")
+        plain, traced, vizs, events = [], [], [], 0
+        for _ in range(rounds):
+            plain.append(_elapsed(_run([sys.executable, str(script), arg])))
+            done = _run([sys.executable, "-m", "tui_conc", "trace", "--json", str(script), arg])
+            report = json.loads(done)
+            traced.append(_elapsed(" ".join(o["text"] for o in report["output"])))
+            events = report["events"]
+            if viz:
+                out = Path(folder) / "result.json"
+                cmd = [sys.executable, "-m", "viztracer", "-o", str(out), str(script), arg]
+                vizs.append(_elapsed(_run(cmd)))
+    p, t = statistics.median(plain), statistics.median(traced)
+    print(f"two threads × {increments:,} `with lock:` increments (the program's own clock, "
+          f"median of {rounds} rounds, taken in turn):")  # fmt: skip
+    print(f"  plain python            {p:7.3f} s")
+    print(f"  tui-conc trace          {t:7.3f} s   {t / p:5.2f}× plain   ({events:,} events)")
+    if not viz:
         print("  viztracer               not installed (pip install viztracer)")
     else:
-        print(f"  viztracer (defaults)    {viz:7.3f} s   {viz / plain:5.2f}× plain")
+        v = statistics.median(vizs)
+        print(f"  viztracer (defaults)    {v:7.3f} s   {v / p:5.2f}× plain")
+        wins = sum(tr < vz for tr, vz in zip(traced, vizs, strict=True))
+        print(f"  tui-conc faster than viztracer in {wins} of {rounds} rounds")
 
 
 def _has(module: str) -> bool:
@@ -179,9 +185,10 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--increments", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
     first_frame(args.repeat)
-    lock_heavy(args.increments)
+    lock_heavy(args.increments, args.rounds)
     per_op(args.n)
 
 

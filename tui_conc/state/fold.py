@@ -148,6 +148,7 @@ class StateFolder:
             ev.GOT_ITEM: self._got_item,
             ev.STORED: self._stored,
             ev.APPENDED: self._stored,
+            ev.HOLDS: self._holds,
             ev.SUBMIT: self._pool_event,
             ev.TASK_BEGIN: self._pool_event,
             ev.TASK_END: self._pool_event,
@@ -308,6 +309,12 @@ class StateFolder:
 
     def _clock(self, e: Sequence[Any]) -> None:
         self.now = e[3]
+
+    def _holds(self, e: Sequence[Any]) -> None:
+        """A traced lock's count of holds, seen or not (holds reported since add to it)."""
+        self.now = e[3]
+        r = self.resources[e[2]]
+        r.acquisitions = e[4]
 
     def _actor_start(self, e: Sequence[Any]) -> None:
         self.now = e[3]

@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 from time import monotonic_ns
 from typing import Any
+from weakref import ref as _weakref
 
 from tui_conc.engine.wire import events as ev
 from tui_conc.tracing import naming
@@ -201,6 +202,7 @@ def _forked_child() -> None:
     _emit = _drop
     REGISTRY = None
     _idents.clear()
+    _publishing._at_fork_reinit()
     _tasks.clear()
 
 
@@ -208,44 +210,190 @@ def _forked_child() -> None:
 
 
 class TracedLock:
-    """``threading.Lock()`` as the program makes it: a real lock reporting its holds."""
+    """``threading.Lock()`` as the program makes it: a real lock whose holds are
+    reported when they matter.
 
-    __slots__ = ("__weakref__", "_index", "_raw")
+    An uncontended acquire and release cost no event: the lock keeps its owner
+    and a count of its holds, and a hold is *published* (an ``ACQUIRED``, its
+    ``RELEASED`` when it ends) when a thread must wait for it, when it was
+    taken after a wait, or when the runner's sampler sees it held
+    (:func:`publish_holds`, every :data:`SAMPLE_EVERY_S`). A publication is
+    checked against the lock before it is reported and its end is reported
+    after it (:func:`_publish`), so the stream never shows a hold that is not
+    one: a deadlock named from it is certain.
+    """
+
+    __slots__ = (
+        "__weakref__", "_give", "_holds", "_index", "_marks", "_owner", "_raw", "_sampled", "_try"
+    )  # fmt: skip
 
     def __init__(self, index: int) -> None:
-        self._raw = _allocate_lock()
+        self._raw = raw = _allocate_lock()
+        self._try, self._give = raw.acquire, raw.release  #: the fast path's two calls
         self._index = index
+        self._owner = 0  #: the holder's thread ident (0: free, or a hold being taken or ended)
+        self._holds = 0  #: holds taken so far
+        self._marks: list[int] = []  #: one entry while the current hold is published
+        self._sampled = 0  #: ``_holds`` when the sampler last looked
+        if index >= 0:
+            _locks.append(_weakref(self))
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        if self._raw.acquire(False):
-            actor = _idents.get(_get_ident())
-            _emit((ev.ACQUIRED, _me() if actor is None else actor, self._index))
+        if self._try(False):
+            self._holds += 1
+            self._owner = _get_ident()
             return True
         if not blocking:
             return False
-        return _wait_for(self._raw, self._index, timeout)
+        return self._contended(timeout)
 
-    __enter__ = acquire
+    def __enter__(self) -> bool:
+        if self._try(False):
+            self._holds += 1
+            self._owner = _get_ident()
+            return True
+        return self._contended(-1)
 
     def release(self) -> None:
-        if not self._raw.locked():
-            raise RuntimeError("release unlocked lock")
-        actor = _idents.get(_get_ident())
-        _emit((ev.RELEASED, _me() if actor is None else actor, self._index))
-        self._raw.release()
+        self._owner = 0  # before looking for a publication: see _publish
+        if self._marks:
+            self._end_published()
+        self._give()
 
-    def __exit__(self, *exc: object) -> None:
-        self.release()
+    def __exit__(self, kind: object, value: object, tb: object) -> None:
+        self._owner = 0
+        if self._marks:
+            self._end_published()
+        self._give()
+
+    def _end_published(self) -> None:
+        with _publishing:
+            if self._marks:
+                self._marks.pop()
+                _emit((ev.RELEASED, _me(), self._index))
+
+    def _contended(self, timeout: float) -> bool:
+        """The slow path: the holder's hold published, a timed WAIT, the real wait, a
+        WAKE, and this thread's hold published."""
+        raw = self._raw
+        t = None if timeout is None or timeout < 0 else timeout
+        if REGISTRY is None:  # a forked child reports nothing
+            return self._took(raw.acquire(True, -1 if t is None else t))
+        # the holder may be a thread that has just taken the lock and waits for the
+        # GIL: give it a turn first, or two threads hand the lock to each other on
+        # every hold (a wrapped lock's release and next acquire are far apart)
+        for _ in range(_YIELDS):
+            _sleep(0)
+            if raw.acquire(False):
+                return self._took(True)
+        deadline = None if t is None else time.monotonic() + t
+        # the holder is between taking the lock and naming itself (a few bytecodes):
+        # wait for it a moment at a time, as a spinning acquire would
+        while not _publish(self):
+            left = None if deadline is None else deadline - time.monotonic()
+            if raw.acquire(
+                True, _NAMING_WAIT_S if left is None else max(0.0, min(left, _NAMING_WAIT_S))
+            ):
+                return self._took(True)
+            if left is not None and left <= _NAMING_WAIT_S:
+                return False
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        actor = _me()
+        _emit((ev.WAIT, actor, self._index, *_now_site(), "acquire", t))
+        try:
+            ok = self._took(raw.acquire(True, -1 if left is None else left))
+        except BaseException:  # interrupted (KeyboardInterrupt in the main thread)
+            _emit((ev.WAKE, actor, self._index, monotonic_ns(), False))
+            raise
+        _emit((ev.WAKE, actor, self._index, monotonic_ns(), ok))
+        if ok:
+            _publish(self)
+        return ok
+
+    def _took(self, ok: bool) -> bool:
+        """After a slow acquire: a hold taken is counted and named."""
+        if ok:
+            self._holds += 1
+            self._owner = _get_ident()
+        return bool(ok)
 
     def locked(self) -> bool:
         return self._raw.locked()
 
     def _at_fork_reinit(self) -> None:
-        self._raw._at_fork_reinit()
+        self._raw._at_fork_reinit()  # the same lock object: _try and _give stay right
+        self._owner = 0
+        self._marks.clear()
 
     def __repr__(self) -> str:
         state = "locked" if self._raw.locked() else "unlocked"
         return f"<{state} traced lock #{self._index}>"
+
+
+#: How many GIL turns a blocked acquire gives the holder before it waits for real.
+_YIELDS = 2
+#: How long a waiter waits, at a time, for a holder that has not named itself yet.
+_NAMING_WAIT_S = 0.001
+#: How often the runner publishes the holds it sees (an uncontended hold that lasts
+#: longer is shown; a shorter one, unless someone waits for it, is only counted).
+SAMPLE_EVERY_S = 0.05
+#: Serialises publications and the ends of published holds (rare: slow paths only).
+_publishing = _allocate_lock()
+#: Every traced ``threading.Lock`` made so far (weakly), for the sampler.
+_locks: list[Any] = []
+
+
+def _publish(lock: TracedLock) -> bool:
+    """Report ``lock``'s current hold (``ACQUIRED`` by its owner) unless it is reported
+    already; False when no holder could be named (free, or being taken or ended).
+
+    The hold is marked, then checked: its owner still there. A holder names
+    itself once it has the lock and forgets itself before it lets go, then
+    looks for a mark; so a hold that passes the check ends after the mark is
+    set, and its ``RELEASED`` (which waits for this function's lock) comes
+    after its ``ACQUIRED``; one that fails is not reported.
+    """
+    with _publishing:
+        if lock._marks:
+            return True
+        owner = lock._owner
+        if not owner:
+            return False
+        actor = _idents.get(owner)
+        if actor is None:
+            actor = -1 if REGISTRY is None else REGISTRY.adopt(owner)
+            if actor < 0:
+                return False
+        lock._marks.append(actor)
+        if lock._owner != owner:
+            lock._marks.pop()
+            return False
+        _emit((ev.ACQUIRED, actor, lock._index))
+        return True
+
+
+def publish_holds() -> bool:
+    """The sampler: publish every traced lock's hold seen now, and the count of holds
+    of each lock taken since the last call (``HOLDS``); True when there was one
+    (progress the stream may not show)."""
+    moved = False
+    alive = seen = 0
+    for ref in _locks:  # a lock made meanwhile is appended: seen here or next time
+        seen += 1
+        lock = ref()
+        if lock is None:
+            continue
+        _locks[alive] = ref
+        alive += 1
+        if lock._owner and not lock._marks:
+            _publish(lock)  # first: a hold counted below is then reported already
+        holds = lock._holds
+        if holds != lock._sampled:
+            lock._sampled = holds
+            moved = True
+            _emit((ev.HOLDS, -1, lock._index, monotonic_ns(), holds))
+    del _locks[alive:seen]
+    return moved
 
 
 def _wait_for(raw: Any, index: int, timeout: float | None) -> bool:
@@ -265,7 +413,9 @@ def _wait_for(raw: Any, index: int, timeout: float | None) -> bool:
 
 
 class TracedRLock(TracedLock):
-    """``threading.RLock()``: held again by its owner; released as many times."""
+    """``threading.RLock()``: held again by its owner; released as many times. Every
+    hold is reported (its owner alone may release it, and a condition over it
+    hands it over by count)."""
 
     __slots__ = ()
 
@@ -273,14 +423,32 @@ class TracedRLock(TracedLock):
         self._raw = _RawRLock()
         self._index = index
 
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        if self._raw.acquire(False):
+            actor = _idents.get(_get_ident())
+            _emit((ev.ACQUIRED, _me() if actor is None else actor, self._index))
+            return True
+        if not blocking:
+            return False
+        return _wait_for(self._raw, self._index, timeout)
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
     def release(self) -> None:
         if not self._raw._is_owned():
             raise RuntimeError("cannot release un-acquired lock")
         _emit((ev.RELEASED, _me(), self._index))
         self._raw.release()
 
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
     def locked(self) -> bool:
         return "unlocked" not in repr(self._raw)
+
+    def _at_fork_reinit(self) -> None:
+        self._raw._at_fork_reinit()
 
     # what threading.Condition uses on an RLock
     def _is_owned(self) -> bool:

@@ -159,6 +159,7 @@ def _end_child(code: int) -> None:
     for tap in (sys.stdout, sys.stderr):
         if hasattr(tap, "close_lines"):
             tap.close_lines()
+    instrument.publish_holds()  # the child's locks' counts of holds
     t = monotonic_ns()
     if code == 0:
         channel.emit((ev.ACTOR_DONE, _child_actor, -1, t))

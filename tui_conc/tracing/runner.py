@@ -68,8 +68,8 @@ def parse(argv: list[str]) -> tuple[float, bool, str | None, str | None, list[st
 
 
 class Watch:
-    """The flusher's tick: threads the runner has not seen start become actors; a
-    quiet spell is said once, with where every thread is."""
+    """The flusher's tick: threads the runner has not seen start become actors; the
+    locks' holds are sampled; a quiet spell is said once, with where every thread is."""
 
     def __init__(self, sink: Sink) -> None:
         self.sink = sink
@@ -78,12 +78,17 @@ class Watch:
         self.said = False
         self.scanned = 0.0
         self.tasks_sampled = 0.0
+        self.holds_sampled = 0.0
 
     def __call__(self) -> None:
         if self.registry is None:
             return
         now = time.monotonic()
-        if self.sink.events:
+        moved = False
+        if now - self.holds_sampled >= instrument.SAMPLE_EVERY_S:
+            self.holds_sampled = now
+            moved = instrument.publish_holds()  # locks taken unseen are progress too
+        if self.sink.events or moved:
             self.quiet_since, self.said = now, False
         elif not self.said and now - self.quiet_since >= NO_PROGRESS_S:
             self.said = True
@@ -209,6 +214,7 @@ def main(argv: list[str] | None = None) -> None:
         for tap in (sys.stdout, sys.stderr):
             if isinstance(tap, LineTap):
                 tap.close_lines()
+        instrument.publish_holds()
         t = monotonic_ns()
         sink.append((ev.LOG, -1, -1, t, f"os._exit({status}): the program ends at once"))
         sink.append((ev.END, -1, -1, t, "finished"))
@@ -349,6 +355,7 @@ def _run_program(
         children.release()
     if relay:
         relay[0].drain_sources()  # the children's last batches
+    instrument.publish_holds()  # every lock's count of holds, complete
     t = monotonic_ns()
     if failed:
         emit((ev.ACTOR_FAILED, 0, -1, t, "the program raised (see the log)"))

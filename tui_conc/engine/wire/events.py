@@ -46,6 +46,9 @@ WRITE = 34  #: (.., actor, res, t, value)
 LOG = 35  #: (.., actor, -1, t, text)
 STORED = 36  #: (.., actor, dict, t, key, value) — d[key] = value
 APPENDED = 37  #: (.., actor, list, t, item)
+#: (.., -1, lock, t, n) — a traced lock has been taken n times in all: its
+#: uncontended holds are counted, and shown only when they last (the sampler)
+HOLDS = 38
 SOCK_OPEN = 50  #: (.., actor, sock, t, label, role, parent) — role: listen, client, conn
 SOCK_CLOSE = 51  #: (.., actor, sock, t)
 SENT = 52  #: (.., actor, sock, t, nbytes)

@@ -34,6 +34,7 @@ _ON_RESOURCE = frozenset(
         ev.STORED,
         ev.APPENDED,
         ev.GOT_ITEM,
+        ev.HOLDS,
     }
 )
 _ON_POOL = frozenset({ev.SUBMIT, ev.TASK_BEGIN, ev.TASK_END, ev.POOL_CLOSE, ev.POOL_TERMINATE})
@@ -53,6 +54,7 @@ _LENGTH = {
     ev.LOG: 5,
     ev.STORED: 6,
     ev.APPENDED: 5,
+    ev.HOLDS: 5,
     ev.SOCK_OPEN: 7,
     ev.SENT: 5,
     ev.RECEIVED: 5,
@@ -167,6 +169,8 @@ class EventChecker:
             raise TraceError(f"an event on an unknown socket: {e!r:.80}")
         elif kind == ev.WAIT:
             self._wait(e)
+        elif kind == ev.HOLDS and (not isinstance(e[4], int) or e[4] < 0):
+            raise TraceError(f"a damaged HOLDS event: {e!r:.80}")
         elif kind == ev.OFFER:
             options = e[4]
             if not isinstance(options, list | tuple) or not all(
