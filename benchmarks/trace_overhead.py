@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -66,7 +67,9 @@ def per_op(n: int) -> None:
     instrument.REGISTRY = registry
     instrument._emit = sink.append
     instrument._idents[threading.get_ident()] = 0
-    traced = instrument.TracedLock(0)
+    fast = instrument.TracedLock(0)
+    python = instrument.traced_lock_class(instrument.PyLockBase)(0)
+    compiled = instrument.LockBase is not instrument.PyLockBase
     bare = threading.Lock()
 
     def method(lock: object) -> float:
@@ -93,11 +96,17 @@ def per_op(n: int) -> None:
 
     rows = []
     for label, measure in (("lock.acquire(); lock.release()", method), ("with lock:", with_)):
-        b, t = measure(bare), measure(traced)
-        rows.append((label, b, t))
-    print(f"uncontended acquire + release, {n:,} each, best of 5:")
-    for label, b, t in rows:
-        print(f"  {label:32} bare {b:6.1f} ns   traced {t:6.1f} ns   {t / b:4.2f}× bare")
+        b = measure(bare)
+        c = measure(fast) if compiled else None
+        p = measure(python)
+        rows.append((label, b, c, p))
+    built = "" if compiled else " (not built)"
+    print(f"uncontended acquire + release, {n:,} each, best of 5 "
+          f"(traced: the C fast path{built}, and in Python):")  # fmt: skip
+    for label, b, c, p in rows:
+        fast_text = "   not built" if c is None else f"{c:6.1f} ns {c / b:4.2f}×"
+        print(f"  {label:32} bare {b:6.1f} ns   traced {fast_text}   "
+              f"pure Python {p:6.1f} ns {p / b:4.2f}×")  # fmt: skip
 
 
 def _elapsed(text: str) -> float:
@@ -113,13 +122,15 @@ def lock_heavy(increments: int, rounds: int) -> None:
         script.write_text(PROGRAM)
         arg = str(increments)
         viz = _has("viztracer")
-        plain, traced, vizs, events = [], [], [], 0
+        plain, traced, pure, vizs, events = [], [], [], [], 0
+        trace = [sys.executable, "-m", "tui_conc", "trace", "--json", str(script), arg]
         for _ in range(rounds):
             plain.append(_elapsed(_run([sys.executable, str(script), arg])))
-            done = _run([sys.executable, "-m", "tui_conc", "trace", "--json", str(script), arg])
-            report = json.loads(done)
+            report = json.loads(_run(trace))
             traced.append(_elapsed(" ".join(o["text"] for o in report["output"])))
             events = report["events"]
+            report = json.loads(_run(trace, {"TUI_CONC_PURE_PYTHON": "1"}))
+            pure.append(_elapsed(" ".join(o["text"] for o in report["output"])))
             if viz:
                 out = Path(folder) / "result.json"
                 cmd = [sys.executable, "-m", "viztracer", "-o", str(out), str(script), arg]
@@ -128,7 +139,9 @@ def lock_heavy(increments: int, rounds: int) -> None:
     print(f"two threads × {increments:,} `with lock:` increments (the program's own clock, "
           f"median of {rounds} rounds, taken in turn):")  # fmt: skip
     print(f"  plain python            {p:7.3f} s")
+    u = statistics.median(pure)
     print(f"  tui-conc trace          {t:7.3f} s   {t / p:5.2f}× plain   ({events:,} events)")
+    print(f"    (its Lock in Python)  {u:7.3f} s   {u / p:5.2f}× plain")
     if not viz:
         print("  viztracer               not installed (pip install viztracer)")
     else:
@@ -144,8 +157,9 @@ def _has(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def _run(cmd: list[str]) -> str:
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+def _run(cmd: list[str], env: dict[str, str] | None = None) -> str:
+    environ = None if env is None else {**os.environ, **env}
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=environ)
     return done.stdout + done.stderr
 
 

@@ -14,6 +14,18 @@ import pytest
 from tui_conc.engine.wire import events as ev
 from tui_conc.tracing import instrument
 
+_BASES = [pytest.param(instrument.PyLockBase, id="python")]
+if instrument.LockBase is not instrument.PyLockBase:
+    _BASES.insert(0, pytest.param(instrument.LockBase, id="c"))
+else:  # the C fast path was not compiled (no compiler at install): say so, test Python
+    _BASES.insert(0, pytest.param(None, id="c", marks=pytest.mark.skip("_fastlock not built")))
+
+
+@pytest.fixture(params=_BASES)
+def Lock(request: pytest.FixtureRequest) -> type:
+    """The traced Lock over each fast path: C (when it was compiled) and Python."""
+    return instrument.traced_lock_class(request.param)
+
 
 @pytest.fixture
 def stream() -> Iterator[list[tuple[Any, ...]]]:
@@ -47,8 +59,8 @@ def _holds_are_real(sink: list[tuple[Any, ...]], index: int) -> None:
             held = None
 
 
-def test_it_is_still_a_lock_under_contention(stream: list[tuple[Any, ...]]) -> None:
-    lock = instrument.TracedLock(0)
+def test_it_is_still_a_lock_under_contention(Lock: type, stream: list[tuple[Any, ...]]) -> None:
+    lock = Lock(0)
     count, errors, each = [0], [], 20_000
 
     def work(n: int) -> None:
@@ -80,8 +92,10 @@ def test_it_is_still_a_lock_under_contention(stream: list[tuple[Any, ...]]) -> N
     _holds_are_real(stream, 0)
 
 
-def test_a_timed_or_non_blocking_acquire_gives_up(stream: list[tuple[Any, ...]]) -> None:
-    lock = instrument.TracedLock(0)
+def test_a_timed_or_non_blocking_acquire_gives_up(
+    Lock: type, stream: list[tuple[Any, ...]]
+) -> None:
+    lock = Lock(0)
     taken, done = threading.Event(), threading.Event()
 
     def holder() -> None:
@@ -107,8 +121,8 @@ def test_a_timed_or_non_blocking_acquire_gives_up(stream: list[tuple[Any, ...]])
     _holds_are_real(stream, 0)
 
 
-def test_a_waiter_names_the_holder_it_waits_for(stream: list[tuple[Any, ...]]) -> None:
-    lock = instrument.TracedLock(0)
+def test_a_waiter_names_the_holder_it_waits_for(Lock: type, stream: list[tuple[Any, ...]]) -> None:
+    lock = Lock(0)
     lock.acquire()  # uncontended: no event
     assert not [e for e in stream if e[0] == ev.ACQUIRED]
 
@@ -129,9 +143,9 @@ def test_a_waiter_names_the_holder_it_waits_for(stream: list[tuple[Any, ...]]) -
 
 
 def test_the_sampler_shows_a_lasting_hold_and_counts_the_rest(
-    stream: list[tuple[Any, ...]],
+    Lock: type, stream: list[tuple[Any, ...]]
 ) -> None:
-    held, free = instrument.TracedLock(0), instrument.TracedLock(1)
+    held, free = Lock(0), Lock(1)
     for _ in range(3):
         with free:
             pass
@@ -147,10 +161,12 @@ def test_the_sampler_shows_a_lasting_hold_and_counts_the_rest(
     assert stream == [(ev.RELEASED, 0, 0)]
 
 
-def test_a_hold_ending_as_it_is_published_is_not_shown(stream: list[tuple[Any, ...]]) -> None:
+def test_a_hold_ending_as_it_is_published_is_not_shown(
+    Lock: type, stream: list[tuple[Any, ...]]
+) -> None:
     """The publisher checks the owner after marking the hold: one that has gone (its
     owner forgotten, as a release does first) is not reported."""
-    lock = instrument.TracedLock(0)
+    lock = Lock(0)
     lock.acquire()
     lock._owner = 0  # the holder is part-way through its release
     assert instrument._publish(lock) is False
@@ -164,19 +180,45 @@ def test_a_hold_ending_as_it_is_published_is_not_shown(stream: list[tuple[Any, .
 
 
 def test_a_waiter_waits_for_a_holder_that_has_not_named_itself(
-    stream: list[tuple[Any, ...]],
+    Lock: type, stream: list[tuple[Any, ...]]
 ) -> None:
     """Taken, its owner not written yet (a thread between the two): the waiter keeps
     waiting, unseen, and takes the lock when it is let go."""
-    lock = instrument.TracedLock(0)
-    lock._raw.acquire()
+    lock = Lock(0)
+    lock._try(False)
     got: list[bool] = []
     waiter = threading.Thread(target=lambda: got.append(lock.acquire()))
     waiter.start()
     time.sleep(0.1)
     assert waiter.is_alive() and got == []
     assert not [e for e in stream if e[0] == ev.WAIT]  # no holder to name: no verdict
-    lock._raw.release()
+    lock._give()
     waiter.join(5)
     assert got == [True] and lock._owner == waiter.ident
     lock.release()
+
+
+def test_it_takes_what_threading_lock_takes(Lock: type, stream: list[tuple[Any, ...]]) -> None:
+    """The same arguments, errors and answers as CPython's own lock."""
+    for lock in (threading.Lock(), Lock(0)):
+        assert lock.acquire(blocking=False) is True and lock.locked()
+        assert lock.acquire(False) is False
+        assert lock.acquire(True, 0) is False
+        assert lock.acquire(timeout=0.01) is False
+        with pytest.raises(ValueError, match="non-blocking"):
+            lock.acquire(False, 1)
+        with pytest.raises(ValueError, match="timeout value must be"):
+            lock.acquire(True, -2)
+        with pytest.raises(TypeError):
+            lock.acquire(wait=True)
+        lock.release()
+        assert not lock.locked()
+        with pytest.raises(RuntimeError, match="release unlocked lock"):
+            lock.release()
+        with lock:
+            assert lock.locked()
+        assert not lock.locked()
+        lock.acquire()
+        lock._at_fork_reinit()  # what a forked child does to the locks it inherits
+        assert not lock.locked() and lock.acquire(False)
+        lock.release()

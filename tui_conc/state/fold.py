@@ -315,6 +315,8 @@ class StateFolder:
         self.now = e[3]
         r = self.resources[e[2]]
         r.acquisitions = e[4]
+        if e[4] and not r.max_holders:
+            r.max_holders = 1  # a plain lock: one holder at a time
 
     def _actor_start(self, e: Sequence[Any]) -> None:
         self.now = e[3]

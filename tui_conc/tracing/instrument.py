@@ -209,25 +209,19 @@ def _forked_child() -> None:
 # -- locks ---------------------------------------------------------------------------------
 
 
-class TracedLock:
-    """``threading.Lock()`` as the program makes it: a real lock whose holds are
-    reported when they matter.
+class PyLockBase:
+    """A lock that keeps its holder's thread ident and counts its holds: the fast path
+    of the traced Lock in Python (:mod:`tui_conc.tracing._fastlock` is the same in C,
+    used when it was compiled at install).
 
-    An uncontended acquire and release cost no event: the lock keeps its owner
-    and a count of its holds, and a hold is *published* (an ``ACQUIRED``, its
-    ``RELEASED`` when it ends) when a thread must wait for it, when it was
-    taken after a wait, or when the runner's sampler sees it held
-    (:func:`publish_holds`, every :data:`SAMPLE_EVERY_S`). A publication is
-    checked against the lock before it is reported and its end is reported
-    after it (:func:`_publish`), so the stream never shows a hold that is not
-    one: a deadlock named from it is certain.
+    The owner is written after the lock is taken and cleared before the marks
+    are looked at, then the lock let go: :func:`_publish` relies on that order.
     """
 
-    __slots__ = (
-        "__weakref__", "_give", "_holds", "_index", "_marks", "_owner", "_raw", "_sampled", "_try"
-    )  # fmt: skip
+    __slots__ = ("__weakref__", "_give", "_holds", "_index", "_marks", "_owner", "_raw",
+                 "_sampled", "_try")  # fmt: skip
 
-    def __init__(self, index: int) -> None:
+    def __init__(self, index: int = -1) -> None:
         self._raw = raw = _allocate_lock()
         self._try, self._give = raw.acquire, raw.release  #: the fast path's two calls
         self._index = index
@@ -235,36 +229,67 @@ class TracedLock:
         self._holds = 0  #: holds taken so far
         self._marks: list[int] = []  #: one entry while the current hold is published
         self._sampled = 0  #: ``_holds`` when the sampler last looked
-        if index >= 0:
-            _locks.append(_weakref(self))
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        if not blocking and timeout != -1:
+            raise ValueError("can't specify a timeout for a non-blocking call")
+        if timeout < 0 and timeout != -1:
+            raise ValueError("timeout value must be positive")
         if self._try(False):
             self._holds += 1
             self._owner = _get_ident()
             return True
         if not blocking:
             return False
-        return self._contended(timeout)
+        return self._contended(timeout)  # type: ignore[attr-defined, no-any-return]
 
     def __enter__(self) -> bool:
         if self._try(False):
             self._holds += 1
             self._owner = _get_ident()
             return True
-        return self._contended(-1)
+        return self._contended(-1)  # type: ignore[attr-defined, no-any-return]
 
     def release(self) -> None:
+        if not self._raw.locked():
+            raise RuntimeError("release unlocked lock")
         self._owner = 0  # before looking for a publication: see _publish
         if self._marks:
-            self._end_published()
+            self._end_published()  # type: ignore[attr-defined]
         self._give()
 
     def __exit__(self, kind: object, value: object, tb: object) -> None:
+        self.release()
+
+    def _wait(self, timeout: float) -> bool:
+        """Take the lock, waiting up to ``timeout`` s (< 0: for ever); no bookkeeping."""
+        return bool(self._raw.acquire(True, -1 if timeout < 0 else timeout))
+
+    def locked(self) -> bool:
+        return bool(self._raw.locked())
+
+    def _at_fork_reinit(self) -> None:
+        self._raw._at_fork_reinit()  # the same lock object: _try and _give stay right
         self._owner = 0
-        if self._marks:
-            self._end_published()
-        self._give()
+        self._marks.clear()
+
+
+try:
+    if os.environ.get("TUI_CONC_PURE_PYTHON"):
+        raise ImportError("the pure Python lock was asked for")
+    from tui_conc.tracing._fastlock import FastLock as LockBase
+except ImportError:
+    LockBase = PyLockBase  # type: ignore[assignment, misc]
+
+
+class _TracedLockPaths:
+    """The slow paths of a traced ``threading.Lock`` (see :func:`traced_lock_class`)."""
+
+    __slots__ = ()
+    _index: int
+    _marks: list[int]
+    _holds: int
+    _owner: int
 
     def _end_published(self) -> None:
         with _publishing:
@@ -275,25 +300,23 @@ class TracedLock:
     def _contended(self, timeout: float) -> bool:
         """The slow path: the holder's hold published, a timed WAIT, the real wait, a
         WAKE, and this thread's hold published."""
-        raw = self._raw
         t = None if timeout is None or timeout < 0 else timeout
         if REGISTRY is None:  # a forked child reports nothing
-            return self._took(raw.acquire(True, -1 if t is None else t))
+            return self._took(self._wait(-1 if t is None else t))
         # the holder may be a thread that has just taken the lock and waits for the
         # GIL: give it a turn first, or two threads hand the lock to each other on
         # every hold (a wrapped lock's release and next acquire are far apart)
         for _ in range(_YIELDS):
             _sleep(0)
-            if raw.acquire(False):
+            if self._try(False):
                 return self._took(True)
         deadline = None if t is None else time.monotonic() + t
         # the holder is between taking the lock and naming itself (a few bytecodes):
         # wait for it a moment at a time, as a spinning acquire would
         while not _publish(self):
             left = None if deadline is None else deadline - time.monotonic()
-            if raw.acquire(
-                True, _NAMING_WAIT_S if left is None else max(0.0, min(left, _NAMING_WAIT_S))
-            ):
+            step = _NAMING_WAIT_S if left is None else max(0.0, min(left, _NAMING_WAIT_S))
+            if self._wait(step):
                 return self._took(True)
             if left is not None and left <= _NAMING_WAIT_S:
                 return False
@@ -301,7 +324,7 @@ class TracedLock:
         actor = _me()
         _emit((ev.WAIT, actor, self._index, *_now_site(), "acquire", t))
         try:
-            ok = self._took(raw.acquire(True, -1 if left is None else left))
+            ok = self._took(self._wait(-1 if left is None else left))
         except BaseException:  # interrupted (KeyboardInterrupt in the main thread)
             _emit((ev.WAKE, actor, self._index, monotonic_ns(), False))
             raise
@@ -317,17 +340,40 @@ class TracedLock:
             self._owner = _get_ident()
         return bool(ok)
 
-    def locked(self) -> bool:
-        return self._raw.locked()
-
-    def _at_fork_reinit(self) -> None:
-        self._raw._at_fork_reinit()  # the same lock object: _try and _give stay right
-        self._owner = 0
-        self._marks.clear()
-
     def __repr__(self) -> str:
-        state = "locked" if self._raw.locked() else "unlocked"
+        state = "locked" if self.locked() else "unlocked"  # type: ignore[attr-defined]
         return f"<{state} traced lock #{self._index}>"
+
+
+def traced_lock_class(base: type) -> type:
+    """The traced ``threading.Lock`` over a fast path (C or Python)."""
+
+    class TracedLock(_TracedLockPaths, base):  # type: ignore[valid-type, misc]
+        """``threading.Lock()`` as the program makes it: a real lock whose holds are
+        reported when they matter.
+
+        An uncontended acquire and release cost no event: the lock keeps its owner
+        and a count of its holds, and a hold is *published* (an ``ACQUIRED``, its
+        ``RELEASED`` when it ends) when a thread must wait for it, when it was
+        taken after a wait, or when the runner's sampler sees it held
+        (:func:`publish_holds`, every :data:`SAMPLE_EVERY_S`). A publication is
+        checked against the lock before it is reported and its end is reported
+        after it (:func:`_publish`), so the stream never shows a hold that is not
+        one: a deadlock named from it is certain.
+        """
+
+        __slots__ = ()
+
+        def __init__(self, index: int) -> None:
+            base.__init__(self, index)
+            if index >= 0:
+                _locks.append(_weakref(self))
+
+    TracedLock.__qualname__ = "TracedLock"
+    return TracedLock
+
+
+TracedLock = traced_lock_class(LockBase)
 
 
 #: How many GIL turns a blocked acquire gives the holder before it waits for real.
@@ -343,7 +389,7 @@ _publishing = _allocate_lock()
 _locks: list[Any] = []
 
 
-def _publish(lock: TracedLock) -> bool:
+def _publish(lock: Any) -> bool:
     """Report ``lock``'s current hold (``ACQUIRED`` by its owner) unless it is reported
     already; False when no holder could be named (free, or being taken or ended).
 
@@ -412,12 +458,12 @@ def _wait_for(raw: Any, index: int, timeout: float | None) -> bool:
     return bool(ok)
 
 
-class TracedRLock(TracedLock):
+class TracedRLock:
     """``threading.RLock()``: held again by its owner; released as many times. Every
     hold is reported (its owner alone may release it, and a condition over it
     hands it over by count)."""
 
-    __slots__ = ()
+    __slots__ = ("__weakref__", "_index", "_raw")
 
     def __init__(self, index: int) -> None:
         self._raw = _RawRLock()
@@ -475,6 +521,9 @@ class TracedRLock(TracedLock):
 
     def __repr__(self) -> str:
         return f"<traced rlock #{self._index} {self._raw!r}>"
+
+
+_TRACED_LOCKS = (TracedLock, TracedRLock)
 
 
 def Lock() -> Any:
@@ -621,7 +670,7 @@ class Condition(_ProgramOnly, threading.Condition):
     def __init__(self, lock: Any = None) -> None:
         super().__init__(lock)
         self._index = _resource("Condition", {"type": "condition"})
-        self._own = not isinstance(lock, TracedLock)
+        self._own = not isinstance(lock, _TRACED_LOCKS)
         if self._own:
             self.acquire = self._traced_acquire  # type: ignore[method-assign]
             self.release = self._traced_release  # type: ignore[method-assign]
