@@ -130,6 +130,7 @@ def test_the_mutex_deadlock_is_named_with_its_locks_and_threads_every_run(
         "raw_thread_release",
         "asyncio_tasks",
         "gevent_program",
+        "gevent_handoff",
         "multiprocessing_tour spawn",
         "multiprocessing_tour fork",
         "multiprocessing_tour forkserver",
@@ -157,6 +158,28 @@ def test_a_traced_program_behaves_as_it_does_untraced(name: str) -> None:
     errors = [line for line in untraced.stderr.splitlines() if line.strip()]
     if errors:
         assert _stderr(report)[-1] == errors[-1]
+
+
+def test_a_gevent_program_s_greenlets_are_actors_and_its_deadlock_is_named() -> None:
+    """After the program's own ``patch_all``: greenlets by their functions, gevent's
+    locks traced; gevent's LoopExit (nothing can run again) makes the verdict sure."""
+    report, code = trace("gevent_handoff")
+    assert report["outcome"] == "finished" and code == 0
+    assert {"consumer (Greenlet-0)", "producer (Greenlet-1)", "gevent hub"} <= set(report["actors"])
+    assert {"items", "ready", "jobs", "lock"} <= set(report["resources"])
+    for _ in range(3):
+        report, code = trace("gevent_deadlock")
+        assert report["outcome"] == "deadlock" and code == 1
+        cycle = {e["actor"]: (e["holds"], e["waits_for"]) for e in report["cycle"]}
+        assert cycle == {
+            "one (Greenlet-0)": (["mutexA"], "mutexB"),
+            "two (Greenlet-1)": (["mutexB"], "mutexA"),
+        }
+        # gevent's own error, as untraced
+        assert any(line.startswith("gevent.exceptions.LoopExit") for line in _stderr(report))
+    report, code = trace("gevent_stall")
+    assert report["outcome"] == "stall" and code == 1
+    assert report["actors"]["waiter (Greenlet-0)"] == "waiting"
 
 
 def test_the_race_loses_updates_traced_as_untraced() -> None:

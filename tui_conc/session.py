@@ -381,7 +381,12 @@ class LiveRun(_Judged):
         self._judge_now(monotonic_ns(), confirm=True)
 
     def _finalize(self, status: str) -> None:
-        if self._status_override is None and self._derive_status() not in sm.FINAL_STATUSES:
+        # a program that gevent ended with LoopExit finished *because* nothing could run:
+        # that verdict, not "finished"
+        blocked = self.folder is not None and self.folder.blocked_forever
+        if self._status_override is None and (
+            blocked or self._derive_status() not in sm.FINAL_STATUSES
+        ):
             self._status_override = status
         if self._frozen_at is None:
             self._frozen_at = monotonic_ns()

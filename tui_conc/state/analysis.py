@@ -218,7 +218,9 @@ def judge(folder: StateFolder, now: int | None = None) -> Verdict:
     if not folder.effects_known:  # an old trace: only ownership is certain
         edges = {i: frozenset(_ownership(folder, folder.actors[i])) for i in waiting}
     cycle = _cycle(folder, waiting, edges)
-    stalled = bool(live) and all(i in stuck for i in live) and folder.ended_at is None
+    # (a program gevent ended with LoopExit ended because everyone was stuck)
+    ended = folder.ended_at is not None and not folder.blocked_forever
+    stalled = bool(live) and all(i in stuck for i in live) and not ended
     if cycle or stalled:
         return Verdict(stuck, cycle, stalled and not cycle)
     suspect, breakers = _suspected(folder, edges, now)

@@ -38,7 +38,8 @@ Emit = Callable[[tuple[Any, ...]], None]
 _get_ident = _thread.get_ident
 _allocate_lock = _thread.allocate_lock
 _RawRLock = _thread.RLock
-_sleep = time.sleep
+_sleep = time.sleep  #: the program's sleep (gevent's, once it has patched)
+_os_sleep = time.sleep
 _Thread = threading.Thread
 _start = threading.Thread.start
 _bootstrap_inner = threading.Thread._bootstrap_inner  # type: ignore[attr-defined]
@@ -263,13 +264,15 @@ class PyLockBase:
 
     def _wait(self, timeout: float) -> bool:
         """Take the lock, waiting up to ``timeout`` s (< 0: for ever); no bookkeeping."""
-        return bool(self._raw.acquire(True, -1 if timeout < 0 else timeout))
+        return bool(self._raw.acquire() if timeout < 0 else self._raw.acquire(True, timeout))
 
     def locked(self) -> bool:
         return bool(self._raw.locked())
 
     def _at_fork_reinit(self) -> None:
-        self._raw._at_fork_reinit()  # the same lock object: _try and _give stay right
+        reinit = getattr(self._raw, "_at_fork_reinit", None)
+        if reinit is not None:
+            reinit()  # the same lock object: _try and _give stay right
         self._owner = 0
         self._marks.clear()
 
@@ -448,7 +451,7 @@ def _wait_for(raw: Any, index: int, timeout: float | None) -> bool:
     t = None if timeout is None or timeout < 0 else timeout
     _emit((ev.WAIT, actor, index, *_now_site(), "acquire", t))
     try:
-        ok = raw.acquire(True, -1 if t is None else t)
+        ok = raw.acquire() if t is None else raw.acquire(True, t)
     except BaseException:  # interrupted (KeyboardInterrupt in the main thread)
         _emit((ev.WAKE, actor, index, monotonic_ns(), False))
         raise
@@ -491,7 +494,8 @@ class TracedRLock:
         self.release()
 
     def locked(self) -> bool:
-        return "unlocked" not in repr(self._raw)
+        count = getattr(self._raw, "_count", None)  # gevent's RLock
+        return "unlocked" not in repr(self._raw) if count is None else count > 0
 
     def _at_fork_reinit(self) -> None:
         self._raw._at_fork_reinit()
@@ -523,7 +527,16 @@ class TracedRLock:
         return f"<traced rlock #{self._index} {self._raw!r}>"
 
 
-_TRACED_LOCKS = (TracedLock, TracedRLock)
+_TRACED_LOCKS: tuple[type, ...] = (TracedLock, TracedRLock)
+
+
+def use_gevent(get_ident: Any, allocate_lock: Any, rlock: Any, sleep: Any) -> None:
+    """The program has patched itself with gevent: from now on an actor is a greenlet,
+    and the traced objects made from now wait on gevent's (see :mod:`greenlets`)."""
+    global _get_ident, _allocate_lock, _RawRLock, _sleep, TracedLock, _TRACED_LOCKS
+    _get_ident, _allocate_lock, _RawRLock, _sleep = get_ident, allocate_lock, rlock, sleep
+    TracedLock = traced_lock_class(PyLockBase)  # the C one would block the hub
+    _TRACED_LOCKS = (*_TRACED_LOCKS, TracedLock)
 
 
 def Lock() -> Any:
@@ -1017,7 +1030,10 @@ def start_new_thread(function: Any, args: tuple[Any, ...], kwargs: Any = None) -
 def sleep(seconds: float) -> None:
     """``time.sleep``: an actor's sleep is shown (the runner's own threads sleep bare)."""
     actor = _idents.get(_get_ident())
-    if actor is None or seconds <= 0:
+    if actor is None:  # not the program's: an OS sleep (gevent's would start a hub here)
+        _os_sleep(seconds)
+        return
+    if seconds <= 0:
         _sleep(seconds)
         return
     _emit((ev.SLEEP, actor, -1, *_now_site(), float(seconds)))
@@ -1134,11 +1150,21 @@ def sample_tasks() -> None:
             _emit((ev.WAIT, actor, now, t, site, "await", None))
 
 
+def _watch_gevent(monkey: Any) -> None:
+    from tui_conc.tracing import greenlets
+
+    greenlets.watch_monkey(monkey)
+
+
 class _AfterImport:
-    """A meta-path finder: once ``asyncio.tasks`` is imported (if ever), patch it."""
+    """A meta-path finder: once ``asyncio.tasks`` or ``gevent.monkey`` is imported (if
+    ever), patch it."""
+
+    after = {"asyncio.tasks": _patch_asyncio, "gevent.monkey": _watch_gevent}
 
     def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
-        if name != "asyncio.tasks":
+        then = self.after.get(name)
+        if then is None:
             return None
         import importlib.machinery
 
@@ -1150,7 +1176,7 @@ class _AfterImport:
 
         def exec_module(module: Any) -> None:
             run(module)
-            _patch_asyncio(module)
+            then(module)
 
         loader.exec_module = exec_module
         return spec
@@ -1215,10 +1241,10 @@ def _patch() -> None:
         return
     _patch.__dict__["done"] = True
     os.register_at_fork(after_in_child=_forked_child)
-    if "asyncio.tasks" in sys.modules:
-        _patch_asyncio(sys.modules["asyncio.tasks"])
-    else:
-        sys.meta_path.insert(0, _AfterImport())  # type: ignore[arg-type]
+    for name, then in _AfterImport.after.items():
+        if name in sys.modules:
+            then(sys.modules[name])
+    sys.meta_path.insert(0, _AfterImport())  # type: ignore[arg-type]
 
 
 def me() -> int:

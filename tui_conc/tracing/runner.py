@@ -28,7 +28,7 @@ from tui_conc.engine.runner import Flusher, Sink, Writer, _end_of_parent, _priva
 from tui_conc.engine.wire import codec
 from tui_conc.engine.wire import events as ev
 from tui_conc.engine.wire.channel import Relay, stamped
-from tui_conc.tracing import instrument, processes
+from tui_conc.tracing import greenlets, instrument, processes
 from tui_conc.tracing.taps import LineTap
 
 #: Said once per quiet spell: nothing observable happened for this long.
@@ -339,6 +339,7 @@ def _run_program(
         code = _exit_status(exc)
     except BaseException as exc:
         failed, code = True, 1
+        greenlets.loop_exit(exc)  # gevent's verdict: nothing can wake any greenlet
         _print_uncaught(exc)
     _wait_for_threads(emit)
     with _suppressed():
@@ -356,6 +357,7 @@ def _run_program(
     if relay:
         relay[0].drain_sources()  # the children's last batches
     instrument.publish_holds()  # every lock's count of holds, complete
+    greenlets.end()
     t = monotonic_ns()
     if failed:
         emit((ev.ACTOR_FAILED, 0, -1, t, "the program raised (see the log)"))
