@@ -143,6 +143,8 @@ def test_the_mutex_deadlock_is_named_with_its_locks_and_threads_every_run(
         "joinable_pipe fork",
         "condition_barrier_processes spawn",
         "condition_barrier_processes fork",
+        "manager_tour spawn",
+        "manager_tour fork",
     ],
 )
 def test_a_traced_program_behaves_as_it_does_untraced(name: str) -> None:
@@ -429,3 +431,48 @@ def test_a_semaphore_shared_by_processes_counts_their_holds() -> None:
     assert {name: state for name, state in report["actors"].items() if name.startswith("task")} == {
         f"task-{n}": "done" for n in range(4)
     }
+
+
+@pytest.mark.parametrize("method", ["spawn", "fork"])
+def test_a_manager_s_objects_are_resources_of_every_process(method: str) -> None:
+    """Its lock, queue and event report from the children; its dict, list and value
+    show their content."""
+    report, code = trace("manager_tour", args=(method,))
+    assert report["outcome"] == "finished" and code == 0
+    resources = report["resources"]
+    assert resources["lock"]["type"] == "lock" and resources["lock"]["acquisitions"] == 3
+    assert resources["jobs"]["type"] == "queue" and resources["jobs"]["puts"] == 3
+    assert resources["jobs"]["gets"] == 3 and resources["jobs"]["depth"] == 0
+    assert resources["ready"]["type"] == "event"
+    variables = report["variables"]
+    assert sorted(variables["results"].values()) == [10, 20, 30]
+    assert len(variables["log"]) == 3 and variables["total"] == 6
+    assert set(report["actors"]) == {"MainThread", "Process-2", "Process-3", "Process-4"}
+
+
+@pytest.mark.parametrize("method", ["spawn", "fork"])
+def test_a_deadlock_over_a_manager_s_locks_is_named_and_leaves_nothing(
+    tmp_path: Path, method: str
+) -> None:
+    """The Manager's server is not an actor (it runs none of the program's code), so
+    two processes stuck on its locks are a sure deadlock."""
+    where = copied(tmp_path, "manager_deadlock")
+    mark = f"tui-conc-test-{tmp_path.name}"
+    done = subprocess.run(
+        [*CLI, "trace", "--json", str(where / "manager_deadlock.py"), method],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "TUI_CONC_TEST_MARK": mark},
+    )
+    report = json.loads(done.stdout)
+    assert report["outcome"] == "deadlock" and done.returncode == 1
+    cycle = {e["actor"]: (e["holds"], e["waits_for"]) for e in report["cycle"]}
+    assert cycle == {"one": (["mutexA"], "mutexB"), "two": (["mutexB"], "mutexA")}
+    import time
+
+    deadline = time.monotonic() + 5
+    while marked(mark) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not marked(mark)  # the runner, both children, the Manager's server: all gone

@@ -29,7 +29,7 @@ from time import monotonic_ns
 from typing import Any
 
 from tui_conc.engine.wire import events as ev
-from tui_conc.tracing import instrument, naming
+from tui_conc.tracing import instrument, managed, naming
 
 #: The parent's: called once, at the first process started (the runner's relay address).
 _enable: Callable[[], str] | None = None
@@ -53,6 +53,9 @@ class _Attach:
 
 def _process_start(self: Any) -> None:
     global _address
+    if managed.is_server(self):  # a Manager's server runs none of the program's code
+        _start(self)
+        return
     if instrument.REGISTRY is not None and getattr(self, "_tui_actor", None) is None:
         if not _address and _enable is not None:
             _address = _enable()
@@ -609,6 +612,7 @@ def install() -> None:
     mp_context.BaseContext.Pipe = _pipe  # type: ignore[method-assign]
     multiprocessing.Pipe = mp_context._default_context.Pipe
     _ForkingPickler.register(Connection, _reduce_connection)
+    managed.install()
 
 
 def in_child() -> bool:
