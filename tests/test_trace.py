@@ -145,6 +145,8 @@ def test_the_mutex_deadlock_is_named_with_its_locks_and_threads_every_run(
         "condition_barrier_processes fork",
         "manager_tour spawn",
         "manager_tour fork",
+        "pool_tour spawn",
+        "pool_tour fork",
     ],
 )
 def test_a_traced_program_behaves_as_it_does_untraced(name: str) -> None:
@@ -476,3 +478,17 @@ def test_a_deadlock_over_a_manager_s_locks_is_named_and_leaves_nothing(
     while marked(mark) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not marked(mark)  # the runner, both children, the Manager's server: all gone
+
+
+@pytest.mark.parametrize("method", ["spawn", "fork"])
+def test_a_pool_s_tasks_are_submitted_run_and_ended_on_its_workers(method: str) -> None:
+    """apply_async, map (by chunks), starmap, imap and a task that raises, on a Pool
+    and a ThreadPool named by their ``with … as`` names."""
+    report, code = trace("pool_tour", args=(method,))
+    assert report["outcome"] == "finished" and code == 0
+    pool, threads = report["pools"]["pool"], report["pools"]["threads"]
+    assert (pool["workers"], pool["submitted"], pool["done"], pool["failed"]) == (2, 12, 11, 1)
+    assert pool["max_busy"] == 2 and pool["lost"] == [] and pool["never_ran"] == 0
+    assert (threads["submitted"], threads["done"], threads["failed"]) == (3, 3, 0)
+    worker = "SpawnPoolWorker-1" if method == "spawn" else "ForkPoolWorker-1"
+    assert report["actors"][worker] == "done"

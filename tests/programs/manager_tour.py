@@ -23,8 +23,10 @@ if __name__ == "__main__":
         log = manager.list()
         ready = manager.Event()
         total = manager.Value("i", 0)
-        procs = [mp.Process(target=worker, args=(n, lock, jobs, results, log, ready, total))
-                 for n in range(3)]
+        procs = [
+            mp.Process(target=worker, args=(n, lock, jobs, results, log, ready, total))
+            for n in range(3)
+        ]
         for p in procs:
             p.start()
         for job in (1, 2, 3):

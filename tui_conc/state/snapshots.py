@@ -351,8 +351,17 @@ def _pool_views(folder: StateFolder, now: int) -> tuple[sm.PoolView, ...]:
     out = []
     for index, pool in folder.pools.items():
         lanes = []
+        # its workers: the group named after it (a scenario's), the group it says (a traced
+        # Pool's processes), or whoever has run its tasks (a traced ThreadPool's threads)
+        groups = {folder.resources[index].name} | {
+            g for g, i in folder.pool_of.items() if i == index
+        }
         for a in folder.actors:
-            if a.group != folder.resources[index].name:
+            if (
+                a.group not in groups
+                and a.index not in pool.running
+                and a.index not in pool.lane_done
+            ):
                 continue
             task_id, since = pool.running.get(a.index, (None, now))
             lanes.append(

@@ -18,6 +18,8 @@ from types import FrameType
 
 #: ``a = …``, ``self.a = …``, ``a, b = …``, ``a: Lock = …`` (not ``==``)
 _ASSIGN = re.compile(r"^\s*((?:[A-Za-z_][\w.]*\s*,\s*)*[A-Za-z_][\w.]*)\s*(?::[^=]*)?=(?!=)")
+#: ``with mp.Pool(2) as pool:`` (one context manager: the name it is bound to)
+_WITH_AS = re.compile(r"^\s*(?:async\s+)?with\s+[^,]*?\s+as\s+([A-Za-z_]\w*)\s*:")
 _OURS = os.path.dirname(os.path.abspath(__file__))
 _STDLIB = os.path.abspath(sysconfig.get_paths()["stdlib"])
 _SITE = tuple(
@@ -81,7 +83,8 @@ class Namer:
         key = (filename, line)
         nth = self.made_at.get(key, 0)
         self.made_at[key] = nth + 1
-        match = _ASSIGN.match(linecache.getline(filename, line))
+        text = linecache.getline(filename, line)
+        match = _ASSIGN.match(text) or _WITH_AS.match(text)
         if match:
             targets = [t.strip().rsplit(".", 1)[-1] for t in match.group(1).split(",")]
             if joined:

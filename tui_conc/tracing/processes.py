@@ -29,7 +29,7 @@ from time import monotonic_ns
 from typing import Any
 
 from tui_conc.engine.wire import events as ev
-from tui_conc.tracing import instrument, managed, naming
+from tui_conc.tracing import instrument, managed, naming, pools
 
 #: The parent's: called once, at the first process started (the runner's relay address).
 _enable: Callable[[], str] | None = None
@@ -613,6 +613,7 @@ def install() -> None:
     multiprocessing.Pipe = mp_context._default_context.Pipe
     _ForkingPickler.register(Connection, _reduce_connection)
     managed.install()
+    pools.install()
 
 
 def in_child() -> bool:
