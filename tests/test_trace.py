@@ -147,6 +147,8 @@ def test_the_mutex_deadlock_is_named_with_its_locks_and_threads_every_run(
         "manager_tour fork",
         "pool_tour spawn",
         "pool_tour fork",
+        "futures_tour spawn",
+        "futures_tour fork",
     ],
 )
 def test_a_traced_program_behaves_as_it_does_untraced(name: str) -> None:
@@ -488,7 +490,19 @@ def test_a_pool_s_tasks_are_submitted_run_and_ended_on_its_workers(method: str) 
     assert report["outcome"] == "finished" and code == 0
     pool, threads = report["pools"]["pool"], report["pools"]["threads"]
     assert (pool["workers"], pool["submitted"], pool["done"], pool["failed"]) == (2, 12, 11, 1)
-    assert pool["max_busy"] == 2 and pool["lost"] == [] and pool["never_ran"] == 0
+    # (both workers busy at once is likely, not certain, on a loaded machine)
+    assert 1 <= pool["max_busy"] <= 2 and pool["lost"] == [] and pool["never_ran"] == 0
     assert (threads["submitted"], threads["done"], threads["failed"]) == (3, 3, 0)
     worker = "SpawnPoolWorker-1" if method == "spawn" else "ForkPoolWorker-1"
     assert report["actors"][worker] == "done"
+
+
+@pytest.mark.parametrize("method", ["spawn", "fork"])
+def test_concurrent_futures_pools_show_their_tasks(method: str) -> None:
+    """A ThreadPoolExecutor's and a ProcessPoolExecutor's tasks (map by chunks, submit,
+    one that raises); shutdown is a wait on the pool."""
+    report, code = trace("futures_tour", args=(method,))
+    assert report["outcome"] == "finished" and code == 0
+    threads, procs = report["pools"]["threads"], report["pools"]["procs"]
+    assert (threads["workers"], threads["submitted"], threads["done"]) == (2, 5, 5)
+    assert (procs["workers"], procs["submitted"], procs["done"], procs["failed"]) == (2, 3, 2, 1)

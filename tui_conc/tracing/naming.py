@@ -18,8 +18,29 @@ from types import FrameType
 
 #: ``a = …``, ``self.a = …``, ``a, b = …``, ``a: Lock = …`` (not ``==``)
 _ASSIGN = re.compile(r"^\s*((?:[A-Za-z_][\w.]*\s*,\s*)*[A-Za-z_][\w.]*)\s*(?::[^=]*)?=(?!=)")
-#: ``with mp.Pool(2) as pool:`` (one context manager: the name it is bound to)
-_WITH_AS = re.compile(r"^\s*(?:async\s+)?with\s+[^,]*?\s+as\s+([A-Za-z_]\w*)\s*:")
+#: ``with mp.Pool(2) as pool:`` (see :func:`_with_as`)
+_WITH_AS = re.compile(r"^\s*(?:async\s+)?with\s+(.+)\s+as\s+([A-Za-z_]\w*)\s*:\s*(?:#.*)?$")
+
+
+def _targets(text: str) -> list[str] | None:
+    """The names a line binds what it makes to: ``a, b = …`` (the last part of
+    ``self.a``), or a ``with`` of one context manager (``with Pool(2, ctx) as pool:``;
+    not ``with a, b as c:``, where which one was made is unknown)."""
+    match = _ASSIGN.match(text)
+    if match:
+        return [t.strip().rsplit(".", 1)[-1] for t in match.group(1).split(",")]
+    match = _WITH_AS.match(text)
+    if match is None:
+        return None
+    depth = 0
+    for char in match.group(1):
+        depth += char in "([{"
+        depth -= char in ")]}"
+        if char == "," and depth == 0:
+            return None
+    return [match.group(2)]
+
+
 _OURS = os.path.dirname(os.path.abspath(__file__))
 _STDLIB = os.path.abspath(sysconfig.get_paths()["stdlib"])
 _SITE = tuple(
@@ -83,10 +104,8 @@ class Namer:
         key = (filename, line)
         nth = self.made_at.get(key, 0)
         self.made_at[key] = nth + 1
-        text = linecache.getline(filename, line)
-        match = _ASSIGN.match(text) or _WITH_AS.match(text)
-        if match:
-            targets = [t.strip().rsplit(".", 1)[-1] for t in match.group(1).split(",")]
+        targets = _targets(linecache.getline(filename, line))
+        if targets:
             if joined:
                 base = "/".join(targets)
             else:

@@ -1,6 +1,7 @@
-"""A traced program's ``multiprocessing`` pools (``Pool``, ``ThreadPool``): each pool a
-resource, each task submitted, begun on a worker and ended (done or failed), as the
-process backend's pools report them.
+"""A traced program's pools (``multiprocessing``'s ``Pool`` and ``ThreadPool``,
+``concurrent.futures``' ``ThreadPoolExecutor`` and ``ProcessPoolExecutor``): each
+pool a resource, each task submitted, begun on a worker and ended (done or
+failed), as the process backend's pools report them.
 
 A task's function travels to its worker inside a small callable that reports its
 start and end there (so a worker process reports them on its own stream); the
@@ -10,6 +11,9 @@ submission is reported by the process that submitted it. ``close``,
 
 from __future__ import annotations
 
+import concurrent.futures.process as cf_process
+import concurrent.futures.thread as cf_thread
+import functools
 import itertools
 import multiprocessing.pool as mp_pool
 from time import monotonic_ns
@@ -64,7 +68,14 @@ def _name(func: Any) -> str:
 
 def label(func: Any, args: tuple[Any, ...]) -> str:
     """What the Pool panel calls a task: ``work(3)``, or a map's chunk ``work ×4``."""
-    if func is mp_pool.mapstar or func is mp_pool.starmapstar:
+    if isinstance(func, functools.partial) and func.func is cf_process._process_chunk:
+        real, chunk = func.args[0], list(args[0]) if args else []
+        text = (
+            f"{_name(real)}({', '.join(map(repr, chunk[0]))})"
+            if len(chunk) == 1
+            else (f"{_name(real)} ×{len(chunk)}")
+        )
+    elif func is mp_pool.mapstar or func is mp_pool.starmapstar:
         real, chunk = args[0]
         chunk = list(chunk)
         if len(chunk) == 1:
@@ -155,8 +166,70 @@ def _pool_join(self: Any) -> None:
         instrument._emit((ev.WAKE, actor, index, monotonic_ns(), True))
 
 
+# -- concurrent.futures ------------------------------------------------------------------------
+
+_executor_init = {
+    cls: cls.__init__ for cls in (cf_thread.ThreadPoolExecutor, cf_process.ProcessPoolExecutor)
+}
+_executor_submit = {
+    cls: cls.submit for cls in (cf_thread.ThreadPoolExecutor, cf_process.ProcessPoolExecutor)
+}
+_executor_shutdown = {
+    cls: cls.shutdown for cls in (cf_thread.ThreadPoolExecutor, cf_process.ProcessPoolExecutor)
+}
+
+
+def _executor_class(self: Any) -> type:
+    for cls in type(self).__mro__:
+        if cls in _executor_init:
+            return cls
+    raise TypeError(type(self))
+
+
+def _executor_made(self: Any, *args: Any, **kwargs: Any) -> None:
+    _executor_init[_executor_class(self)](self, *args, **kwargs)
+    if instrument.REGISTRY is None or instrument.REGISTRY.child:
+        return
+    if not naming.made_by_program(2, skip=("concurrent/futures/thread.py",
+                                           "concurrent/futures/process.py")):  # fmt: skip
+        return
+    info = {"type": "pool", "workers": self._max_workers}
+    self._tui_index = instrument._resource(type(self).__name__, info)
+
+
+def _executor_submit_traced(self: Any, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+    index = getattr(self, "_tui_index", -1)
+    if index >= 0 and not getattr(self, "_shutdown_thread", False):
+        fn = _submitted(index, instrument._me(), fn, args)
+    return _executor_submit[_executor_class(self)](self, fn, *args, **kwargs)
+
+
+def _executor_shutdown_traced(self: Any, wait: bool = True, **kwargs: Any) -> None:
+    index = getattr(self, "_tui_index", -1)
+    shutdown = _executor_shutdown[_executor_class(self)]
+    if index < 0 or getattr(self, "_tui_closed", False):
+        shutdown(self, wait, **kwargs)
+        return
+    self._tui_closed = True
+    actor = instrument._me()
+    instrument._emit((ev.POOL_CLOSE, actor, index, monotonic_ns()))
+    if not wait:
+        shutdown(self, wait, **kwargs)
+        return
+    instrument._emit((ev.WAIT, actor, index, *instrument._now_site(), "pool", None))
+    try:
+        shutdown(self, wait, **kwargs)
+    finally:
+        instrument._emit((ev.WAKE, actor, index, monotonic_ns(), True))
+
+
 def install() -> None:
-    """Patch ``multiprocessing.pool.Pool`` (and so ``ThreadPool``) in the parent."""
+    """Patch the pools (``multiprocessing.pool.Pool``, and so ``ThreadPool``; the two
+    executors of ``concurrent.futures``) in the parent."""
+    for cls in _executor_init:
+        cls.__init__ = _executor_made  # type: ignore[method-assign]
+        cls.submit = _executor_submit_traced  # type: ignore[method-assign]
+        cls.shutdown = _executor_shutdown_traced  # type: ignore[method-assign]
     mp_pool.Pool.__init__ = _pool_init  # type: ignore[method-assign]
     mp_pool.Pool.apply_async = _pool_apply_async  # type: ignore[method-assign]
     mp_pool.Pool._guarded_task_generation = _pool_guarded  # type: ignore[attr-defined]
