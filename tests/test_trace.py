@@ -149,6 +149,8 @@ def test_the_mutex_deadlock_is_named_with_its_locks_and_threads_every_run(
         "pool_tour fork",
         "futures_tour spawn",
         "futures_tour fork",
+        "child_makes spawn",
+        "child_makes fork",
     ],
 )
 def test_a_traced_program_behaves_as_it_does_untraced(name: str) -> None:
@@ -506,3 +508,29 @@ def test_concurrent_futures_pools_show_their_tasks(method: str) -> None:
     threads, procs = report["pools"]["threads"], report["pools"]["procs"]
     assert (threads["workers"], threads["submitted"], threads["done"]) == (2, 5, 5)
     assert (procs["workers"], procs["submitted"], procs["done"], procs["failed"]) == (2, 3, 2, 1)
+
+
+@pytest.mark.parametrize("method", ["spawn", "fork", "forkserver"])
+def test_what_a_child_makes_is_traced_and_its_own_children_are_actors(method: str) -> None:
+    """A child's own Lock (its holds counted), Event and Queue, named by its variables
+    (the runner gives their indices), and a grandchild that puts into the queue."""
+    report, code = trace("child_makes", args=(method,))
+    assert report["outcome"] == "finished" and code == 0
+    resources = report["resources"]
+    assert resources["lock"]["acquisitions"] == 1
+    assert resources["done"]["type"] == "event"
+    assert (resources["results"]["puts"], resources["results"]["gets"]) == (1, 1)
+    assert report["actors"] == {"MainThread": "done", "child": "done", "Process-1:1": "done"}
+
+
+@pytest.mark.parametrize("method", ["spawn", "fork"])
+def test_a_deadlock_between_a_child_s_own_processes_over_its_own_locks_is_named(
+    tmp_path: Path, method: str
+) -> None:
+    where = copied(tmp_path, "child_deadlock")
+    report, code = trace("child_deadlock", "--timeout", "30", where=where, args=(method,))
+    assert report["outcome"] == "deadlock" and code == 1
+    cycle = {e["actor"]: (e["holds"], e["waits_for"]) for e in report["cycle"]}
+    assert cycle == {"one": (["first"], "second"), "two": (["second"], "first")}
+    assert report["actors"]["child"] == "waiting"  # joining them: seen waiting
+    assert not runners_left(tmp_path)

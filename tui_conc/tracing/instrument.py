@@ -19,6 +19,7 @@ is one untimed tuple.
 from __future__ import annotations
 
 import _thread
+import contextlib
 import os
 import queue
 import re
@@ -83,6 +84,10 @@ class _Registry:
             )  # fmt: skip
         return index
 
+    def new_process(self, name: str, daemon: bool) -> int:
+        """A process the program starts: an actor (a child asks the runner for it)."""
+        return self.new_actor(name, daemon)
+
     def adopt(self, ident: int, name: str | None = None) -> int:
         """A thread not seen starting (made by ``_thread`` or C): an actor from now."""
         if ident in self.own_threads:
@@ -98,12 +103,16 @@ class _Registry:
         return index
 
     def new_resource(self, label: str, info: dict[str, Any], joined: bool = False) -> int:
-        name = self.namer.name(label, naming.program_frame(3), joined)
+        base = self.namer.base(label, naming.program_frame(3), joined)
+        return self.add_resource(base, info, _idents.get(_get_ident(), -1))
+
+    def add_resource(self, base: str, info: dict[str, Any], actor: int) -> int:
+        """A resource called ``base`` (made unique), made by ``actor``: its index."""
         with self.guard:
+            name = self.namer.unique(base)
             index = self.resources
             self.resources += 1
-            _emit((ev.RESOURCE_NEW, _idents.get(_get_ident(), -1), index, monotonic_ns(),
-                   {"name": name, **info}))  # fmt: skip
+            _emit((ev.RESOURCE_NEW, actor, index, monotonic_ns(), {"name": name, **info}))
         return index
 
     def site(self, frame: Any = None) -> int:
@@ -115,6 +124,10 @@ class _Registry:
         if index is not None:
             return index
         line, text = self.namer.place(frame)
+        return self.add_site(key, line, text)
+
+    def add_site(self, key: tuple[str, int], line: int, text: str) -> int:
+        """The place ``key`` (file, line), shown as ``line`` and ``text``: its index."""
         with self.guard:
             index = self.sites.get(key)
             if index is None:
@@ -137,13 +150,15 @@ class _Registry:
 
 class _ChildRegistry(_Registry):
     """In a child process of the program: every thread is the process's actor; what
-    the child makes itself is not traced (indices are the parent's to give)."""
+    the child makes itself, and the places it waits at, get their indices from the
+    runner (:func:`processes.serve_child`), which gives them all."""
 
     child = True
 
-    def __init__(self, actor: int) -> None:
+    def __init__(self, actor: int, ask: Callable[[Any], Any] | None = None) -> None:
         super().__init__("")
         self.actor = actor
+        self.ask = ask  #: a question to the runner, answered (None: not connected)
         #: the program started a thread in this child: its waits are no longer the
         #: process's (another thread may be running), so none is reported
         self.threads = False
@@ -158,14 +173,35 @@ class _ChildRegistry(_Registry):
         _idents[ident] = self.actor
         return self.actor
 
+    def new_process(self, name: str, daemon: bool) -> int:
+        return self._asked(("actor", name, daemon))
+
     def new_resource(self, label: str, info: dict[str, Any], joined: bool = False) -> int:
-        return -1
+        base = self.namer.base(label, naming.program_frame(3), joined)
+        return self._asked(("resource", base, info, self.actor))
 
     def site(self, frame: Any = None) -> int:
-        return -1
+        if frame is None:
+            frame = naming.program_frame(3)
+        if frame is None:
+            return -1
+        key = (frame.f_code.co_filename, frame.f_lineno)
+        index = self.sites.get(key)
+        if index is None:
+            line, text = self.namer.place(frame)
+            index = self.sites[key] = self._asked(("site", list(key), line, text))
+        return index
 
     def fixed_site(self, text: str) -> int:
         return -1
+
+    def _asked(self, question: tuple[Any, ...]) -> int:
+        if self.ask is None:
+            return -1
+        try:
+            return int(self.ask(question))
+        except (OSError, EOFError, ValueError, TypeError):
+            return -1  # the runner is gone, or did not understand: not traced
 
 
 REGISTRY: _Registry | None = None
@@ -371,6 +407,12 @@ def traced_lock_class(base: type) -> type:
             base.__init__(self, index)
             if index >= 0:
                 _locks.append(_weakref(self))
+
+        def __del__(self) -> None:
+            """A lock that goes before the sampler saw its last holds: they count."""
+            with contextlib.suppress(Exception):  # at interpreter exit, globals may be gone
+                if self._index >= 0 and self._holds != self._sampled:
+                    _emit((ev.HOLDS, -1, self._index, monotonic_ns(), self._holds))
 
     TracedLock.__qualname__ = "TracedLock"
     return TracedLock
@@ -1202,18 +1244,17 @@ def install(emit: Emit, main_file: str) -> _Registry:
     return registry
 
 
-def install_in_child(emit: Emit, actor: int) -> None:
-    """In a child process of the program: report into ``emit``, as ``actor``."""
+def install_in_child(emit: Emit, actor: int, ask: Callable[[Any], Any] | None = None) -> None:
+    """In a child process of the program: report into ``emit``, as ``actor``; ``ask``
+    the runner for indices."""
     global _emit, REGISTRY
-    REGISTRY = _ChildRegistry(actor)
+    REGISTRY = _ChildRegistry(actor, ask)
     _idents.clear()
     _emit = emit
     _patch()
-    import multiprocessing.process as mp_process
-
     from tui_conc.tracing import processes
 
-    mp_process.BaseProcess._bootstrap = processes._process_bootstrap  # type: ignore[attr-defined]
+    processes.install()  # a spawned child's multiprocessing is fresh; a forked one's, patched
 
 
 def _patch() -> None:

@@ -78,8 +78,6 @@ def _factory(typeid: str, bare: Any) -> Any:
         proxy = bare(self, *args, **kwds)
         if not (naming.made_by_program(2) and instrument.REGISTRY is not None):
             return proxy
-        if instrument.REGISTRY.child:  # indices are the parent's to give
-            return proxy
         index = instrument._resource(f"Manager.{typeid}", _info(typeid, args, kwds))
         return traced(proxy, index, KINDS[typeid])
 

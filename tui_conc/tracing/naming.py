@@ -97,9 +97,13 @@ class Namer:
     def name(self, label: str, frame: FrameType | None, joined: bool = False) -> str:
         """The name of what ``frame``'s line makes: the variable it is assigned to (the
         nth of several targets for the nth made there; all of them, ``a/b``, when
-        ``joined``), else ``label@file:line``."""
+        ``joined``), else ``label@file:line``; unique in the run."""
+        return self.unique(self.base(label, frame, joined))
+
+    def base(self, label: str, frame: FrameType | None, joined: bool = False) -> str:
+        """:meth:`name`, before it is made unique (a child process asks the runner)."""
         if frame is None:
-            return self._unique(label)
+            return label
         filename, line = frame.f_code.co_filename, frame.f_lineno
         key = (filename, line)
         nth = self.made_at.get(key, 0)
@@ -112,9 +116,10 @@ class Namer:
                 base = targets[nth % len(targets)] if len(targets) > 1 else targets[0]
         else:
             base = f"{label}@{os.path.basename(filename)}:{line}"
-        return self._unique(base)
+        return base
 
-    def _unique(self, base: str) -> str:
+    def unique(self, base: str) -> str:
+        """``base``, or ``base#2``, ``base#3``… once it is taken."""
         n = self.used.get(base, 0) + 1
         self.used[base] = n
         return base if n == 1 else f"{base}#{n}"

@@ -91,11 +91,7 @@ def label(func: Any, args: tuple[Any, ...]) -> str:
 
 def _pool_init(self: Any, *args: Any, **kwargs: Any) -> None:
     _init(self, *args, **kwargs)
-    if instrument.REGISTRY is None or instrument.REGISTRY.child:
-        return
-    if not naming.made_by_program(
-        2, skip=("multiprocessing/context.py", "multiprocessing/pool.py")
-    ):
+    if instrument.REGISTRY is None or not naming.made_by_program(2, skip=_FACTORIES):
         return
     info: dict[str, Any] = {"type": "pool", "workers": self._processes}
     workers = [getattr(w, "name", "") for w in self._pool]
@@ -188,7 +184,7 @@ def _executor_class(self: Any) -> type:
 
 def _executor_made(self: Any, *args: Any, **kwargs: Any) -> None:
     _executor_init[_executor_class(self)](self, *args, **kwargs)
-    if instrument.REGISTRY is None or instrument.REGISTRY.child:
+    if instrument.REGISTRY is None:
         return
     if not naming.made_by_program(2, skip=("concurrent/futures/thread.py",
                                            "concurrent/futures/process.py")):  # fmt: skip

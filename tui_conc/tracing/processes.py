@@ -6,8 +6,8 @@ process object), ``join`` is a wait on it, and the runner turns its stream into 
 sources the first time a process starts (children send their batches to its relay, as
 the process backend's children do). Child side: the child attaches to the relay when
 it is unpickled (spawn, forkserver) or bootstraps (fork); every thread in it is the
-process's actor. Shared primitives carry their resource index when pickled; a child's
-own new primitives are not traced.
+process's actor. Shared primitives carry their resource index when pickled; what a
+child makes itself gets its index from the runner (a question on its connection).
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from collections.abc import Callable
 from multiprocessing.reduction import ForkingPickler as _ForkingPickler
 from time import monotonic_ns
 from typing import Any
+
+import msgspec
 
 from tui_conc.engine.wire import events as ev
 from tui_conc.tracing import instrument, managed, naming, pools
@@ -59,7 +61,10 @@ def _process_start(self: Any) -> None:
     if instrument.REGISTRY is not None and getattr(self, "_tui_actor", None) is None:
         if not _address and _enable is not None:
             _address = _enable()
-        actor = instrument.REGISTRY.new_actor(self.name, bool(self.daemon))
+        actor = instrument.REGISTRY.new_process(self.name, bool(self.daemon))
+        if actor < 0:  # a child that could not ask the runner
+            _start(self)
+            return
         self._tui_actor = actor
         self._tui_child = _Attach(_address, actor)
         instrument._emit((ev.ACTOR_SPAWNED, actor, -1, monotonic_ns()))
@@ -71,8 +76,8 @@ def _process_start(self: Any) -> None:
 
 def _process_join(self: Any, timeout: float | None = None) -> None:
     target = getattr(self, "_tui_actor", None)
-    me = instrument._idents.get(instrument._get_ident())
-    if target is None or me is None or self._popen is None or self.exitcode is not None:
+    me = instrument._me() if instrument.REGISTRY is not None else -1
+    if target is None or me < 0 or self._popen is None or self.exitcode is not None:
         _join(self, timeout)
         return
     instrument._emit((ev.WAIT, me, target, *instrument._now_site(), "join", timeout))
@@ -115,7 +120,7 @@ _WAITS = (ev.WAIT, ev.WAKE)
 
 def attach_child(address: str, actor: int) -> None:
     """Report this process's events to the parent's relay, every thread as ``actor``."""
-    global _child_actor, _channel
+    global _child_actor, _channel, _address
     if _child_actor >= 0 or not address:
         return
     from tui_conc.engine.wire.channel import Channel
@@ -126,6 +131,8 @@ def attach_child(address: str, actor: int) -> None:
         return  # the runner is gone: run on, unreported
     channel.start()
     _child_actor, _channel = actor, channel
+    _address = address  # its own children attach to the same relay
+    os.register_at_fork(after_in_child=_forget_channel)
     send = channel.emit
 
     def emit(event: tuple[Any, ...]) -> None:
@@ -137,7 +144,10 @@ def attach_child(address: str, actor: int) -> None:
             return
         send(event)
 
-    instrument.install_in_child(emit, actor)
+    def ask(question: Any) -> Any:
+        return _decode(channel.request(_encode(question)))
+
+    instrument.install_in_child(emit, actor, ask)
     from tui_conc.tracing.taps import LineTap  # its prints are its own lines in the Log
 
     sys.stdout = LineTap(emit, lambda: actor)
@@ -151,6 +161,13 @@ def attach_child(address: str, actor: int) -> None:
         real_exit(status)
 
     os._exit = exit_now
+
+
+def _forget_channel() -> None:
+    """A child forked by this child: the connection is this one's (its own child
+    process, if it is one, attaches anew as it bootstraps)."""
+    global _child_actor, _channel
+    _child_actor, _channel = -1, None
 
 
 def _end_child(code: int) -> None:
@@ -171,11 +188,43 @@ def _end_child(code: int) -> None:
     channel.close()
 
 
+def _encode(question: Any) -> bytes:
+    return msgspec.msgpack.encode(question, enc_hook=repr)
+
+
+def _decode(answer: bytes) -> Any:
+    return msgspec.msgpack.decode(answer)
+
+
+def serve_child(question: bytes) -> bytes:
+    """The runner's side of a child's question (see ``_ChildRegistry``): the index of a
+    resource it made, or of a place where it waits; -1 when it cannot be answered."""
+    registry = instrument.REGISTRY
+    try:
+        kind, *args = _decode(question)
+        if registry is None:
+            answer = -1
+        elif kind == "resource":
+            base, info, actor = args
+            answer = registry.add_resource(str(base), dict(info), int(actor))
+        elif kind == "actor":
+            name, daemon = args
+            answer = registry.new_actor(str(name), bool(daemon))
+        elif kind == "site":
+            (filename, line_no), line, text = args
+            answer = registry.add_site((str(filename), int(line_no)), int(line), str(text))
+        else:
+            answer = -1
+    except (msgspec.DecodeError, TypeError, ValueError):
+        answer = -1
+    return _encode(answer)
+
+
 # -- shared primitives --------------------------------------------------------------------------
 
 
 def _program_made() -> bool:
-    return naming.made_by_program(3) and instrument.REGISTRY is not None and _child_actor < 0
+    return naming.made_by_program(3) and instrument.REGISTRY is not None
 
 
 def _context_factory(name: str, traced: type) -> Any:
@@ -591,7 +640,10 @@ _bare_pipe = mp_context.BaseContext.Pipe
 
 
 def install() -> None:
-    """Patch ``multiprocessing`` in the parent (the runner calls it)."""
+    """Patch ``multiprocessing`` (the runner, and a spawned child; once a process)."""
+    if getattr(mp_process.BaseProcess.start, "__wrapped__", None) is _start:
+        return  # a forked child: its parent's patches are here already
+    _process_start.__wrapped__ = _start  # type: ignore[attr-defined]
     mp_process.BaseProcess.start = _process_start  # type: ignore[method-assign]
     mp_process.BaseProcess.join = _process_join  # type: ignore[method-assign]
     mp_process.BaseProcess._bootstrap = _process_bootstrap  # type: ignore[attr-defined]

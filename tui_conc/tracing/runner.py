@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None) -> None:
         # only for sources it has heard of, and a fast child (fork) could otherwise
         # overtake the runner's ACTOR_NEW for it
         flusher.flush()
-        relay.append(Relay(writer.hand))
+        relay.append(Relay(writer.hand, serve=processes.serve_child))
         relay[0].start()
         return relay[0].address
 

@@ -12,6 +12,7 @@ stream without decoding it; the reader merges them in time order
 
 from __future__ import annotations
 
+import contextlib
 import os
 from multiprocessing.connection import Client, Connection, Listener, wait
 from threading import get_ident
@@ -24,6 +25,8 @@ from tui_conc.engine.wire.events import CLOCK  # kinds below it are untimed
 
 #: How often a child sends its batch (and its watermark, even when idle).
 CHILD_FLUSH_S = 0.005
+#: What starts a child's request (not a batch: no encoded batch starts with a zero byte).
+REQUEST = b"\x00tui-conc request\x00"
 
 
 #: Thread id → a clock reading that thread has taken but not yet emitted an event with
@@ -98,6 +101,14 @@ class Channel:
             except OSError:
                 os._exit(1)  # nobody is left to report to
 
+    def request(self, payload: bytes) -> bytes:
+        """Ask the runner (its relay's ``serve``) and wait for the answer."""
+        with self.lock:
+            if self.closed:
+                raise OSError("the channel is closed")
+            self.conn.send_bytes(REQUEST + payload)
+            return self.conn.recv_bytes()
+
     def close(self) -> None:
         """Send the last events and close (the relay tells the reader this source is gone)."""
         self.flush()
@@ -115,8 +126,9 @@ class Relay:
     waiting for it.
     """
 
-    def __init__(self, hand: Any) -> None:
+    def __init__(self, hand: Any, serve: Any = None) -> None:
         self.hand = hand  #: the writer's: takes one whole frame
+        self.serve = serve  #: answers a child's request (bytes → bytes), if any
         # an abstract socket (Linux): no file to clean up when the run is killed
         address = f"\0tui-conc-{os.getpid()}-{os.urandom(4).hex()}"
         self.listener = Listener(address, family="AF_UNIX")
@@ -153,6 +165,10 @@ class Relay:
                 source = self.sources.pop(conn, None)
             if source is not None:
                 self.hand(codec.encode_source_frame(source, codec.CLOSED, []))
+            return
+        if body.startswith(REQUEST) and self.serve is not None:
+            with contextlib.suppress(OSError):  # the child went: its end comes with its
+                conn.send_bytes(self.serve(body[len(REQUEST) :]))  # connection's
             return
         frame = codec.frame_of_body(body)
         if self.sources.get(conn) is None:  # its first batch (the hello) names the source

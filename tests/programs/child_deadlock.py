@@ -1,0 +1,37 @@
+"""A child process makes two locks and starts two processes of its own that take
+them in opposite orders (start method: the first argument)."""
+
+import multiprocessing as mp
+import sys
+import time
+
+
+def one(a, b):
+    with a:
+        time.sleep(0.5)
+        with b:
+            print("one got both")
+
+
+def two(a, b):
+    with b:
+        time.sleep(0.5)
+        with a:
+            print("two got both")
+
+
+def child():
+    first = mp.Lock()
+    second = mp.Lock()
+    procs = [mp.Process(target=f, args=(first, second), name=f.__name__) for f in (one, two)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+
+
+if __name__ == "__main__":
+    mp.set_start_method(sys.argv[1] if len(sys.argv) > 1 else "spawn")
+    p = mp.Process(target=child, name="child")
+    p.start()
+    p.join()
