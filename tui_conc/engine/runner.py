@@ -25,7 +25,7 @@ from typing import IO, Any
 
 from tui_conc.engine import native
 from tui_conc.engine.memory import DEFAULT_MB, MemoryWatch
-from tui_conc.engine.scheduler.controlled import Unfinished
+from tui_conc.engine.scheduler.unfinished import Unfinished
 from tui_conc.engine.wire import channel, codec
 from tui_conc.engine.wire import events as ev
 

@@ -23,9 +23,9 @@ from tui_conc.engine.scheduler.controlled import (
     Chooser,
     Controlled,
     Decision,
-    Unfinished,
 )
 from tui_conc.engine.scheduler.strategies import preemptions
+from tui_conc.engine.scheduler.unfinished import Unfinished
 from tui_conc.engine.wire import codec
 from tui_conc.engine.wire import events as ev
 from tui_conc.scenario import model as m

@@ -17,7 +17,7 @@ from tui_conc.engine.primitives.shared import PipeEnd, SharedDict, SharedList
 from tui_conc.engine.primitives.sockets import Listener, Selector, SocketTable
 from tui_conc.engine.primitives.sync import Barrier, Condition, Event
 from tui_conc.engine.primitives.variable import Variable
-from tui_conc.engine.scheduler.controlled import Unfinished
+from tui_conc.engine.scheduler.unfinished import Unfinished
 from tui_conc.engine.steps.compiler import Compiler
 from tui_conc.engine.steps.context import ActorRuntime
 from tui_conc.engine.steps.frame import Family, Frame, StepFailed

@@ -27,14 +27,6 @@ Probe = Callable[[int, Any], "str | None"]
 FINISHED, BLOCKED, DEPTH, DIVERGED = "finished", "blocked", "depth", "diverged"
 
 
-class Unfinished(Exception):
-    """A controlled run stopped choosing before its actors ended: why (blocked, depth…)."""
-
-    def __init__(self, outcome: str) -> None:
-        super().__init__(outcome)
-        self.outcome = outcome
-
-
 def _held(lock: threading.Lock) -> threading.Lock:
     lock.acquire()
     return lock
