@@ -240,7 +240,6 @@ def _forked_child() -> None:
     REGISTRY = None
     _idents.clear()
     _publishing._at_fork_reinit()
-    _tasks.clear()
 
 
 # -- locks ---------------------------------------------------------------------------------
@@ -1085,124 +1084,23 @@ def sleep(seconds: float) -> None:
         _emit((ev.RUN, actor, -1, monotonic_ns()))
 
 
-# -- asyncio: tasks as actors, their states sampled ------------------------------------------
-
-#: The program's live tasks → (actor, the state last reported: "run", a task's actor, "future")
-_tasks: dict[Any, tuple[int, Any]] = {}
-
-
-def _patch_asyncio(tasks: Any) -> None:
-    """``asyncio.tasks.Task`` (what ``create_task`` makes) becomes a subclass that is an
-    actor from its creation to its end; where it waits is sampled (``sample_tasks``)."""
-    base = tasks.Task
-    if getattr(base, "_tui_traced", False):
-        return
-
-    class Task(base):  # type: ignore[misc, valid-type]
-        _tui_traced = True
-
-        def __init__(self, coro: Any, *args: Any, **kwargs: Any) -> None:
-            super().__init__(coro, *args, **kwargs)
-            code = getattr(coro, "cr_code", None)
-            if REGISTRY is None or REGISTRY.child or code is None:
-                return
-            if naming.is_library(code.co_filename):
-                return  # asyncio's own (shutting down async generators…)
-            _tasks[self] = (-1, "run")  # an actor once its name is final (create_task names
-            self.add_done_callback(_task_done)  # it after making it)
-
-    Task.__name__ = Task.__qualname__ = "Task"
-    tasks.Task = Task
-
-
-_task_lock = _allocate_lock()  #: the loop's thread and the sampler both make task actors
-
-
-def _task_actor(task: Any, end: bool = False) -> int:
-    """The task's actor, made the first time it is needed (-1: not a live traced task);
-    ``end``: it is done, forget it."""
-    assert REGISTRY is not None
-    with _task_lock:
-        entry = _tasks.pop(task, None) if end else _tasks.get(task)
-        if entry is None:
-            return -1
-        actor, state = entry
-        if actor < 0:
-            coro = task.get_coro()
-            label = getattr(coro, "__qualname__", type(coro).__name__)
-            actor = REGISTRY.new_actor(f"{task.get_name()} ({label})", True)
-            t = monotonic_ns()
-            _emit((ev.ACTOR_SPAWNED, actor, -1, t))
-            _emit((ev.ACTOR_START, actor, -1, t, actor))
-            if not end:
-                _tasks[task] = (actor, state)
-        return actor
-
-
-def task_writer() -> int | None:
-    """The actor of the task running now on this thread, if any (its prints are its own)."""
-    if not _tasks:
-        return None
-    asyncio = sys.modules.get("asyncio")
-    try:
-        task = asyncio.current_task() if asyncio is not None else None
-    except RuntimeError:
-        return None
-    return _task_actor(task) if task in _tasks else None
-
-
-def _task_done(task: Any) -> None:
-    actor, t = _task_actor(task, end=True), monotonic_ns()
-    if actor < 0:
-        return
-    if task.cancelled():
-        _emit((ev.ACTOR_KILLED, actor, -1, t, "cancelled"))
-    elif task.exception() is not None:
-        exc = task.exception()
-        _emit((ev.ACTOR_FAILED, actor, -1, t, f"{type(exc).__name__}: {exc}"))
-    else:
-        _emit((ev.ACTOR_DONE, actor, -1, t))
-
-
-def sample_tasks() -> None:
-    """Report each live task's state when it changed: running (or ready), awaiting a
-    task, awaiting any other future (a timer, IO, a lock's waiter). Called from the
-    runner's flusher: a sample, as py-spy's, so the program's own code is untouched."""
-    for task, (actor, last) in list(_tasks.items()):
-        actor = _task_actor(task)
-        waiter = getattr(task, "_fut_waiter", None)
-        if waiter is None:
-            now: Any = "run"
-        else:
-            now = _task_actor(waiter) if waiter in _tasks else -1
-            now = "future" if now < 0 else now
-        with _task_lock:
-            if now == last or task not in _tasks or task.done():
-                continue
-            _tasks[task] = (actor, now)
-        t = monotonic_ns()
-        if now == "run":
-            _emit((ev.RUN, actor, -1, t))
-            continue
-        frame = getattr(task.get_coro(), "cr_frame", None)
-        site = REGISTRY.site(frame) if REGISTRY is not None and frame is not None else -1
-        if now == "future":
-            _emit((ev.WAIT, actor, -1, t, site, "future", None))
-        else:
-            _emit((ev.WAIT, actor, now, t, site, "await", None))
-
-
 def _watch_gevent(monkey: Any) -> None:
     from tui_conc.tracing import greenlets
 
     greenlets.watch_monkey(monkey)
 
 
+def _watch_asyncio(tasks_module: Any) -> None:
+    from tui_conc.tracing import tasks
+
+    tasks.patch_asyncio(tasks_module)
+
+
 class _AfterImport:
     """A meta-path finder: once ``asyncio.tasks`` or ``gevent.monkey`` is imported (if
     ever), patch it."""
 
-    after = {"asyncio.tasks": _patch_asyncio, "gevent.monkey": _watch_gevent}
+    after = {"asyncio.tasks": _watch_asyncio, "gevent.monkey": _watch_gevent}
 
     def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
         then = self.after.get(name)
@@ -1286,12 +1184,6 @@ def _patch() -> None:
         if name in sys.modules:
             then(sys.modules[name])
     sys.meta_path.insert(0, _AfterImport())  # type: ignore[arg-type]
-
-
-def me() -> int:
-    """Who is writing now (for the runner's log taps): the running task, else the thread."""
-    task = task_writer()
-    return _me() if task is None else task
 
 
 def exit_site() -> int:

@@ -28,7 +28,7 @@ from tui_conc.engine.runner import Flusher, Sink, Writer, _end_of_parent, _priva
 from tui_conc.engine.wire import codec
 from tui_conc.engine.wire import events as ev
 from tui_conc.engine.wire.channel import Relay, stamped
-from tui_conc.tracing import greenlets, instrument, processes
+from tui_conc.tracing import greenlets, instrument, processes, tasks
 from tui_conc.tracing.taps import LineTap
 
 #: Said once per quiet spell: nothing observable happened for this long.
@@ -95,7 +95,7 @@ class Watch:
             self._say_where(now - self.quiet_since)
         if now - self.tasks_sampled >= TASKS_EVERY_S:
             self.tasks_sampled = now
-            instrument.sample_tasks()
+            tasks.sample_tasks()
             processes.poll_ends()
         if now - self.scanned >= SCAN_EVERY_S:
             self.scanned = now
@@ -320,8 +320,8 @@ def _run_program(
     relay: list[Relay],
 ) -> int:
     emit = sink.append
-    out = LineTap(emit, instrument.me)
-    err = LineTap(emit, instrument.me, prefix="[stderr] ")
+    out = LineTap(emit, tasks.writer)
+    err = LineTap(emit, tasks.writer, prefix="[stderr] ")
     sys.stdout, sys.stderr = out, err
     failed = False
     code = 0
