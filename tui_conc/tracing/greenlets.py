@@ -24,7 +24,7 @@ from time import monotonic_ns
 from typing import Any
 
 from tui_conc.engine.wire import events as ev
-from tui_conc.tracing import instrument
+from tui_conc.tracing import instrument, queues, sync
 
 #: The hub's actor, once the program has patched (-1 before).
 hub_actor = -1
@@ -87,13 +87,13 @@ def _after_patch() -> None:
     # again (they wait on gevent's objects now)
     threading.Lock = instrument.Lock  # type: ignore[misc, assignment]
     threading.RLock = instrument.RLock  # type: ignore[assignment]
-    threading.Event = instrument.Event  # type: ignore[misc]
+    threading.Event = sync.Event  # type: ignore[misc]
     time.sleep = instrument.sleep
     # CPython's queues over threading's (now gevent's) locks; SimpleQueue, in C, would
     # block the hub: gevent's own stays
-    queue.Queue = instrument.Queue  # type: ignore[misc]
-    queue.LifoQueue = instrument.LifoQueue  # type: ignore[misc]
-    queue.PriorityQueue = instrument.PriorityQueue  # type: ignore[misc]
+    queue.Queue = queues.Queue  # type: ignore[misc]
+    queue.LifoQueue = queues.LifoQueue  # type: ignore[misc]
+    queue.PriorityQueue = queues.PriorityQueue  # type: ignore[misc]
 
 
 def _met(g: Any) -> None:

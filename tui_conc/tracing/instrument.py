@@ -242,6 +242,18 @@ def _forked_child() -> None:
     _publishing._at_fork_reinit()
 
 
+class ProgramOnly:
+    """Made by the library for its own use (an Event inside a Thread, the conditions
+    inside a Queue), the class is CPython's own, untouched."""
+
+    _bare: type = object
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        if naming.made_by_program():
+            return super().__new__(cls)
+        return cls._bare(*args, **kwargs)
+
+
 # -- locks ---------------------------------------------------------------------------------
 
 
@@ -603,386 +615,6 @@ def RLock(*args: Any, **kwargs: Any) -> Any:
     return _RawRLock()
 
 
-# -- semaphores, events, conditions, barriers ------------------------------------------------
-
-
-_Semaphore, _BoundedSemaphore = threading.Semaphore, threading.BoundedSemaphore
-_Event, _Condition, _Barrier = threading.Event, threading.Condition, threading.Barrier
-_Queue, _LifoQueue, _PriorityQueue = queue.Queue, queue.LifoQueue, queue.PriorityQueue
-
-
-class _ProgramOnly:
-    """Made by the library for its own use (an Event inside a Thread, the conditions
-    inside a Queue), the class is CPython's own, untouched."""
-
-    _bare: type = object
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
-        if naming.made_by_program():
-            return super().__new__(cls)
-        return cls._bare(*args, **kwargs)
-
-
-class Semaphore(_ProgramOnly, threading.Semaphore):
-    """``threading.Semaphore`` reporting each permit taken and given back."""
-
-    _kind = "semaphore"
-    _bare = _Semaphore
-
-    def __init__(self, value: int = 1) -> None:
-        super().__init__(value)
-        self._index = _resource(type(self).__name__, {"type": self._kind, "value": value})
-
-    def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
-        index = self._index
-        if index < 0:
-            return super().acquire(blocking, timeout)
-        if super().acquire(False):
-            _emit((ev.ACQUIRED, _me(), index))
-            return True
-        if not blocking:
-            return False
-        actor = _me()
-        _emit((ev.WAIT, actor, index, *_now_site(), "acquire", timeout))
-        ok = super().acquire(True, timeout)
-        _emit((ev.WAKE, actor, index, monotonic_ns(), ok))
-        if ok:
-            _emit((ev.ACQUIRED, actor, index))
-        return ok
-
-    __enter__ = acquire
-
-    def release(self, n: int = 1) -> None:
-        if self._index >= 0:
-            self._check(n)
-            actor = _me()
-            for _ in range(n):
-                _emit((ev.RELEASED, actor, self._index))
-        super().release(n)
-
-    def _check(self, n: int) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-
-
-class BoundedSemaphore(Semaphore):
-    """``threading.BoundedSemaphore``: a release past its value raises, before any event."""
-
-    _kind = "bounded_semaphore"
-    _bare = _BoundedSemaphore
-
-    def __init__(self, value: int = 1) -> None:
-        super().__init__(value)
-        self._initial_value = value
-
-    def _check(self, n: int) -> None:
-        if self._value + n > self._initial_value:  # type: ignore[attr-defined]
-            raise ValueError("Semaphore released too many times")
-
-
-class Event(_ProgramOnly, threading.Event):
-    """``threading.Event`` reporting set, clear and waits."""
-
-    _bare = _Event
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._index = _resource("Event", {"type": "event"})
-
-    def set(self) -> None:
-        if self._index >= 0:
-            _emit((ev.SET, _me(), self._index, monotonic_ns()))
-        super().set()
-
-    def clear(self) -> None:
-        if self._index >= 0:
-            _emit((ev.CLEAR, _me(), self._index, monotonic_ns()))
-        super().clear()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        if self._index < 0 or self.is_set():
-            return super().wait(timeout)
-        actor = _me()
-        _emit((ev.WAIT, actor, self._index, *_now_site(), "event", timeout))
-        ok = False
-        try:
-            ok = super().wait(timeout)
-        finally:
-            _emit((ev.WAKE, actor, self._index, monotonic_ns(), ok))
-        return ok
-
-
-class Condition(_ProgramOnly, threading.Condition):
-    """``threading.Condition`` reporting waits and notifies. Over a lock of the
-    program's, that lock reports its own holds; over its own lock, the condition
-    is the lock (as a scenario's condition is)."""
-
-    _bare = _Condition
-
-    def __init__(self, lock: Any = None) -> None:
-        super().__init__(lock)
-        self._index = _resource("Condition", {"type": "condition"})
-        self._own = not isinstance(lock, _TRACED_LOCKS)
-        if self._own:
-            self.acquire = self._traced_acquire  # type: ignore[method-assign]
-            self.release = self._traced_release  # type: ignore[method-assign]
-
-    def _traced_acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        lock = self._lock  # type: ignore[attr-defined]
-        if lock.acquire(False):
-            _emit((ev.ACQUIRED, _me(), self._index))
-            return True
-        if not blocking:
-            return False
-        return _wait_for(lock, self._index, timeout)
-
-    def _traced_release(self) -> None:
-        if not self._is_owned():  # type: ignore[attr-defined]
-            raise RuntimeError("cannot release un-acquired lock")
-        _emit((ev.RELEASED, _me(), self._index))
-        self._lock.release()  # type: ignore[attr-defined]
-
-    def __enter__(self) -> bool:
-        return self.acquire()
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        if self._index < 0:
-            return super().wait(timeout)
-        if not self._is_owned():  # type: ignore[attr-defined]
-            raise RuntimeError("cannot wait on un-acquired lock")
-        actor = _me()
-        if self._own:
-            _emit((ev.RELEASED, actor, self._index))
-        _emit((ev.WAIT, actor, self._index, *_now_site(), "cond", timeout))
-        ok = False
-        try:
-            ok = super().wait(timeout)
-        finally:
-            _emit((ev.WAKE, actor, self._index, monotonic_ns(), ok))
-            if self._own:
-                _emit((ev.ACQUIRED, actor, self._index))
-        return ok
-
-    def notify(self, n: int = 1) -> None:
-        if self._index >= 0:
-            _emit((ev.NOTIFY, _me(), self._index, monotonic_ns(), n))
-        super().notify(n)
-
-    def notify_all(self) -> None:
-        if self._index >= 0:
-            _emit((ev.NOTIFY, _me(), self._index, monotonic_ns(), -1))
-        super().notify(len(self._waiters))  # type: ignore[attr-defined]
-
-
-class Barrier(_ProgramOnly, threading.Barrier):
-    """``threading.Barrier``: every arrival a wait (the last one's ends at once)."""
-
-    _bare = _Barrier
-
-    def __init__(self, parties: int, action: Any = None, timeout: float | None = None) -> None:
-        super().__init__(parties, action, timeout)
-        self._index = _resource("Barrier", {"type": "barrier", "parties": parties})
-
-    def wait(self, timeout: float | None = None) -> int:
-        if self._index < 0:
-            return super().wait(timeout)
-        actor = _me()
-        limit = timeout if timeout is not None else self._timeout  # type: ignore[attr-defined]
-        _emit((ev.WAIT, actor, self._index, *_now_site(), "barrier", limit))
-        try:
-            n = super().wait(timeout)
-        except threading.BrokenBarrierError:
-            _emit((ev.WAKE, actor, self._index, monotonic_ns(), False))
-            raise
-        _emit((ev.WAKE, actor, self._index, monotonic_ns(), True))
-        return n
-
-
-# -- queues ---------------------------------------------------------------------------------
-
-
-class _Traced:
-    """CPython's own queue code, with the events around its waits (its mutex and
-    conditions are the library's own, bare)."""
-
-    _kind = "fifo"
-    _index = -1
-
-    def _register(self, maxsize: int) -> None:
-        self._index = _resource(
-            type(self).__name__, {"type": "queue", "kind": self._kind, "maxsize": maxsize}
-        )
-
-    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
-        index = self._index
-        if index < 0:
-            _Queue.put(self, item, block, timeout)  # type: ignore[arg-type]
-            return
-        q: Any = self
-        actor = _me()
-        with q.not_full:
-            if q.maxsize > 0 and q._qsize() >= q.maxsize:
-                if not block:
-                    _emit((ev.FULL, actor, index, monotonic_ns()))
-                    raise queue.Full
-                if timeout is not None and timeout < 0:
-                    raise ValueError("'timeout' must be a non-negative number")
-                _emit((ev.WAIT, actor, index, *_now_site(), "put", timeout))
-                deadline = None if timeout is None else time.monotonic() + timeout
-                while q._qsize() >= q.maxsize:
-                    remaining = None if deadline is None else deadline - time.monotonic()
-                    if remaining is not None and remaining <= 0:
-                        _emit((ev.WAKE, actor, index, monotonic_ns(), False))
-                        _emit((ev.FULL, actor, index, monotonic_ns()))
-                        raise queue.Full
-                    q.not_full.wait(remaining)
-                _emit((ev.WAKE, actor, index, monotonic_ns(), True))
-            q._put(item)
-            q.unfinished_tasks += 1
-            _emit((ev.PUT, actor, index))
-            q.not_empty.notify()
-
-    def get(self, block: bool = True, timeout: float | None = None) -> Any:
-        index = self._index
-        if index < 0:
-            return _Queue.get(self, block, timeout)  # type: ignore[arg-type]
-        q: Any = self
-        actor = _me()
-        with q.not_empty:
-            if not q._qsize():
-                if not block:
-                    _emit((ev.EMPTY, actor, index, monotonic_ns()))
-                    raise queue.Empty
-                if timeout is not None and timeout < 0:
-                    raise ValueError("'timeout' must be a non-negative number")
-                _emit((ev.WAIT, actor, index, *_now_site(), "get", timeout))
-                deadline = None if timeout is None else time.monotonic() + timeout
-                while not q._qsize():
-                    remaining = None if deadline is None else deadline - time.monotonic()
-                    if remaining is not None and remaining <= 0:
-                        _emit((ev.WAKE, actor, index, monotonic_ns(), False))
-                        _emit((ev.EMPTY, actor, index, monotonic_ns()))
-                        raise queue.Empty
-                    q.not_empty.wait(remaining)
-                _emit((ev.WAKE, actor, index, monotonic_ns(), True))
-            item = q._get()
-            _emit((ev.GOT, actor, index))
-            q.not_full.notify()
-            return item
-
-    def put_nowait(self, item: Any) -> None:
-        self.put(item, False)
-
-    def get_nowait(self) -> Any:
-        return self.get(False)
-
-    def task_done(self) -> None:
-        q: Any = self
-        if self._index < 0:
-            _Queue.task_done(q)
-            return
-        with q.all_tasks_done:
-            if q.unfinished_tasks <= 0:
-                raise ValueError("task_done() called too many times")
-            _emit((ev.TASK_DONE, _me(), self._index))
-            q.unfinished_tasks -= 1
-            if q.unfinished_tasks == 0:
-                q.all_tasks_done.notify_all()
-
-    def join(self) -> None:
-        q: Any = self
-        if self._index < 0:
-            _Queue.join(q)
-            return
-        with q.all_tasks_done:
-            if not q.unfinished_tasks:
-                return
-            actor = _me()
-            _emit((ev.WAIT, actor, self._index, *_now_site(), "qjoin", None))
-            while q.unfinished_tasks:
-                q.all_tasks_done.wait()
-            _emit((ev.WAKE, actor, self._index, monotonic_ns(), True))
-
-
-class Queue(_ProgramOnly, _Traced, queue.Queue):  # type: ignore[misc]
-    """``queue.Queue``, traced."""
-
-    _bare = _Queue
-
-    def __init__(self, maxsize: int = 0) -> None:
-        _Queue.__init__(self, maxsize)
-        self._register(maxsize)
-
-
-class LifoQueue(_ProgramOnly, _Traced, queue.LifoQueue):  # type: ignore[misc]
-    """``queue.LifoQueue``, traced."""
-
-    _kind = "lifo"
-    _bare = _LifoQueue
-
-    def __init__(self, maxsize: int = 0) -> None:
-        _LifoQueue.__init__(self, maxsize)
-        self._register(maxsize)
-
-
-class PriorityQueue(_ProgramOnly, _Traced, queue.PriorityQueue):  # type: ignore[misc]
-    """``queue.PriorityQueue``, traced."""
-
-    _kind = "priority"
-    _bare = _PriorityQueue
-
-    def __init__(self, maxsize: int = 0) -> None:
-        _PriorityQueue.__init__(self, maxsize)
-        self._register(maxsize)
-
-
-_SimpleQueue = queue.SimpleQueue
-
-
-class SimpleQueue(_ProgramOnly, queue.SimpleQueue):  # type: ignore[misc]
-    """``queue.SimpleQueue`` (C): a put never waits; a get that finds it empty does."""
-
-    _bare = _SimpleQueue
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._index = _resource("SimpleQueue", {"type": "queue", "kind": "fifo", "maxsize": 0})
-
-    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
-        _emit((ev.PUT, _me(), self._index))  # before: its get cannot come first
-        super().put(item)
-
-    def put_nowait(self, item: Any) -> None:
-        self.put(item)
-
-    def get(self, block: bool = True, timeout: float | None = None) -> Any:
-        actor, index = _me(), self._index
-        try:
-            item = super().get(False)
-        except queue.Empty:
-            if not block:
-                _emit((ev.EMPTY, actor, index, monotonic_ns()))
-                raise
-            _emit((ev.WAIT, actor, index, *_now_site(), "get", timeout))
-            try:
-                item = super().get(True, timeout)
-            except queue.Empty:
-                _emit((ev.WAKE, actor, index, monotonic_ns(), False))
-                _emit((ev.EMPTY, actor, index, monotonic_ns()))
-                raise
-            _emit((ev.WAKE, actor, index, monotonic_ns(), True))
-        _emit((ev.GOT, actor, index))
-        return item
-
-    def get_nowait(self) -> Any:
-        return self.get(False)
-
-
 # -- threads and sleeps ----------------------------------------------------------------------
 
 
@@ -1156,24 +788,27 @@ def install_in_child(emit: Emit, actor: int, ask: Callable[[Any], Any] | None = 
 
 
 def _patch() -> None:
+    # imported here, before any patching: their classes subclass CPython's own
+    from tui_conc.tracing import queues, sync
+
     for name, value in {
         "Lock": Lock,
         "RLock": RLock,
-        "Semaphore": Semaphore,
-        "BoundedSemaphore": BoundedSemaphore,
-        "Event": Event,
-        "Condition": Condition,
-        "Barrier": Barrier,
+        "Semaphore": sync.Semaphore,
+        "BoundedSemaphore": sync.BoundedSemaphore,
+        "Event": sync.Event,
+        "Condition": sync.Condition,
+        "Barrier": sync.Barrier,
         "excepthook": _thread_excepthook,
     }.items():
         setattr(threading, name, value)
     threading.Thread.start = _thread_start  # type: ignore[method-assign]
     threading.Thread._bootstrap_inner = _thread_bootstrap_inner  # type: ignore[attr-defined]
     threading.Thread.join = _thread_join  # type: ignore[method-assign]
-    queue.Queue = Queue  # type: ignore[misc]
-    queue.LifoQueue = LifoQueue  # type: ignore[misc]
-    queue.PriorityQueue = PriorityQueue  # type: ignore[misc]
-    queue.SimpleQueue = SimpleQueue  # type: ignore[misc]
+    queue.Queue = queues.Queue  # type: ignore[misc]
+    queue.LifoQueue = queues.LifoQueue  # type: ignore[misc]
+    queue.PriorityQueue = queues.PriorityQueue  # type: ignore[misc]
+    queue.SimpleQueue = queues.SimpleQueue  # type: ignore[misc]
     time.sleep = sleep
     _thread.start_new_thread = start_new_thread
     if _patch.__dict__.get("done"):
