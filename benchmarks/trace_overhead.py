@@ -59,7 +59,7 @@ t.join()
 
 
 def per_op(n: int) -> None:
-    from tui_conc.tracing import instrument
+    from tui_conc.tracing import instrument, locks
 
     sink: list = []
     registry = instrument._Registry("")
@@ -67,9 +67,9 @@ def per_op(n: int) -> None:
     instrument.REGISTRY = registry
     instrument._emit = sink.append
     instrument._idents[threading.get_ident()] = 0
-    fast = instrument.TracedLock(0)
-    python = instrument.traced_lock_class(instrument.PyLockBase)(0)
-    compiled = instrument.LockBase is not instrument.PyLockBase
+    fast = locks.TracedLock(0)
+    python = locks.traced_lock_class(locks.PyLockBase)(0)
+    compiled = locks.LockBase is not locks.PyLockBase
     bare = threading.Lock()
 
     def method(lock: object) -> float:

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from tui_conc.engine.wire import events as ev
-from tui_conc.tracing import instrument
+from tui_conc.tracing import instrument, locks
 
-_BASES = [pytest.param(instrument.PyLockBase, id="python")]
-if instrument.LockBase is not instrument.PyLockBase:
-    _BASES.insert(0, pytest.param(instrument.LockBase, id="c"))
+_BASES = [pytest.param(locks.PyLockBase, id="python")]
+if locks.LockBase is not locks.PyLockBase:
+    _BASES.insert(0, pytest.param(locks.LockBase, id="c"))
 else:  # the C fast path was not compiled (no compiler at install): say so, test Python
     _BASES.insert(0, pytest.param(None, id="c", marks=pytest.mark.skip("_fastlock not built")))
 
@@ -24,7 +24,7 @@ else:  # the C fast path was not compiled (no compiler at install): say so, test
 @pytest.fixture(params=_BASES)
 def Lock(request: pytest.FixtureRequest) -> type:
     """The traced Lock over each fast path: C (when it was compiled) and Python."""
-    return instrument.traced_lock_class(request.param)
+    return locks.traced_lock_class(request.param)
 
 
 @pytest.fixture
@@ -85,7 +85,7 @@ def test_it_is_still_a_lock_under_contention(Lock: type, stream: list[tuple[Any,
     for t in threads:
         t.join()
     assert not errors and count[0] == 4 * each
-    instrument.publish_holds()
+    locks.publish_holds()
     assert stream[-1][:3] == (ev.HOLDS, -1, 0) and stream[-1][4] == 4 * each
     waits = [e for e in stream if e[0] == ev.WAIT]
     assert waits, "no thread ever waited: the test did not test contention"
@@ -150,13 +150,13 @@ def test_the_sampler_shows_a_lasting_hold_and_counts_the_rest(
         with free:
             pass
     held.acquire()
-    assert instrument.publish_holds() is True
+    assert locks.publish_holds() is True
     assert (ev.ACQUIRED, 0, 0) in stream
     assert not [e for e in stream if e[0] == ev.ACQUIRED and e[2] == 1]
     counts = {e[2]: e[4] for e in stream if e[0] == ev.HOLDS}
     assert counts == {0: 1, 1: 3}
     stream.clear()
-    assert instrument.publish_holds() is False and stream == []  # nothing new: silent
+    assert locks.publish_holds() is False and stream == []  # nothing new: silent
     held.release()
     assert stream == [(ev.RELEASED, 0, 0)]
 
@@ -169,11 +169,11 @@ def test_a_hold_ending_as_it_is_published_is_not_shown(
     lock = Lock(0)
     lock.acquire()
     lock._owner = 0  # the holder is part-way through its release
-    assert instrument._publish(lock) is False
+    assert locks._publish(lock) is False
     assert stream == [] and lock._marks == []
     lock._owner = threading.get_ident()
-    assert instrument._publish(lock) is True
-    assert instrument._publish(lock) is True  # once only
+    assert locks._publish(lock) is True
+    assert locks._publish(lock) is True  # once only
     assert stream == [(ev.ACQUIRED, 0, 0)]
     lock.release()
     assert stream[-1] == (ev.RELEASED, 0, 0) and lock._marks == []

@@ -6,7 +6,7 @@
  * (waiting, publishing a hold) is the Python subclass's: acquire calls its
  * _contended(timeout) when the lock is taken, release its _end_published() when the
  * hold being ended was published (its _marks list is not empty). The order of the
- * writes is the protocol instrument._publish relies on: the owner is written after
+ * writes is the protocol locks._publish relies on: the owner is written after
  * the lock is taken and cleared before the marks are looked at, then the lock let go.
  */
 #define PY_SSIZE_T_CLEAN
@@ -224,7 +224,7 @@ static PyObject *FastLock_release(FastLock *self, PyObject *unused) {
         PyErr_SetString(PyExc_RuntimeError, "release unlocked lock");
         return NULL;
     }
-    self->owner = 0; /* before the marks are looked at: see instrument._publish */
+    self->owner = 0; /* before the marks are looked at: see locks._publish */
     if (PyList_GET_SIZE(self->marks) > 0) {
         PyObject *r = PyObject_CallMethodNoArgs((PyObject *)self, str_end_published);
         if (r == NULL) {

@@ -24,7 +24,7 @@ from time import monotonic_ns
 from typing import Any
 
 from tui_conc.engine.wire import events as ev
-from tui_conc.tracing import instrument, queues, sync
+from tui_conc.tracing import instrument, locks, queues, sync
 
 #: The hub's actor, once the program has patched (-1 before).
 hub_actor = -1
@@ -85,8 +85,8 @@ def _after_patch() -> None:
     greenlet.settrace(switched)
     # what gevent put in place of the traced classes and functions: the traced ones
     # again (they wait on gevent's objects now)
-    threading.Lock = instrument.Lock  # type: ignore[misc, assignment]
-    threading.RLock = instrument.RLock  # type: ignore[assignment]
+    threading.Lock = locks.Lock  # type: ignore[misc, assignment]
+    threading.RLock = locks.RLock  # type: ignore[assignment]
     threading.Event = sync.Event  # type: ignore[misc]
     time.sleep = instrument.sleep
     # CPython's queues over threading's (now gevent's) locks; SimpleQueue, in C, would

@@ -31,7 +31,7 @@ from typing import Any
 import msgspec
 
 from tui_conc.engine.wire import events as ev
-from tui_conc.tracing import instrument, managed, naming, pools
+from tui_conc.tracing import instrument, locks, managed, naming, pools
 
 #: The parent's: called once, at the first process started (the runner's relay address).
 _enable: Callable[[], str] | None = None
@@ -179,7 +179,7 @@ def _end_child(code: int) -> None:
     for tap in (sys.stdout, sys.stderr):
         if hasattr(tap, "close_lines"):
             tap.close_lines()
-    instrument.publish_holds()  # the child's locks' counts of holds
+    locks.publish_holds()  # the child's locks' counts of holds
     t = monotonic_ns()
     if code == 0:
         channel.emit((ev.ACTOR_DONE, _child_actor, -1, t))

@@ -28,7 +28,7 @@ from tui_conc.engine.runner import Flusher, Sink, Writer, _end_of_parent, _priva
 from tui_conc.engine.wire import codec
 from tui_conc.engine.wire import events as ev
 from tui_conc.engine.wire.channel import Relay, stamped
-from tui_conc.tracing import greenlets, instrument, processes, tasks
+from tui_conc.tracing import greenlets, instrument, locks, processes, tasks
 from tui_conc.tracing.taps import LineTap
 
 #: Said once per quiet spell: nothing observable happened for this long.
@@ -85,9 +85,9 @@ class Watch:
             return
         now = time.monotonic()
         moved = False
-        if now - self.holds_sampled >= instrument.SAMPLE_EVERY_S:
+        if now - self.holds_sampled >= locks.SAMPLE_EVERY_S:
             self.holds_sampled = now
-            moved = instrument.publish_holds()  # locks taken unseen are progress too
+            moved = locks.publish_holds()  # locks taken unseen are progress too
         if self.sink.events or moved:
             self.quiet_since, self.said = now, False
         elif not self.said and now - self.quiet_since >= NO_PROGRESS_S:
@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> None:
         for tap in (sys.stdout, sys.stderr):
             if isinstance(tap, LineTap):
                 tap.close_lines()
-        instrument.publish_holds()
+        locks.publish_holds()
         t = monotonic_ns()
         sink.append((ev.LOG, -1, -1, t, f"os._exit({status}): the program ends at once"))
         sink.append((ev.END, -1, -1, t, "finished"))
@@ -356,7 +356,7 @@ def _run_program(
         children.release()
     if relay:
         relay[0].drain_sources()  # the children's last batches
-    instrument.publish_holds()  # every lock's count of holds, complete
+    locks.publish_holds()  # every lock's count of holds, complete
     greenlets.end()
     t = monotonic_ns()
     if failed:

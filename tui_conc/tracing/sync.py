@@ -9,7 +9,7 @@ from time import monotonic_ns
 from typing import Any
 
 from tui_conc.engine.wire import events as ev
-from tui_conc.tracing import instrument
+from tui_conc.tracing import instrument, locks
 from tui_conc.tracing.instrument import ProgramOnly
 
 _Semaphore, _BoundedSemaphore = threading.Semaphore, threading.BoundedSemaphore
@@ -119,7 +119,7 @@ class Condition(ProgramOnly, threading.Condition):
     def __init__(self, lock: Any = None) -> None:
         super().__init__(lock)
         self._index = instrument._resource("Condition", {"type": "condition"})
-        self._own = not isinstance(lock, instrument._TRACED_LOCKS)
+        self._own = not isinstance(lock, locks.traced_types())
         if self._own:
             self.acquire = self._traced_acquire  # type: ignore[method-assign]
             self.release = self._traced_release  # type: ignore[method-assign]
@@ -131,7 +131,7 @@ class Condition(ProgramOnly, threading.Condition):
             return True
         if not blocking:
             return False
-        return instrument._wait_for(lock, self._index, timeout)
+        return locks._wait_for(lock, self._index, timeout)
 
     def _traced_release(self) -> None:
         if not self._is_owned():  # type: ignore[attr-defined]
