@@ -151,6 +151,8 @@ def test_the_mutex_deadlock_is_named_with_its_locks_and_threads_every_run(
         "futures_tour fork",
         "child_makes spawn",
         "child_makes fork",
+        "pool_slow_exit fork",
+        "pool_slow_exit spawn",
     ],
 )
 def test_a_traced_program_behaves_as_it_does_untraced(name: str) -> None:

@@ -93,12 +93,10 @@ def _pool_init(self: Any, *args: Any, **kwargs: Any) -> None:
     _init(self, *args, **kwargs)
     if instrument.REGISTRY is None or not naming.made_by_program(2, skip=_FACTORIES):
         return
+    # (no "group": its workers are not the pool's lanes for the analysis, which would
+    # judge an idle worker of a closed pool stuck, when a real one is on its way out)
     info: dict[str, Any] = {"type": "pool", "workers": self._processes}
-    workers = [getattr(w, "name", "") for w in self._pool]
-    group = instrument._GROUP.match(workers[0]) if workers else None
-    if group is not None and getattr(self._pool[0], "_tui_actor", None) is not None:
-        info["group"] = group.group(1)  # its workers' lanes (processes; a ThreadPool's
-    self._tui_index = instrument._resource(type(self).__name__, info)  # are threads)
+    self._tui_index = instrument._resource(type(self).__name__, info)
 
 
 def _submitted(index: int, actor: int, func: Any, args: tuple[Any, ...]) -> Task:
