@@ -132,7 +132,7 @@ def test_fifty_start_stop_cycles_leave_no_process_behind(tmp_path: Path) -> None
         assert group is not None
         # every third cycle waits for the state it is about; the others stop at once
         if cycle % 3 == 0 or cycle < len(STATES):
-            reached += wait_for(run, state)
+            reached += wait_for(run, state, timeout=20.0)  # a busy CI starts slowly
         else:
             time.sleep(0.05 * (cycle % 4))
         run.stop()

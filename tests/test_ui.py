@@ -160,9 +160,9 @@ async def test_paused_time_does_not_count_and_parked_actors_say_where(tmp_path: 
         await pilot.press("space")
         await _until(pilot, lambda: app.source.status == "paused", timeout=30)
         paused_at, pause_began = app.source.snapshot().elapsed_s, time.monotonic()
-        await pilot.pause(1.5)
+        await pilot.pause(2.5)
         snapshot = app.source.snapshot()
-        assert snapshot.elapsed_s - paused_at < 0.5  # 1.5 s paused, not counted
+        assert snapshot.elapsed_s - paused_at < 0.5  # 2.5 s paused, not counted
         assert any(a.parked for a in snapshot.actors)
         await pilot.pause(0.2)
         panel = app.query_one(ActorsPanel)
@@ -172,8 +172,9 @@ async def test_paused_time_does_not_count_and_parked_actors_say_where(tmp_path: 
         await _until(pilot, lambda: app.source.status == "finished", timeout=20)
         snapshot = app.source.snapshot()
         wall = (snapshot.now - snapshot.t0) / 1e9
-        # 1.5 s paused: the pause and resume keys' own latency (under load) stays well below
-        assert abs(wall - snapshot.elapsed_s - (resumed - pause_began)) < 0.75
+        # 2.7 s paused: the pause and resume keys' own latency (0.78 s once, on a busy
+        # CI) stays well below it
+        assert abs(wall - snapshot.elapsed_s - (resumed - pause_began)) < 1.2
 
 
 FAILS = """title: fails
