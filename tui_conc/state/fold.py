@@ -356,10 +356,8 @@ class StateFolder:
         resource = Resource(index, info)
         self.resources.append(resource)
         self.resource_names = (*self.resource_names, resource.name)
-        if resource.type == "pool":  # a traced program's pool: its workers' group, if known
+        if resource.type == "pool":  # a traced program's pool (its workers are its own)
             self.pools[index] = Pool(int(info.get("workers", 0)))
-            if info.get("group"):
-                self.pool_of[str(info["group"])] = index
         self.lanes.add_resource(resource)
 
     def _site_new(self, e: Sequence[Any]) -> None:

@@ -351,17 +351,11 @@ def _pool_views(folder: StateFolder, now: int) -> tuple[sm.PoolView, ...]:
     out = []
     for index, pool in folder.pools.items():
         lanes = []
-        # its workers: the group named after it (a scenario's), the group it says (a traced
-        # Pool's processes), or whoever has run its tasks (a traced ThreadPool's threads)
-        groups = {folder.resources[index].name} | {
-            g for g, i in folder.pool_of.items() if i == index
-        }
+        # its workers: the group named after it (a scenario's), or whoever has run its
+        # tasks (a traced program's processes or threads)
+        name = folder.resources[index].name
         for a in folder.actors:
-            if (
-                a.group not in groups
-                and a.index not in pool.running
-                and a.index not in pool.lane_done
-            ):
+            if a.group != name and a.index not in pool.running and a.index not in pool.lane_done:
                 continue
             task_id, since = pool.running.get(a.index, (None, now))
             lanes.append(
