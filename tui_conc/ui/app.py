@@ -920,6 +920,13 @@ class TuiConcApp(App[None]):
             .results()
         )
 
+    def _share_resources(self) -> None:
+        """Locks and queues both on show: on a narrow terminal, where they stack, each gets
+        a share (the locks no longer push the queues out of sight)."""
+        for box in self._main_screen().query("#resources").results():
+            shown = [panel.display for panel in box.query("LocksPanel, QueuesPanel").results()]
+            box.set_class(len(shown) == 2 and all(shown), "-both")
+
     def _reset_panels(self) -> None:
         for panel in self._panels():
             panel.reset()
@@ -993,6 +1000,7 @@ class TuiConcApp(App[None]):
             else:
                 for panel in self._panels():
                     panel.show(snapshot)
+                self._share_resources()
         if status != self._shown_status:
             self.refresh_bindings()  # the keys that apply change with the status
         self.latest = snapshot
