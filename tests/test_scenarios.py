@@ -65,7 +65,7 @@ def test_the_race_loses_updates_and_the_lock_fixes_it() -> None:
 @pytest.mark.parametrize("daemon", [False, True])
 def test_join_and_daemon_placements_each_show_their_lesson(join: str, daemon: bool) -> None:
     snapshot, results = run_scenario(
-        SCENARIOS / "join_daemon.yaml", {"join": join, "daemon": daemon, "song": 0.3}
+        SCENARIOS / "join_daemon.yaml", {"join": join, "daemon": daemon, "song": 0.8}
     )
     failed = [f"{r.text} [{r.detail}]" for r in results if r.failed]
     assert not failed, failed

@@ -48,11 +48,11 @@ async def test_the_footer_offers_only_what_applies_now() -> None:
         assert app.check_action("pause", ()) is False and app.check_action("stop", ()) is False
         assert app.check_action("quit", ()) is True
         # long enough that a busy machine cannot skip "running" between two looks
-        app.knob_overrides[app.entry.path] = {"hold": "1.5", "workers": "6"}
+        app.knob_overrides[app.entry.path] = {"hold": "3", "workers": "6"}
         await pilot.press("r")
-        await _until(pilot, lambda: app.source.status == "running", timeout=20)
+        await _until(pilot, lambda: app.source.status == "running", timeout=40)
         assert app.check_action("pause", ()) and app.check_action("stop", ())
-        await _until(pilot, lambda: app.source.status == "finished", timeout=40)
+        await _until(pilot, lambda: app.source.status == "finished", timeout=60)
         await pilot.pause(0.2)
         assert app.check_action("pause", ()) is False and app.check_action("stop", ()) is False
 
