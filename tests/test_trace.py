@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,30 @@ def marked(mark: str) -> list[int]:
         except OSError:
             continue
     return found
+
+
+def traced_marked(tmp_path: Path, name: str, *args: str) -> tuple[dict, int, str]:
+    """Trace a copy of the program with a mark every process of the run inherits:
+    (report, exit status, the mark)."""
+    where = copied(tmp_path, name)
+    mark = f"tui-conc-test-{tmp_path.name}"
+    done = subprocess.run(
+        [*CLI, "trace", "--json", str(where / f"{name}.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "TUI_CONC_TEST_MARK": mark},
+    )
+    return json.loads(done.stdout), done.returncode, mark
+
+
+def all_gone(mark: str, within_s: float = 5.0) -> bool:
+    """No process carrying ``mark`` is left (waiting a little for the last to go)."""
+    deadline = time.monotonic() + within_s
+    while marked(mark) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return not marked(mark)
 
 
 def _chars(lines: list[str]) -> list[str]:
@@ -343,7 +368,6 @@ async def test_the_app_traces_a_program_names_its_deadlock_and_quits_leaving_not
 
 async def _until_gone(tmp_path: Path) -> None:
     import asyncio
-    import time
 
     deadline = time.monotonic() + 5
     while runners_left(tmp_path) and time.monotonic() < deadline:
@@ -352,8 +376,6 @@ async def _until_gone(tmp_path: Path) -> None:
 
 
 def test_asyncio_tasks_are_actors_that_say_what_they_await() -> None:
-    import time
-
     from tui_conc.tracing.command import traced_run
 
     run = traced_run([str(PROGRAMS / "asyncio_tasks.py")]).start()
@@ -407,26 +429,11 @@ def test_a_module_is_traced_with_dash_m(tmp_path: Path) -> None:
 def test_a_deadlock_across_processes_is_named_under_every_start_method(
     tmp_path: Path, method: str
 ) -> None:
-    where = copied(tmp_path, "deadlock_processes")
-    mark = f"tui-conc-test-{tmp_path.name}"
-    done = subprocess.run(
-        [*CLI, "trace", "--json", str(where / "deadlock_processes.py"), method],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-        env={**os.environ, "TUI_CONC_TEST_MARK": mark},
-    )
-    report = json.loads(done.stdout)
-    assert report["outcome"] == "deadlock" and done.returncode == 1
+    report, code, mark = traced_marked(tmp_path, "deadlock_processes", method)
+    assert report["outcome"] == "deadlock" and code == 1
     cycle = {e["actor"]: (e["holds"], e["waits_for"]) for e in report["cycle"]}
     assert cycle == {"proc-one": (["mutexA"], "mutexB"), "proc-two": (["mutexB"], "mutexA")}
-    import time
-
-    deadline = time.monotonic() + 5
-    while marked(mark) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not marked(mark)  # the runner, both children, a forkserver: all gone
+    assert all_gone(mark)  # the runner, both children, a forkserver
 
 
 def test_a_semaphore_shared_by_processes_counts_their_holds() -> None:
@@ -464,26 +471,11 @@ def test_a_deadlock_over_a_manager_s_locks_is_named_and_leaves_nothing(
 ) -> None:
     """The Manager's server is not an actor (it runs none of the program's code), so
     two processes stuck on its locks are a sure deadlock."""
-    where = copied(tmp_path, "manager_deadlock")
-    mark = f"tui-conc-test-{tmp_path.name}"
-    done = subprocess.run(
-        [*CLI, "trace", "--json", str(where / "manager_deadlock.py"), method],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-        env={**os.environ, "TUI_CONC_TEST_MARK": mark},
-    )
-    report = json.loads(done.stdout)
-    assert report["outcome"] == "deadlock" and done.returncode == 1
+    report, code, mark = traced_marked(tmp_path, "manager_deadlock", method)
+    assert report["outcome"] == "deadlock" and code == 1
     cycle = {e["actor"]: (e["holds"], e["waits_for"]) for e in report["cycle"]}
     assert cycle == {"one": (["mutexA"], "mutexB"), "two": (["mutexB"], "mutexA")}
-    import time
-
-    deadline = time.monotonic() + 5
-    while marked(mark) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not marked(mark)  # the runner, both children, the Manager's server: all gone
+    assert all_gone(mark)  # the runner, both children, the Manager's server
 
 
 @pytest.mark.parametrize("method", ["spawn", "fork"])

@@ -69,15 +69,17 @@ class PyLockBase:
         return self._contended(-1)  # type: ignore[attr-defined, no-any-return]
 
     def release(self) -> None:
-        if not self._raw.locked():
-            raise RuntimeError("release unlocked lock")
+        # a free lock has no owner and no mark: its release raises in _give, as CPython's
         self._owner = 0  # before looking for a publication: see _publish
         if self._marks:
             self._end_published()  # type: ignore[attr-defined]
         self._give()
 
     def __exit__(self, kind: object, value: object, tb: object) -> None:
-        self.release()
+        self._owner = 0  # release's, inline: this is the hot path of ``with lock:``
+        if self._marks:
+            self._end_published()  # type: ignore[attr-defined]
+        self._give()
 
     def _wait(self, timeout: float) -> bool:
         """Take the lock, waiting up to ``timeout`` s (< 0: for ever); no bookkeeping."""

@@ -54,6 +54,25 @@ def _emit_at(event: tuple[Any, ...], t: int) -> None:
         append((*event, t))
 
 
+def _waited(
+    actor: int, index: int, how: str, timeout: Any, call: Any, *args: Any, ok: Any = bool
+) -> Any:
+    """``call(*args)`` inside a WAIT and its WAKE (``ok(result)``; False when it raised)."""
+    instrument._emit((ev.WAIT, actor, index, *instrument._now_site(), how, timeout))
+    try:
+        result = call(*args)
+    except BaseException:
+        instrument._emit((ev.WAKE, actor, index, monotonic_ns(), False))
+        raise
+    instrument._emit((ev.WAKE, actor, index, monotonic_ns(), ok(result)))
+    return result
+
+
+def _always(_: Any) -> bool:
+    """A wait that came back ended well (what it returned says nothing of it)."""
+    return True
+
+
 def _info(typeid: str, args: tuple[Any, ...], kwds: dict[str, Any]) -> dict[str, Any]:
     kind = KINDS[typeid]
     info: dict[str, Any] = {"type": kind}
@@ -135,11 +154,9 @@ class TracedProxy:
         if handler is not None:
             return handler(self, args, kwds)
         if kind == "dict" and method in _DICT_CHANGES:
-            return self._changed(method, args, kwds, lambda: self._call("copy"))
+            return self._changed(method, args, kwds, self._whole_dict)
         if kind == "list" and method in _LIST_CHANGES:
-            return self._changed(
-                method, args, kwds, lambda: self._call("__getitem__", (slice(None),))
-            )
+            return self._changed(method, args, kwds, self._whole_list)
         return self._call(method, args, kwds)
 
     # -- locks, semaphores, a condition over its own lock ------------------------------
@@ -153,12 +170,7 @@ class TracedProxy:
             return True
         if not blocking:
             return False
-        instrument._emit((ev.WAIT, actor, index, *instrument._now_site(), "acquire", timeout))
-        ok = False
-        try:
-            ok = bool(self._call("acquire", args, kwds))
-        finally:
-            instrument._emit((ev.WAKE, actor, index, monotonic_ns(), ok))
+        ok = bool(_waited(actor, index, "acquire", timeout, self._call, "acquire", args, kwds))
         if ok:
             instrument._emit((ev.ACQUIRED, actor, index))
         return ok
@@ -176,16 +188,16 @@ class TracedProxy:
         timeout = args[0] if args else kwds.get("timeout")
         actor, index = instrument._me(), self._tui_index
         instrument._emit((ev.RELEASED, actor, index))
-        instrument._emit((ev.WAIT, actor, index, *instrument._now_site(), "cond", timeout))
-        ok = False
         try:
-            ok = bool(self._call("wait", args, kwds))
+            ok = bool(_waited(actor, index, "cond", timeout, self._call, "wait", args, kwds))
         finally:
-            instrument._emit((ev.WAKE, actor, index, monotonic_ns(), ok))
             instrument._emit((ev.ACQUIRED, actor, index))
         return ok
 
     # -- dicts and lists ----------------------------------------------------------------------
+
+    def _whole_dict(self) -> dict[Any, Any]:
+        return dict(self._call("copy"))
 
     def _whole_list(self) -> list[Any]:
         return list(self._call("__getitem__", (slice(None),)))
@@ -222,26 +234,13 @@ def _event_wait(self: TracedProxy, args: Any, kwds: Any) -> bool:
         return True
     timeout = args[0] if args else kwds.get("timeout")
     actor, index = instrument._me(), self._tui_index
-    instrument._emit((ev.WAIT, actor, index, *instrument._now_site(), "event", timeout))
-    ok = False
-    try:
-        ok = bool(self._call("wait", args, kwds))
-    finally:
-        instrument._emit((ev.WAKE, actor, index, monotonic_ns(), ok))
-    return ok
+    return bool(_waited(actor, index, "event", timeout, self._call, "wait", args, kwds))
 
 
 def _barrier_wait(self: TracedProxy, args: Any, kwds: Any) -> Any:
     timeout = args[0] if args else kwds.get("timeout")
     actor, index = instrument._me(), self._tui_index
-    instrument._emit((ev.WAIT, actor, index, *instrument._now_site(), "barrier", timeout))
-    ok = False
-    try:
-        result = self._call("wait", args, kwds)
-        ok = True
-    finally:
-        instrument._emit((ev.WAKE, actor, index, monotonic_ns(), ok))
-    return result
+    return _waited(actor, index, "barrier", timeout, self._call, "wait", args, kwds, ok=_always)
 
 
 def _put(self: TracedProxy, args: Any, kwds: Any, nowait: bool = False) -> None:
@@ -266,17 +265,11 @@ def _put(self: TracedProxy, args: Any, kwds: Any, nowait: bool = False) -> None:
             raise
     finally:
         channel.let_go()
-    instrument._emit((ev.WAIT, actor, index, *instrument._now_site(), "put", timeout))
     try:
-        self._call("put", (item, True, timeout))
+        _waited(actor, index, "put", timeout, self._call, "put", (item, True, timeout), ok=_always)
     except queue.Full:
-        instrument._emit((ev.WAKE, actor, index, monotonic_ns(), False))
         instrument._emit((ev.FULL, actor, index, monotonic_ns()))
         raise
-    except BaseException:
-        instrument._emit((ev.WAKE, actor, index, monotonic_ns(), False))
-        raise
-    instrument._emit((ev.WAKE, actor, index, monotonic_ns(), True))
     instrument._emit((ev.PUT, actor, index))
 
 
@@ -290,17 +283,13 @@ def _get(self: TracedProxy, args: Any, kwds: Any, nowait: bool = False) -> Any:
         if not block:
             instrument._emit((ev.EMPTY, actor, index, monotonic_ns()))
             raise
-        instrument._emit((ev.WAIT, actor, index, *instrument._now_site(), "get", timeout))
         try:
-            item = self._call("get", (True, timeout))
+            item = _waited(
+                actor, index, "get", timeout, self._call, "get", (True, timeout), ok=_always
+            )
         except queue.Empty:
-            instrument._emit((ev.WAKE, actor, index, monotonic_ns(), False))
             instrument._emit((ev.EMPTY, actor, index, monotonic_ns()))
             raise
-        except BaseException:
-            instrument._emit((ev.WAKE, actor, index, monotonic_ns(), False))
-            raise
-        instrument._emit((ev.WAKE, actor, index, monotonic_ns(), True))
     instrument._emit((ev.GOT, actor, index))
     return item
 
@@ -327,9 +316,7 @@ def _stored(self: TracedProxy, args: Any, kwds: Any) -> Any:
 
 
 def _list_set(self: TracedProxy, args: Any, kwds: Any) -> Any:
-    return self._changed(
-        "__setitem__", args, kwds, lambda: self._call("__getitem__", (slice(None),))
-    )
+    return self._changed("__setitem__", args, kwds, self._whole_list)
 
 
 def _appended(self: TracedProxy, args: Any, kwds: Any) -> Any:

@@ -920,12 +920,13 @@ class TuiConcApp(App[None]):
             .results()
         )
 
-    def _share_resources(self) -> None:
+    @staticmethod
+    def _share_resources(panels: list[Any]) -> None:
         """Locks and queues both on show: on a narrow terminal, where they stack, each gets
         a share (the locks no longer push the queues out of sight)."""
-        for box in self._main_screen().query("#resources").results():
-            shown = [panel.display for panel in box.query("LocksPanel, QueuesPanel").results()]
-            box.set_class(len(shown) == 2 and all(shown), "-both")
+        pair = [p for p in panels if isinstance(p, LocksPanel | QueuesPanel)]
+        if len(pair) == 2 and pair[0].parent is not None:
+            pair[0].parent.set_class(pair[0].display and pair[1].display, "-both")
 
     def _reset_panels(self) -> None:
         for panel in self._panels():
@@ -998,9 +999,10 @@ class TuiConcApp(App[None]):
             if self._view() == "timeline":
                 self._show_timeline(source, snapshot)
             else:
-                for panel in self._panels():
+                panels = self._panels()
+                for panel in panels:
                     panel.show(snapshot)
-                self._share_resources()
+                self._share_resources(panels)
         if status != self._shown_status:
             self.refresh_bindings()  # the keys that apply change with the status
         self.latest = snapshot
