@@ -168,16 +168,12 @@ def test_the_mutex_deadlock_is_named_with_its_locks_and_threads_every_run(
         "joinable_pipe fork",
         "condition_barrier_processes spawn",
         "condition_barrier_processes fork",
-        "manager_tour spawn",
+        # each under one start method here: their own tests run them under the others
         "manager_tour fork",
-        "pool_tour spawn",
         "pool_tour fork",
-        "futures_tour spawn",
         "futures_tour fork",
-        "child_makes spawn",
         "child_makes fork",
         "pool_slow_exit fork",
-        "pool_slow_exit spawn",
     ],
 )
 def test_a_traced_program_behaves_as_it_does_untraced(name: str) -> None:
@@ -504,7 +500,7 @@ def test_concurrent_futures_pools_show_their_tasks(method: str) -> None:
     assert (procs["workers"], procs["submitted"], procs["done"], procs["failed"]) == (2, 3, 2, 1)
 
 
-@pytest.mark.parametrize("method", ["spawn", "fork", "forkserver"])
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])  # fork: in the list above
 def test_what_a_child_makes_is_traced_and_its_own_children_are_actors(method: str) -> None:
     """A child's own Lock (its holds counted), Event and Queue, named by its variables
     (the runner gives their indices), and a grandchild that puts into the queue."""
