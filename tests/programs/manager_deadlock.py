@@ -8,14 +8,14 @@ import time
 
 def one(a, b):
     with a:
-        time.sleep(0.5)
+        time.sleep(2.0)  # long enough for the other to start, on a busy machine too
         with b:
             print("one got both")
 
 
 def two(a, b):
     with b:
-        time.sleep(0.5)
+        time.sleep(2.0)  # long enough for the other to start, on a busy machine too
         with a:
             print("two got both")
 
