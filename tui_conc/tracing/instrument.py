@@ -289,8 +289,8 @@ def _thread_bootstrap_inner(self: threading.Thread) -> None:
 def _thread_join(self: threading.Thread, timeout: float | None = None) -> None:
     target = getattr(self, "_tui_actor", None)
     me = _idents.get(_get_ident())
-    if target is None or me is None or not self.is_alive():
-        _join(self, timeout)
+    if target is None or me is None or target == me or not self.is_alive():
+        _join(self, timeout)  # (a child process's threads are all its one actor)
         return
     _emit((ev.WAIT, me, target, *_now_site(), "join", timeout))
     try:

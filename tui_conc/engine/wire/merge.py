@@ -104,12 +104,13 @@ class StreamMerger:
     def complete(self) -> bool:
         """Is what was released a consistent cut of the run? Not while an open source
         lags too far behind to be waited for: its late events may come before others'."""
-        return all(m > self.now - STALE_NS for m in self.marks.values())
+        # a copy: the reader thread adds sources while the app's thread asks
+        return all(m > self.now - STALE_NS for m in list(self.marks.values()))
 
     def _safe(self) -> int:
         """The time up to which no open source can still send anything."""
         now = self.now
-        live = [m for m in self.marks.values() if m > now - STALE_NS]
+        live = [m for m in list(self.marks.values()) if m > now - STALE_NS]
         return min(live, default=now) - SLACK_NS
 
     def release(self, final: bool = False) -> list[tuple[Any, ...]]:
