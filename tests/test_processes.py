@@ -566,3 +566,41 @@ def test_a_child_counts_its_cpu_from_its_start_not_the_interpreters() -> None:
     # each writes one key and appends one item: milliseconds, where spawning a
     # fresh interpreter and importing tui-conc alone costs ~0.1 s of CPU
     assert max(a.cpu_s for a in children) < 0.05, [(a.name, a.cpu_s) for a in children]
+
+
+def test_the_first_children_start_their_steps_together_however_late_one_comes_up(
+    tmp_path: Path,
+) -> None:
+    """The start gate: a sibling that comes up 1.5 s late (a busy machine) does not
+    leave the first 1.5 s into its steps — a lesson's holds count from one start."""
+    from tui_conc.engine.backends.process import ProcessRun
+    from tui_conc.scenario import resolve_knobs
+
+    path = tmp_path / "two.yaml"
+    path.write_text(
+        "title: two\nchapter: Tests\nbackend: process\nactors:\n"
+        "  a:\n    steps:\n      - log: a\n  b:\n    steps:\n      - log: b\n"
+    )
+    scenario = load_scenario(path)
+
+    class LateSecond(ProcessRun):
+        def _start(self, actor, args):  # type: ignore[no-untyped-def]
+            super()._start(actor, args)
+            if actor.index == 0:
+                time.sleep(1.5)
+
+    frames: list[bytes] = []
+    relay = Relay(frames.append)
+    relay.start()
+    knobs = resolve_knobs(scenario, {})
+    run = LateSecond(scenario, knobs, lambda e: None, "process", address=relay.address)
+    try:
+        run.start()
+        run.wait_until_done()
+    finally:
+        run.cut_off_daemons()
+        relay.drain_sources()
+        relay.listener.close()
+    starts = [e[3] for f in frames for e in codec.decode_body(f).events if e[0] == ev.ACTOR_START]
+    assert len(starts) == 2, [codec.decode_body(f) for f in frames]
+    assert abs(starts[0] - starts[1]) < 0.5e9, (starts[1] - starts[0]) / 1e9

@@ -70,6 +70,7 @@ class ChildSpec:
     hold: Any  #: the shared pause flag
     raws: dict[str, Any]  #: resource name → the multiprocessing object(s) behind it
     t0: int
+    gate: tuple[Any, Any] | None = None  #: (ready, go): say ready, wait to go
     actor: tuple[int, str, str, int, bool] = (0, "", "", 0, False)
     args: dict[str, Any] = field(default_factory=dict)
 
@@ -111,6 +112,14 @@ def _report_end(
     return FAILED_EXIT
 
 
+def _start_with_the_others(gate: tuple[Any, Any] | None) -> None:
+    """One of a run's first children: say it is ready, wait for the gate to open."""
+    if gate is not None:
+        ready, go = gate
+        ready.release()
+        go.wait()
+
+
 def child_main(spec: ChildSpec) -> None:
     """A Process actor: run its group's steps, report, exit 0 (or FAILED_EXIT)."""
     set_pids()
@@ -121,14 +130,19 @@ def child_main(spec: ChildSpec) -> None:
     channel.tick = run.control.refresh
     channel.start()
     actor = ActorRuntime(*spec.actor)
-    cpu0 = time.process_time()
-    emit((ev.ACTOR_START, actor.index, -1, monotonic_ns(), os.getpid(), os.getpid(), os.getppid()))
     error: BaseException | None = None
     try:
         body = Compiler(run, actor).block(spec.scenario.actors[actor.group].steps)
         frame = Frame(run, actor, spec.knobs)  # type: ignore[arg-type]
         frame.locals.update(spec.args)
-        body(frame)
+        _start_with_the_others(spec.gate)
+    except BaseException as exc:
+        body, error = None, exc
+    cpu0 = time.process_time()
+    emit((ev.ACTOR_START, actor.index, -1, monotonic_ns(), os.getpid(), os.getpid(), os.getppid()))
+    try:
+        if body is not None:
+            body(frame)
     except BaseException as exc:
         error = exc
     status = _report_end(emit, run, actor, error, cpu0)

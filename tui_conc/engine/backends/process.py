@@ -33,6 +33,9 @@ from tui_conc.engine.steps.context import ActorRuntime
 from tui_conc.engine.wire import events as ev
 from tui_conc.scenario.sizes import check_processes
 
+#: The longest the first children are waited for before the gate opens anyway.
+GATE_WAIT_S = 60.0
+
 
 class ProcessHandle:
     """What a join step sees of a child process: only its watcher thread reaps it.
@@ -61,6 +64,7 @@ class ProcessRun(ThreadRun):
     def __post_init__(self) -> None:
         self.control = SharedControl()  # type: ignore[assignment]
         self._manager: Any = None
+        self._gate: tuple[Any, Any] | None = None  #: while the first children start
         self.raws: dict[str, Any] = {}
         self.pools: list[PoolResource] = []
         check_processes(self.scenario, self.knobs, self.backend)
@@ -96,6 +100,38 @@ class ProcessRun(ThreadRun):
                 self.pools.append(pool)
                 self.by_name[name] = pool
 
+    def start(self) -> None:
+        """Start the autostart groups behind one gate, so that the scenario's times
+        count from a common start, as on threads.
+
+        A spawned child takes 0.1–2 s to import and connect (longer on a busy
+        machine), and a sibling started first would otherwise be seconds into its
+        steps — a lock held "for 1 s" let go before the other process even ran.
+        Each child gets ready, says so and waits; the gate opens when all have
+        (or have died, or after :data:`GATE_WAIT_S`). The main process's own
+        actors start as it opens.
+        """
+        autostart = [g for g, group in self.scenario.actors.items() if group.autostart]
+        children = [g for g in autostart if self.scenario.in_process(g, self.backend)]
+        self._gate = (CTX.Semaphore(0), CTX.Event())
+        for group in children:
+            self.start_group(group)
+        gated, self._gate = self._gate, None
+        self._open(gated, [a for g in children for a in self.groups[g]])
+        for group in autostart:
+            if group not in children:
+                self.start_group(group)
+
+    def _open(self, gate: tuple[Any, Any], actors: list[ActorRuntime]) -> None:
+        ready, go = gate
+        count, deadline = 0, time.monotonic() + GATE_WAIT_S
+        while time.monotonic() < deadline:
+            dead = sum(1 for a in actors if a.finished)
+            if count + dead >= len(actors):
+                break
+            count += ready.acquire(timeout=0.05)
+        go.set()
+
     def _spec(self, actor: ActorRuntime | None = None, args: dict[str, Any] | None = None) -> Any:
         spec = ChildSpec(
             self.scenario,
@@ -104,6 +140,7 @@ class ProcessRun(ThreadRun):
             self.control.flag,  # type: ignore[attr-defined]
             self.raws,
             self.t0,
+            gate=self._gate,
         )
         if actor is not None:
             spec.actor = (actor.index, actor.name, actor.group, actor.index_in_group, actor.daemon)
