@@ -107,7 +107,9 @@ def test_switchable_scenarios_are_the_ones_the_issue_names() -> None:
 def test_urllib_fetches_overlap_only_when_concurrent(backend: str, concurrent: bool) -> None:
     path = SCENARIOS / "gevent_http.yaml"
     scenario = load_scenario(path)
-    run = LiveRun(path, {"concurrent": concurrent, "delay": 0.3}, backend=backend).start()
+    # 0.6 s a request: "concurrent" must end within 2 delays, and a busy CI once took
+    # 0.7 s over 5 overlapping 0.3 s fetches
+    run = LiveRun(path, {"concurrent": concurrent, "delay": 0.6}, backend=backend).start()
     try:
         assert run.wait(30)
     finally:

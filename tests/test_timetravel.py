@@ -12,6 +12,7 @@ from pathlib import Path
 from tui_conc import recordings
 from tui_conc.scenario import load_entry
 from tui_conc.session import ReplayRun
+from tui_conc.state.model import FINAL_STATUSES
 from tui_conc.ui.app import make_app
 from tui_conc.ui.widgets.actors_panel import ActorsPanel
 from tui_conc.ui.widgets.status_bar import StatusBar
@@ -31,7 +32,10 @@ async def _ran(pilot, stem: str) -> None:
     app = pilot.app
     app.open_entry(_open(app, stem))
     await pilot.press("r")
-    await _until(pilot, lambda: app.latest is not None and app.latest.status != "running")
+    # (a live run is "starting" before it is "running": wait for its verdict)
+    await _until(
+        pilot, lambda: app.latest is not None and app.latest.status in FINAL_STATUSES, 30
+    )
 
 
 async def test_brackets_step_back_through_events_and_end_returns_to_now() -> None:
