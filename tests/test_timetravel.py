@@ -33,9 +33,7 @@ async def _ran(pilot, stem: str) -> None:
     app.open_entry(_open(app, stem))
     await pilot.press("r")
     # (a live run is "starting" before it is "running": wait for its verdict)
-    await _until(
-        pilot, lambda: app.latest is not None and app.latest.status in FINAL_STATUSES, 30
-    )
+    await _until(pilot, lambda: app.latest is not None and app.latest.status in FINAL_STATUSES, 30)
 
 
 async def test_brackets_step_back_through_events_and_end_returns_to_now() -> None:
