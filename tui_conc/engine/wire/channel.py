@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+from multiprocessing import AuthenticationError
 from multiprocessing.connection import Client, Connection, Listener, wait
 from threading import get_ident
 from time import monotonic_ns
 from typing import Any
 
 from tui_conc.engine import native
-from tui_conc.engine.wire import codec
+from tui_conc.engine.wire import clock, codec
 from tui_conc.engine.wire.events import CLOCK  # kinds below it are untimed
 
 #: How often a child sends its batch (and its watermark, even when idle).
@@ -67,14 +68,23 @@ def stamped(append: Any) -> Any:
 class Channel:
     """A child process's side: buffer stamped events, ship them from a native thread."""
 
-    def __init__(self, address: str, tick: Any = None) -> None:
-        self.conn: Connection = Client(address)
-        self.source = os.getpid()
+    def __init__(
+        self,
+        address: Any,
+        tick: Any = None,
+        source: int | None = None,
+        authkey: bytes | None = None,
+        remote: bool = False,
+    ) -> None:
+        self.conn: Connection = Client(address, authkey=authkey)
+        self.source = os.getpid() if source is None else source
         self.tick = tick  #: called every round (the shared pause flag is read there)
         self.events: list[tuple[Any, ...]] = []
         self.emit = stamped(self.events.append)
         self.lock = native.allocate_lock()
         self.closed = False
+        #: this host's clock against the runner's (another machine's: see wire.clock)
+        self.clock = clock.agree(lambda: self.request(clock.ASK)) if remote else None
         self.flush()  # the first watermark, before any event: the reader waits for us
 
     def start(self) -> None:
@@ -96,6 +106,9 @@ class Channel:
             events = self.events
             batch = events[:]
             del events[: len(batch)]
+            if self.clock is not None and self.clock.offset_ns:
+                mark += self.clock.offset_ns
+                batch = clock.shift(batch, self.clock.offset_ns)
             try:
                 self.conn.send_bytes(codec.encode_source_body(self.source, mark, batch))
             except OSError:
@@ -126,13 +139,18 @@ class Relay:
     waiting for it.
     """
 
-    def __init__(self, hand: Any, serve: Any = None) -> None:
+    def __init__(self, hand: Any, serve: Any = None, tcp: tuple[str, int] | None = None) -> None:
         self.hand = hand  #: the writer's: takes one whole frame
         self.serve = serve  #: answers a child's request (bytes → bytes), if any
-        # an abstract socket (Linux): no file to clean up when the run is killed
-        address = f"\0tui-conc-{os.getpid()}-{os.urandom(4).hex()}"
-        self.listener = Listener(address, family="AF_UNIX")
-        self.address = address
+        self.authkey: bytes | None = None
+        if tcp is not None:  # workers on other hosts (a cluster): they must know the key
+            self.authkey = os.urandom(16)
+            self.listener = Listener(tcp, family="AF_INET", authkey=self.authkey)
+            self.address: Any = self.listener.address
+        else:  # an abstract socket (Linux): no file to clean up when the run is killed
+            address = f"\0tui-conc-{os.getpid()}-{os.urandom(4).hex()}"
+            self.listener = Listener(address, family="AF_UNIX")
+            self.address = address
         self.sources: dict[Connection, int | None] = {}  #: connection → its source, once known
         self.lock = native.allocate_lock()
 
@@ -144,6 +162,8 @@ class Relay:
         while True:
             try:
                 conn = self.listener.accept()
+            except AuthenticationError:
+                continue  # a stranger on the port: not one of the run's workers
             except OSError:
                 return
             with self.lock:
@@ -166,9 +186,15 @@ class Relay:
             if source is not None:
                 self.hand(codec.encode_source_frame(source, codec.CLOSED, []))
             return
-        if body.startswith(REQUEST) and self.serve is not None:
+        if body.startswith(REQUEST):
+            payload = body[len(REQUEST) :]
+            serve = clock.answer if payload == clock.ASK else self.serve
+            try:
+                answer = serve(payload) if serve else b""
+            except Exception:  # a bad request must not stop the relay
+                answer = b""
             with contextlib.suppress(OSError):  # the child went: its end comes with its
-                conn.send_bytes(self.serve(body[len(REQUEST) :]))  # connection's
+                conn.send_bytes(answer)  # connection's
             return
         frame = codec.frame_of_body(body)
         if self.sources.get(conn) is None:  # its first batch (the hello) names the source
