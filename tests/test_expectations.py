@@ -89,6 +89,8 @@ def folded() -> StateFolder:
             (ev.POOL_TERMINATE, 2, 4, 2 * S),
             (ev.PUT, 0, 5),
             (ev.GOT_ITEM, 2, 5, 2 * S, "hello"),
+            (ev.LEASE, 1, 1, 2 * S, "lease-a"),  # sem on Dask: w-1's lease, taken back
+            (ev.LEASE_EXPIRED, -1, 1, 2 * S, "lease-a", 31.0),
             (ev.ACTOR_DONE, 0, -1, 2 * S, 1.5),
             (ev.ACTOR_DONE, 1, -1, 3 * S, 0.5),
             (ev.ACTOR_FAILED, 2, -1, 3 * S, "line 5: boom"),
@@ -114,6 +116,7 @@ CASES: dict[str, tuple[str, Any]] = {
     "acquisitions": ("acquisitions(lk)", 2),
     "contended": ("contended(lk)", 1),
     "waves": ("waves(lk)", 2),  # taken again 0.2 s later, after a release
+    "expired_leases": ("expired_leases(sem)", 1),
     "span": ("span(lk)", 0.2),
     "max_depth": ("max_depth(q)", 2),
     "depth": ("depth(q)", 0),

@@ -233,3 +233,53 @@ def test_a_process_actor_reports_pids_cpu_and_wall() -> None:
     f.fold([(ev.ACTOR_START, 0, -1, 1 * S, 501, 501, 500), (ev.ACTOR_DONE, 0, -1, 3 * S, 1.5)])
     a = f.snapshot("finished").actors[0]
     assert (a.pid, a.ppid, a.cpu_s, a.wall_s) == (501, 500, 1.5, 2.0)
+
+
+def test_event_kinds_are_unique() -> None:
+    kinds = {
+        name: value
+        for name, value in vars(ev).items()
+        if name.isupper() and isinstance(value, int) and not name.endswith(("_NS", "_S"))
+    }
+    seen: dict[int, str] = {}
+    for name, value in kinds.items():
+        assert value not in seen, f"{name} and {seen[value]} are both {value}"
+        seen[value] = name
+
+
+def test_an_expired_lease_frees_the_permit_while_its_holder_still_thinks_it_holds() -> None:
+    """Dask: the scheduler takes a lease back from a holder that stopped refreshing it;
+    another actor takes the lock; both "hold" it (the lesson's two holders); the
+    stale holder's later release gives back nothing."""
+    f = StateFolder(
+        {
+            "t0": 0,
+            "actors": [{"name": "a"}, {"name": "b"}],
+            "resources": [
+                {"name": "slot", "type": "lock"},
+                {"name": "pool", "type": "semaphore", "value": 1},
+            ],
+        }
+    )
+    f.fold([(ev.ACTOR_START, 0, -1, 1, 10), (ev.ACTOR_START, 1, -1, 1, 11)])
+    for res in (0, 1):
+        f.fold(
+            [
+                (ev.LEASE, 0, res, 2, f"L{res}"),
+                (ev.ACQUIRED, 0, res, 2),
+                (ev.WAIT, 1, res, 3, 0, "acquire", None),
+                (ev.LEASE_EXPIRED, -1, res, 4, f"L{res}", 1.2),
+                (ev.WAKE, 1, res, 5, True),
+                (ev.ACQUIRED, 1, res, 5),
+            ]
+        )
+    snap = f.snapshot("running")
+    for lock in snap.locks:
+        assert {name for name, _ in lock.owners} == {"a", "b"}, lock
+        assert lock.stale == ("a",) and lock.expiries == 1 and lock.max_holders == 2
+    assert snap.locks[1].value == 0  # a's permit went back, and b took it
+    assert any("took back a's lease" in line.text for line in snap.log)
+    f.fold([(ev.RELEASED, 0, 0, 6), (ev.RELEASED, 0, 1, 6)])  # a lets go: nothing to give
+    snap = f.snapshot("running")
+    assert [lock.owners for lock in snap.locks] == [(("b", 1),), (("b", 1),)]
+    assert snap.locks[1].value == 0 and not snap.locks[0].stale

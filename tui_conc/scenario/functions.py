@@ -47,6 +47,7 @@ EXPECT_FUNCTIONS: dict[str, str] = {
     "acquisitions": "acquisitions(r): how many times r was acquired",
     "contended": "contended(r): how many acquires of r had to wait",
     "waves": "waves(r): bursts of acquisitions of r, apart by 0.1 s or half a hold, if longer",
+    "expired_leases": "expired_leases(r): leases of r the Dask scheduler took back",
     "max_depth": "max_depth(q): the deepest the queue got",
     "depth": "depth(q): items left in the queue at the end",
     "puts": "puts(q): items put",

@@ -22,6 +22,7 @@ from tui_conc.scenario.expr import ExprError, compile_expr, compile_template
 from tui_conc.scenario.functions import ACTOR_NAMES, EXPECT_FUNCTIONS, EXPECT_NAMES, STEP_FUNCTIONS
 from tui_conc.scenario.process_checks import (
     check_child_steps,
+    check_dask,
     check_process_resources,
     task_args,
 )
@@ -330,6 +331,7 @@ def _check(sc: m.Scenario) -> None:
         names = base | _bound_names(task.steps) | task_args(sc, name)
         _check_steps(sc, task.steps, ("tasks", name, "steps"), names, in_loop=False)
     check_child_steps(sc, _Problem)
+    check_dask(sc, _Problem)
     started = _started(sc)
     for name, actor in sc.actors.items():
         if not actor.autostart and name not in started:

@@ -17,8 +17,10 @@ from msgspec import Struct, field
 #: A number, a boolean, or an expression over knobs and locals.
 Value = bool | int | float | str
 
-BACKENDS: tuple[str, ...] = ("thread", "process", "gevent", "eventlet", "greenlet")
-Backend = Literal["thread", "process", "gevent", "eventlet", "greenlet"]
+BACKENDS: tuple[str, ...] = ("thread", "process", "gevent", "eventlet", "greenlet", "dask")
+Backend = Literal["thread", "process", "gevent", "eventlet", "greenlet", "dask"]
+#: Backends whose actors run outside the runner (unless ``runs_in: main``).
+REMOTE_BACKENDS = frozenset({"process", "dask"})
 LOCKLIKE = frozenset({"lock", "rlock", "semaphore", "bounded_semaphore", "condition"})
 
 
@@ -82,13 +84,16 @@ class Resource(_Strict, kw_only=True):
     duplex: bool = True
     #: pool: how many worker processes
     workers: Value = 4
+    #: lock, semaphore on Dask: seconds a holder may go without heart-beating before
+    #: the scheduler takes its lease back (Dask's own default: 30 s)
+    lease: Value | None = None
 
 
 #: The options each type of resource takes (besides ``type``); any other is refused.
 RESOURCE_OPTIONS: dict[str, tuple[str, ...]] = {
-    "lock": ("count",),
+    "lock": ("count", "lease"),
     "rlock": ("count",),
-    "semaphore": ("value", "count"),
+    "semaphore": ("value", "count", "lease"),
     "bounded_semaphore": ("value", "count"),
     "event": ("value", "count"),
     "condition": ("lock",),
@@ -499,7 +504,7 @@ class Scenario(_Strict, kw_only=True):
 
     def in_process(self, group: str, backend: str) -> bool:
         """Do the actors of ``group`` run as child processes on a run on ``backend``?"""
-        return backend == "process" and self.actors[group].runs_in != "main"
+        return backend in REMOTE_BACKENDS and self.actors[group].runs_in != "main"
 
 
 def convert(raw: Any, cls: type[Any]) -> Any:

@@ -55,10 +55,52 @@ def check_process_resources(sc: m.Scenario, problem: Callable[..., Exception]) -
     return ends
 
 
+#: What the dask backend shares through Dask's own primitives.
+_ON_DASK = frozenset({"lock", "semaphore", "event", "queue", "variable"})
+
+
+def check_dask(sc: m.Scenario, problem: Callable[..., Exception]) -> None:
+    """A scenario that lists the dask backend uses only what Dask shares between workers."""
+    if "dask" not in sc.supported:
+        return
+    for name, res in sc.resources.items():
+        if res.type not in _ON_DASK:
+            raise problem(
+                ("resources", name, "type"),
+                f"a {res.type} ({name!r}) has no Dask counterpart (the dask backend shares"
+                f" {', '.join(sorted(_ON_DASK))})",
+            )
+        if res.type == "queue" and (res.kind != "fifo" or res.items):
+            raise problem(
+                ("resources", name),
+                f"queue {name!r}: a distributed.Queue is FIFO and starts empty",
+            )
+    queues = {n for n, r in sc.resources.items() if r.type == "queue"}
+    for group, actor in sc.actors.items():
+        _dask_walk(actor.steps, ("actors", group, "steps"), queues, problem)
+
+
+def _dask_walk(
+    steps: list[Any], path: tuple[Any, ...], queues: set[str], problem: Callable[..., Exception]
+) -> None:
+    for n, step in enumerate(steps):
+        here = (*path, n)
+        if isinstance(step, m.TaskDone) or (isinstance(step, m.Join) and step.join in queues):
+            kind = m.STEP_KIND[type(step)]
+            raise problem(
+                (*here, kind),
+                f"{kind}: a distributed.Queue has no task_done / join (this scenario lists"
+                " the dask backend)",
+            )
+        for key in m.NESTED.get(m.STEP_KIND[type(step)], ()):
+            inner = getattr(step, {"else": "else_"}.get(key, key)) or []
+            _dask_walk(inner, (*here, key), queues, problem)
+
+
 def check_child_steps(sc: m.Scenario, problem: Callable[..., Exception]) -> None:
     """What a child process cannot do, refused at load: start or join an actor, or ask
     which actors are alive (only the main process holds them; add ``runs_in: main``)."""
-    if "process" not in sc.supported:
+    if not m.REMOTE_BACKENDS & set(sc.supported):
         return
     for group, actor in sc.actors.items():
         if actor.runs_in != "main":
@@ -77,7 +119,7 @@ def _child_walk(
     for n, step in enumerate(steps):
         here = (*path, n)
         kind = m.STEP_KIND[type(step)]
-        where = f"{who} runs in a child process on the process backend"
+        where = f"{who} runs in a child process on the process and dask backends"
         if isinstance(step, m.Join) and step.join in sc.actors:
             raise problem(
                 (*here, "join"),

@@ -34,6 +34,8 @@ _WHOLE: dict[str, tuple[tuple[str, int, int], ...]] = {
 #: (option, longest) of each resource type's durations, in seconds.
 _SECONDS: dict[str, tuple[tuple[str, float], ...]] = {
     "http_server": (("delay", 3_600.0),),
+    "lock": (("lease", 3_600.0),),  # on Dask (None: Dask's default)
+    "semaphore": (("lease", 3_600.0),),
 }
 
 
@@ -101,7 +103,8 @@ def resource_sizes(name: str, res: m.Resource, knobs: Mapping[str, Any]) -> dict
         out[option] = whole(raw, knobs, path, what, low, high)
     for option, high in _SECONDS.get(res.type, ()):
         path, what = ("resources", name, option), f"{res.type} {name!r}: {option}"
-        out[option] = seconds(getattr(res, option), knobs, path, what, high)
+        raw = getattr(res, option)
+        out[option] = None if raw is None else seconds(raw, knobs, path, what, high)
     return out
 
 

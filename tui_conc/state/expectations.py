@@ -144,6 +144,7 @@ EXPECT_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "acquisitions": lambda env, r: _lock(env, r).acquisitions,
     "contended": lambda env, r: _lock(env, r).contended,
     "waves": lambda env, r: _lock(env, r).waves,
+    "expired_leases": lambda env, r: _lock(env, r).expiries,
     "max_depth": lambda env, q: _queue(env, q).max_depth,
     "depth": lambda env, q: _queue(env, q).depth,
     "puts": lambda env, q: _queue(env, q).puts,

@@ -149,6 +149,8 @@ class StateFolder:
             ev.STORED: self._stored,
             ev.APPENDED: self._stored,
             ev.HOLDS: self._holds,
+            ev.LEASE: self._lease,
+            ev.LEASE_EXPIRED: self._lease_expired,
             ev.SUBMIT: self._pool_event,
             ev.TASK_BEGIN: self._pool_event,
             ev.TASK_END: self._pool_event,
@@ -216,7 +218,10 @@ class StateFolder:
                 r.released = True
                 r.last_rel = now
                 if r.counting:
-                    r.value += 1  # any thread may release a semaphore
+                    if r.stale and r.stale.get(a):  # its lease had expired: no permit back
+                        self._unstale(r, a)
+                    else:
+                        r.value += 1  # any thread may release a semaphore
                     if r.acquired_at:  # waves: pauses of half a hold or more
                         taken = r.acquired_at.pop(a, None)
                         if taken is not None:
@@ -226,6 +231,8 @@ class StateFolder:
                         holders[a] -= 1
                     else:
                         del holders[a]
+                    if r.stale and not r.counting and r.stale.get(a):
+                        self._unstale(r, a)
                 elif r.type == "lock":
                     holders.clear()  # a plain Lock may be released by any thread
             elif kind == put:
@@ -248,6 +255,35 @@ class StateFolder:
                 if now >= lanes.next_sample:
                     lanes.sample(now, res)
         self.count += len(events)
+
+    def _lease(self, e: Sequence[Any]) -> None:
+        self.now = e[3]
+        self.resources[e[2]].leases[str(e[4])] = e[1]
+
+    def _lease_expired(self, e: Sequence[Any]) -> None:
+        """Dask's scheduler took a lease back: the permit is free again, while its
+        holder, not told, goes on as if it held it (two may "hold" a lock now)."""
+        self.now = e[3]
+        r = self.resources[e[2]]
+        holder = r.leases.pop(str(e[4]), None)
+        r.expiries += 1
+        who = "a holder" if holder is None else self.actors[holder].name
+        if holder is not None and holder in r.holders:
+            r.stale[holder] = r.stale.get(holder, 0) + 1
+            if r.counting:
+                r.value += 1
+        text = (
+            f"{r.name}: the scheduler took back {who}'s lease (not refreshed for"
+            f" {float(e[5]):.1f} s); {who} does not know and goes on as if it held it"
+        )
+        self.log_total += 1
+        self.log.append((self.log_total, e[3], -1, text))
+
+    def _unstale(self, r: Resource, a: int) -> None:
+        if r.stale[a] > 1:
+            r.stale[a] -= 1
+        else:
+            del r.stale[a]
 
     def _acquired(self, actor: Actor, r: Resource) -> None:
         if r.first_acq is None:
@@ -328,6 +364,8 @@ class StateFolder:
         actor.ended = None
         if len(e) > 6:
             actor.pid, actor.ppid = e[5], e[6]
+        if len(e) > 7:
+            actor.where = str(e[7])
         self._to(actor, sm.RUNNING, e[3])
 
     # -- a traced program: actors, resources and places met as it runs

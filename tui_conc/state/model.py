@@ -48,6 +48,7 @@ class ActorView:
     history: tuple[tuple[int, str, int | None, str | None], ...] = ()
     pid: int | None = None  #: a process actor's pid and its parent's pid
     ppid: int | None = None
+    where: str = ""  #: the Dask worker it runs on (its address)
     cpu_s: float | None = None  #: CPU seconds used (known once it is done)
     wall_s: float | None = None  #: seconds from its start to its end (or to now)
     started_s: float | None = None  #: run time when it started
@@ -101,6 +102,9 @@ class LockView:
     max_holders: int
     waves: int
     busy_s: float = 0.0  #: from its first acquisition to its last release
+    #: on Dask: holders whose lease the scheduler took back (they think they hold it)
+    stale: tuple[str, ...] = ()
+    expiries: int = 0  #: on Dask: leases the scheduler took back
 
 
 @dataclass(frozen=True, slots=True)

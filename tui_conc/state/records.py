@@ -82,6 +82,7 @@ class Actor:
         "step",
         "target",
         "timeout",
+        "where",
         "work",
     )
 
@@ -93,6 +94,7 @@ class Actor:
         self.native_id: int | None = None
         self.pid: int | None = None  #: a process actor's pid and its parent's
         self.ppid: int | None = None
+        self.where = ""  #: the Dask worker it runs on (its address)
         self.cpu_s: float | None = None  #: CPU seconds it used, once it is done
         self.started: int | None = None
         self.ended: int | None = None
@@ -132,6 +134,7 @@ class Resource:
         "counting",
         "depth",
         "empties",
+        "expiries",
         "first_acq",
         "fulls",
         "get_blocks",
@@ -146,6 +149,7 @@ class Resource:
         "kind",
         "last_acq",
         "last_rel",
+        "leases",
         "max_depth",
         "max_holders",
         "maxsize",
@@ -156,6 +160,7 @@ class Resource:
         "reads",
         "released",
         "sets",
+        "stale",
         "tasks_done",
         "type",
         "value",
@@ -173,6 +178,10 @@ class Resource:
         #: a semaphore: a value counted down and up, held by several at once
         self.counting = self.type in ("semaphore", "bounded_semaphore")
         self.holders: dict[int, int] = {}
+        #: on Dask: lease id → its holder; holders whose lease the scheduler took back
+        self.leases: dict[str, int] = {}
+        self.stale: dict[int, int] = {}
+        self.expiries = 0
         self.waiters: dict[int, str] = {}
         self.value: Any = info.get("value")
         self.initial: Any = info.get("value")

@@ -57,6 +57,8 @@ def take_snapshot(
                     max_holders=r.max_holders,
                     waves=r.waves,
                     busy_s=_span(r.first_acq, r.last_rel),
+                    stale=tuple(folder.actors[i].name for i in r.stale),
+                    expiries=r.expiries,
                 )
             )
         elif r.type in ("queue", "pipe"):
@@ -205,6 +207,7 @@ def _actor_views(
                 history=_actor_history(folder, a),
                 pid=a.pid,
                 ppid=a.ppid,
+                where=a.where,
                 cpu_s=a.cpu_s,
                 wall_s=None if a.started is None else active(a.started, a.ended or now) / 1e9,
                 started_s=None if a.started is None else (a.started - folder.t0) / 1e9,

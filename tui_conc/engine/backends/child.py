@@ -71,6 +71,8 @@ class ChildSpec:
     raws: dict[str, Any]  #: resource name → the multiprocessing object(s) behind it
     t0: int
     gate: tuple[Any, Any] | None = None  #: (ready, go): say ready, wait to go
+    authkey: bytes | None = None  #: the relay's key, when it listens on TCP (a cluster)
+    remote: bool = False  #: on another host, maybe: agree a clock offset at connect
     actor: tuple[int, str, str, int, bool] = (0, "", "", 0, False)
     args: dict[str, Any] = field(default_factory=dict)
 
@@ -124,7 +126,14 @@ def child_main(spec: ChildSpec) -> None:
     """A Process actor: run its group's steps, report, exit 0 (or FAILED_EXIT)."""
     set_pids()
     codec.tune_gc_for_streaming()
-    channel = Channel(spec.address)
+    sys.exit(run_actor(spec))
+
+
+def run_actor(spec: ChildSpec, source: int | None = None, where: str = "") -> int:
+    """Run one actor outside the runner (a child process, a Dask worker's task): its
+    steps, its events through a channel of its own; returns its exit status.
+    ``where`` (a worker's address) goes out with its start."""
+    channel = Channel(spec.address, source=source, authkey=spec.authkey, remote=spec.remote)
     emit = channel.emit
     run = ChildRun(spec, emit)
     channel.tick = run.control.refresh
@@ -139,7 +148,8 @@ def child_main(spec: ChildSpec) -> None:
     except BaseException as exc:
         body, error = None, exc
     cpu0 = time.process_time()
-    emit((ev.ACTOR_START, actor.index, -1, monotonic_ns(), os.getpid(), os.getpid(), os.getppid()))
+    pids = (os.getpid(), os.getpid(), os.getppid())
+    emit((ev.ACTOR_START, actor.index, -1, monotonic_ns(), *pids, *([where] if where else [])))
     try:
         if body is not None:
             body(frame)
@@ -147,7 +157,7 @@ def child_main(spec: ChildSpec) -> None:
         error = exc
     status = _report_end(emit, run, actor, error, cpu0)
     channel.close()
-    sys.exit(status)
+    return status
 
 
 # ---------------------------------------------------------------- pool workers

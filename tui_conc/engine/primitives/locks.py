@@ -59,7 +59,8 @@ class LockLike:
 
     def locked(self) -> bool:
         if self._mp:
-            return bool(self.raw._semlock._is_zero())
+            semlock = getattr(self.raw, "_semlock", None)  # else Dask's: it says itself
+            return bool(semlock._is_zero()) if semlock is not None else self.raw.locked()
         if self.kind == "lock":
             return self.raw.locked()
         if self.kind == "rlock":

@@ -24,7 +24,8 @@ ACTOR_NEW = 11  #: (.., actor, -1, t, name, group, daemon) — an actor met mid-
 RESOURCE_NEW = 17  #: (.., actor, res, t, info) — a resource created mid-run (traced): info
 #: is what a header's resource says ({"name", "type", "value", "maxsize", "kind"…})
 SITE_NEW = 18  #: (.., -1, step, t, line, text) — a place in a traced program (a "step")
-ACTOR_START = 12  #: (.., actor, -1, t, native_id[, pid, ppid]) — pids: a process actor
+ACTOR_START = 12  #: (.., actor, -1, t, native_id[, pid, ppid[, where]]) — pids: a process actor;
+#: where: the Dask worker it runs on
 ACTOR_DONE = 13  #: (.., actor, -1, t[, cpu_seconds])
 ACTOR_FAILED = 14  #: (.., actor, -1, t, message)
 ACTOR_SPAWNED = 16  #: (.., actor, -1, t) — a child process was started; it reports ACTOR_START
@@ -49,6 +50,11 @@ APPENDED = 37  #: (.., actor, list, t, item)
 #: (.., -1, lock, t, n) — a traced lock has been taken n times in all: its
 #: uncontended holds are counted, and shown only when they last (the sampler)
 HOLDS = 38
+#: (.., actor, res, t, lease_id) — on Dask: actor's hold of res is this scheduler lease
+LEASE = 48
+#: (.., -1, res, t, lease_id, seconds) — on Dask: the scheduler took a lease back: its
+#: holder did not refresh it for that long (its worker hung); it still thinks it holds
+LEASE_EXPIRED = 49
 SOCK_OPEN = 50  #: (.., actor, sock, t, label, role, parent) — role: listen, client, conn
 SOCK_CLOSE = 51  #: (.., actor, sock, t)
 SENT = 52  #: (.., actor, sock, t, nbytes)

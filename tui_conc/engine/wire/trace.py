@@ -35,6 +35,8 @@ _ON_RESOURCE = frozenset(
         ev.APPENDED,
         ev.GOT_ITEM,
         ev.HOLDS,
+        ev.LEASE,
+        ev.LEASE_EXPIRED,
     }
 )
 _ON_POOL = frozenset({ev.SUBMIT, ev.TASK_BEGIN, ev.TASK_END, ev.POOL_CLOSE, ev.POOL_TERMINATE})
@@ -55,6 +57,8 @@ _LENGTH = {
     ev.STORED: 6,
     ev.APPENDED: 5,
     ev.HOLDS: 5,
+    ev.LEASE: 5,
+    ev.LEASE_EXPIRED: 6,
     ev.SOCK_OPEN: 7,
     ev.SENT: 5,
     ev.RECEIVED: 5,

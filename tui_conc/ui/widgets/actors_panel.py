@@ -122,7 +122,10 @@ class ActorsPanel(LiveTable):
 
     @staticmethod
     def _ident(a: ActorView) -> str:
-        """A thread's native id, or a process's pid and its parent's."""
+        """A thread's native id, a process's pid and its parent's, or a Dask worker's
+        address (host:port) and the pid of the worker process."""
+        if a.where:
+            return f"{a.where.removeprefix('tcp://')} pid {a.pid}"
         if a.pid is not None:
             return f"pid {a.pid}←{a.ppid}"
         return str(a.native_id) if a.native_id else "-"

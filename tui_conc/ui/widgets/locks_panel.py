@@ -82,7 +82,9 @@ class LocksPanel(LiveTable):
 
     @staticmethod
     def _lock(lock: LockView, cycle: frozenset[str]) -> tuple[str | Text | Fill, ...]:
-        owners = tuple(name for name, _ in lock.owners)
+        owners = tuple(
+            name + (" (lease expired)" if name in lock.stale else "") for name, _ in lock.owners
+        )
         if lock.value is not None:
             holders = Text.assemble(
                 (f"{lock.value}/{lock.initial} free", "bold" if lock.value else "bold red"),
@@ -93,6 +95,7 @@ class LocksPanel(LiveTable):
             holders = Text()
             for k, (name, n) in enumerate(lock.owners):
                 text = name + (f" ×{n}" if n > 1 else "")
+                text += " (lease expired)" if name in lock.stale else ""
                 holders.append(", " if k else "")
                 holders.append(
                     f"◆ {text}" if name in cycle else text,
