@@ -28,6 +28,7 @@ class RunnerProcess:
         "gevent": "tui_conc.engine.backends.gevent_runner",
         "eventlet": "tui_conc.engine.backends.eventlet_runner",
         "greenlet": "tui_conc.engine.runner",
+        "dask": "tui_conc.engine.runner",
     }
 
     def __init__(

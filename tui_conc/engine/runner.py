@@ -262,6 +262,8 @@ def run(
             trun: ThreadRun = ProcessRun(
                 scenario, knobs, stamped(sink.append), backend=backend, address=relay.address
             )
+        elif backend == "dask":
+            trun, relay = _on_dask(scenario, knobs, sink, writer)
         elif schedule is not None or step:
             trun = _controlled(scenario, knobs, sink, schedule or [], step, backend)
         else:
@@ -323,7 +325,33 @@ def run(
         else:
             sink.append((ev.ERROR, -1, -1, monotonic_ns(), f"{type(exc).__name__}: {exc}"))
     flusher.flush()
+    trun.close()  # after the end is out: a Dask cluster takes a second to close
     return 0
+
+
+def _on_dask(scenario: Any, knobs: dict[str, Any], sink: Sink, writer: Writer) -> Any:
+    """A run on Dask and its relay: on loopback for a local cluster, on every interface
+    for an existing one (whose workers reach back to the address the runner uses to
+    talk to its scheduler)."""
+    from tui_conc.engine.backends.dask.cluster import DEFAULT_WORKERS
+    from tui_conc.engine.backends.dask.run import SCHEDULER_ENV, WORKERS_ENV, DaskRun
+    from tui_conc.engine.wire.channel import Relay, stamped
+
+    scheduler = os.environ.get(SCHEDULER_ENV) or None
+    relay = Relay(writer.hand, tcp=("0.0.0.0" if scheduler else "127.0.0.1", 0))
+    relay.start()
+    workers = int(os.environ.get(WORKERS_ENV) or DEFAULT_WORKERS)
+    trun = DaskRun(
+        scenario,
+        knobs,
+        stamped(sink.append),
+        backend="dask",
+        authkey=relay.authkey,
+        scheduler=scheduler,
+        workers=workers,
+    )
+    trun.address = (trun.reach_back(), relay.address[1])
+    return trun, relay
 
 
 def _controlled(

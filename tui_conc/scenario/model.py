@@ -87,11 +87,14 @@ class Resource(_Strict, kw_only=True):
     #: lock, semaphore on Dask: seconds a holder may go without heart-beating before
     #: the scheduler takes its lease back (Dask's own default: 30 s)
     lease: Value | None = None
+    #: lock on Dask: a plain ``threading.Lock`` in each process that uses it, shared
+    #: with no other worker (to compare the cost of the two)
+    local: bool = False
 
 
 #: The options each type of resource takes (besides ``type``); any other is refused.
 RESOURCE_OPTIONS: dict[str, tuple[str, ...]] = {
-    "lock": ("count", "lease"),
+    "lock": ("count", "lease", "local"),
     "rlock": ("count",),
     "semaphore": ("value", "count", "lease"),
     "bounded_semaphore": ("value", "count"),
@@ -187,6 +190,9 @@ class Sleep(_Step, kw_only=True):
 
 class Compute(_Step, kw_only=True):
     compute: Value
+    #: the work as one C call that never lets the GIL go (as some C extensions do):
+    #: no other thread of the process runs until it returns
+    in_c: bool = False
 
 
 class Read(_Step, kw_only=True):

@@ -70,6 +70,12 @@ def check_dask(sc: m.Scenario, problem: Callable[..., Exception]) -> None:
                 f"a {res.type} ({name!r}) has no Dask counterpart (the dask backend shares"
                 f" {', '.join(sorted(_ON_DASK))})",
             )
+        if res.local and "process" in sc.supported:
+            raise problem(
+                ("resources", name, "local"),
+                f"lock {name!r}: local (a lock of each process's own) is for the dask"
+                " backend, and this scenario lists the process backend",
+            )
         if res.type == "queue" and (res.kind != "fifo" or res.items):
             raise problem(
                 ("resources", name),

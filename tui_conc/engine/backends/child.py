@@ -73,6 +73,7 @@ class ChildSpec:
     gate: tuple[Any, Any] | None = None  #: (ready, go): say ready, wait to go
     authkey: bytes | None = None  #: the relay's key, when it listens on TCP (a cluster)
     remote: bool = False  #: on another host, maybe: agree a clock offset at connect
+    backend: str = "process"  #: "dask": the resources are Dask's (see backends.dask)
     actor: tuple[int, str, str, int, bool] = (0, "", "", 0, False)
     args: dict[str, Any] = field(default_factory=dict)
 
@@ -86,9 +87,18 @@ class ChildRun:
         self.emit = emit
         self.t0 = spec.t0
         self.control = SharedControl(spec.hold)
-        self.by_name = wrap_resources(spec.scenario, spec.raws, emit, spec.knobs)
+        if spec.backend == "dask":
+            from tui_conc.engine.backends.dask import objects
+
+            self.by_name = objects.wrap_resources(
+                spec.scenario, spec.raws, emit, spec.knobs, spec.actor[0]
+            )
+        else:
+            self.by_name = wrap_resources(spec.scenario, spec.raws, emit, spec.knobs)
         self.steps, self._step_ids = number_steps(spec.scenario)
         self.groups: dict[str, list[ActorRuntime]] = {}
+        #: send the buffered events now (before a step that holds the GIL)
+        self.flush_events: Any = lambda: None
 
     def step_id(self, s: m.Step) -> int:
         return self._step_ids[id(s)]
@@ -136,6 +146,7 @@ def run_actor(spec: ChildSpec, source: int | None = None, where: str = "") -> in
     channel = Channel(spec.address, source=source, authkey=spec.authkey, remote=spec.remote)
     emit = channel.emit
     run = ChildRun(spec, emit)
+    run.flush_events = channel.flush
     channel.tick = run.control.refresh
     channel.start()
     actor = ActorRuntime(*spec.actor)

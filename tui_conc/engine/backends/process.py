@@ -113,7 +113,7 @@ class ProcessRun(ThreadRun):
         """
         autostart = [g for g, group in self.scenario.actors.items() if group.autostart]
         children = [g for g in autostart if self.scenario.in_process(g, self.backend)]
-        self._gate = (CTX.Semaphore(0), CTX.Event())
+        self._gate = self._new_gate()
         for group in children:
             self.start_group(group)
         gated, self._gate = self._gate, None
@@ -121,6 +121,10 @@ class ProcessRun(ThreadRun):
         for group in autostart:
             if group not in children:
                 self.start_group(group)
+
+    def _new_gate(self) -> tuple[Any, Any]:
+        """(ready, go): what the first children release when ready and wait on."""
+        return CTX.Semaphore(0), CTX.Event()
 
     def _open(self, gate: tuple[Any, Any], actors: list[ActorRuntime]) -> None:
         ready, go = gate

@@ -305,6 +305,10 @@ class ThreadRun:
             while self._live > 0:
                 self._live_cond.wait()
 
+    def close(self) -> None:
+        """After the run's end is out: let go of what the run holds outside this
+        process (nothing here; a Dask run closes its cluster)."""
+
     def cut_off_daemons(self) -> None:
         """Report the daemon actors still running: the run's end kills them."""
         for actor in self.actors:

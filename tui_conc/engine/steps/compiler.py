@@ -325,6 +325,18 @@ class Compiler(IoSteps, ProcessSteps):
 
     def _compute(self, s: m.Compute, sid: int) -> Block:
         size, emit, a = expr(s.compute), self.emit, self.a
+        if s.in_c:
+            # a child's channel cannot send while the GIL is held: send what it has first
+            flush = getattr(self.run, "flush_events", None) or (lambda: None)
+
+            def compute_in_c(f: Frame) -> None:
+                n = int(size(f))
+                emit((ev.COMPUTE, a, -1, monotonic_ns(), sid, n))
+                flush()
+                sum(range(n))  # one C call: the GIL is not let go until it returns
+                emit((ev.RUN, a, -1, monotonic_ns()))
+
+            return compute_in_c
 
         def compute(f: Frame) -> None:
             n = int(size(f))

@@ -271,7 +271,10 @@ def make_raws(
             info["family"] = slot.family
         key = f"tui-conc-{run_id}-{name}"
         raw: Any
-        if res.type in ("lock", "semaphore"):
+        if res.local:  # a threading.Lock in each process: nothing on the scheduler
+            raw = None
+            info["local"] = True
+        elif res.type in ("lock", "semaphore"):
             value = size.get("value", 1)
             raw = DaskSemaphore(key, value, size.get("lease"))
             raw.register()  # now, with its lease timeout
@@ -309,7 +312,9 @@ def wrap_resources(
         name, res = slot.name, slot.res
         raw = raws[name]
         obj: Any
-        if res.type in ("lock", "semaphore"):
+        if res.local:
+            obj = LockLike(index, emit, "lock")
+        elif res.type in ("lock", "semaphore"):
             obj = LockLike(index, emit, res.type, raw.value, raw=raw)
             if actor >= 0:
                 raw.report = (emit, actor, index)

@@ -1,0 +1,226 @@
+"""A run whose actors are long-running tasks on a Dask cluster's workers.
+
+Each actor not ``runs_in: main`` is submitted as one task, pinned to a
+worker (round robin, so two actors land on two workers), that secedes from
+the worker's thread pool and runs the actor's steps as a child process of
+the process backend would (:func:`~tui_conc.engine.backends.child.run_actor`),
+its events going to the runner's relay over TCP. The runner watches each
+task's future: a worker lost mid-run fails its actor as *killed*.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from dataclasses import dataclass
+from time import monotonic_ns
+from typing import Any
+
+from tui_conc.engine import native
+from tui_conc.engine.backends.child import FAILED_EXIT, ChildSpec, run_actor
+from tui_conc.engine.backends.dask import objects
+from tui_conc.engine.backends.dask.cluster import DEFAULT_WORKERS, Cluster
+from tui_conc.engine.backends.dask.leases import LeaseWatch
+from tui_conc.engine.backends.process import ProcessHandle, ProcessRun
+from tui_conc.engine.backends.shared_resources import SharedControl
+from tui_conc.engine.backends.thread import ThreadRun
+from tui_conc.engine.steps.context import ActorRuntime
+from tui_conc.engine.steps.frame import set_pids
+from tui_conc.engine.wire import events as ev
+
+#: Where the runner finds an existing cluster's scheduler (the CLI's --scheduler).
+SCHEDULER_ENV = "TUI_CONC_DASK_SCHEDULER"
+#: How many workers a local cluster starts (the CLI's --workers).
+WORKERS_ENV = "TUI_CONC_DASK_WORKERS"
+
+
+class DaskFlag(objects._Named):
+    """The run's pause flag as a ``distributed.Variable``; a worker reads it at most
+    every 0.1 s (a read is a round trip to the scheduler)."""
+
+    EVERY_S = 0.1
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self._value = 0
+        self._read_at = 0.0
+
+    def _make(self, name: str) -> Any:
+        from distributed import Variable
+
+        return Variable(name)
+
+    @property
+    def value(self) -> int:
+        now = time.monotonic()
+        if now - self._read_at >= self.EVERY_S:
+            self._read_at = now
+            # (the scheduler going away: keep the last reading)
+            with contextlib.suppress(Exception):
+                self._value = int(self.obj.get(timeout=1))
+        return self._value
+
+    @value.setter
+    def value(self, value: int) -> None:
+        self._value = value
+        self.obj.set(value)
+
+
+class DaskGateReady(objects._Named):
+    """The start gate's count of ready actors, on a ``distributed.Queue``."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+
+    def _make(self, name: str) -> Any:
+        from distributed import Queue
+
+        return Queue(name)
+
+    def release(self) -> None:
+        self.obj.put(1)
+
+    def acquire(self, timeout: float) -> bool:
+        try:
+            self.obj.get(timeout=timeout)
+        except TimeoutError:
+            return False
+        return True
+
+
+def actor_task(spec: ChildSpec) -> int:
+    """An actor, as a task on a worker: leave the worker's thread pool (it runs as long
+    as it runs) and run the steps; its source is unique among the worker's actors."""
+    from distributed import get_worker, secede
+
+    secede()
+    set_pids()
+    source = (os.getpid() << 16) | (spec.actor[0] & 0xFFFF)
+    return run_actor(spec, source=source, where=get_worker().address)
+
+
+@dataclass(eq=False)
+class DaskRun(ProcessRun):
+    """A run on Dask; ``address`` and ``authkey`` are the relay's (TCP)."""
+
+    authkey: bytes | None = None
+    scheduler: str | None = None
+    workers: int = DEFAULT_WORKERS
+
+    def __post_init__(self) -> None:
+        self.run_id = os.urandom(4).hex()
+        self.cluster = Cluster.open(self.scheduler, self.workers)
+        self._futures: dict[int, Any] = {}
+        self._leases: LeaseWatch | None = None
+        flag = DaskFlag(self._key("pause"))
+        flag.value = 0
+        self.control = SharedControl(flag)  # type: ignore[assignment]
+        self.pools = []
+        self._gate: tuple[Any, Any] | None = None
+        self.raws: dict[str, Any] = {}
+        ThreadRun.__post_init__(self)
+        self._lanes = []
+        self._placed = 0
+        self.emit((ev.LOG, -1, -1, monotonic_ns(), self.cluster.describe()))
+
+    def _key(self, what: str) -> str:
+        return f"tui-conc-{self.run_id}-{what}"
+
+    def reach_back(self) -> str:
+        """The host the workers can reach the runner's relay at."""
+        return self.cluster.reach_back()
+
+    def _build_resources(self, env: dict[str, Any]) -> None:
+        self.raws, self.resource_info = objects.make_raws(self.scenario, env, self.run_id)
+        self.by_name.update(objects.wrap_resources(self.scenario, self.raws, self.emit, env))
+        if self.cluster.local is not None:  # its scheduler is here: expiries are seen
+            names = {
+                raw.name: index
+                for index, raw in enumerate(self.raws.values())
+                if isinstance(raw, objects.DaskSemaphore)
+            }
+            self._leases = LeaseWatch(self.emit, names)
+            self._leases.install()
+
+    def prepare(self) -> None:
+        """Nothing before the actors (the cluster is up: its start is in the log)."""
+
+    def _new_gate(self) -> tuple[Any, Any]:
+        return DaskGateReady(self._key("ready")), objects.DaskEvent(self._key("go"))
+
+    def _spec(self, actor: ActorRuntime | None = None, args: dict[str, Any] | None = None) -> Any:
+        spec = super()._spec(actor, args)
+        spec.authkey, spec.remote, spec.backend = self.authkey, True, "dask"
+        return spec
+
+    def _start(self, actor: ActorRuntime, args: dict[str, Any]) -> None:
+        if not self.scenario.in_process(actor.group, self.backend):
+            ThreadRun._start(self, actor, args)
+            return
+        from tui_conc.engine.backends.dask.run import actor_task  # by reference, not value
+
+        workers = self.cluster.workers()
+        worker = workers[self._placed % len(workers)]
+        self._placed += 1
+        handle = ProcessHandle(None)
+        actor.thread = handle  # type: ignore[assignment]
+        if not actor.daemon:
+            with self._live_cond:
+                self._live += 1
+        self.emit((ev.ACTOR_SPAWNED, actor.index, -1, monotonic_ns()))
+        future = self.cluster.client.submit(
+            actor_task,
+            self._spec(actor, args),
+            key=self._key(actor.name),
+            pure=False,
+            workers=[worker],
+            allow_other_workers=False,
+            retries=0,
+        )
+        self._futures[actor.index] = future
+        native.start_thread(lambda: self._watch_task(actor, future, handle, worker))
+
+    def _watch_task(
+        self, actor: ActorRuntime, future: Any, handle: ProcessHandle, worker: str
+    ) -> None:
+        """Wait for an actor's task; report what it could not (its worker lost)."""
+        try:
+            code = future.result()
+        except Exception as exc:  # KilledWorker, CancelledError, a failure in the task
+            code = None
+            if not actor.finished:
+                name = type(exc).__name__
+                if name in ("KilledWorker", "CancelledError", "FutureCancelledError"):
+                    reason = f"its worker {worker} was lost ({name})"
+                    self.emit((ev.ACTOR_KILLED, actor.index, -1, monotonic_ns(), reason))
+                else:
+                    self.emit((ev.ACTOR_FAILED, actor.index, -1, monotonic_ns(), f"{name}: {exc}"))
+        if code not in (None, 0, FAILED_EXIT) and not actor.finished:
+            self.emit((ev.ACTOR_FAILED, actor.index, -1, monotonic_ns(), f"exit code {code}"))
+        actor.finished = True
+        handle.ended.set()
+        if not actor.daemon:
+            with self._live_cond:
+                self._live -= 1
+                self._live_cond.notify_all()
+
+    def cut_off_daemons(self) -> None:
+        """Cancel what outlives the main actors."""
+        for actor in self.actors:
+            future = self._futures.get(actor.index)
+            if actor.daemon and future is not None and not future.done():
+                actor.finished = True
+                future.cancel()
+                self.emit(
+                    (ev.ACTOR_KILLED, actor.index, -1, monotonic_ns(), "daemon cut off at exit")
+                )
+        ThreadRun.cut_off_daemons(self)
+
+    def close(self) -> None:
+        """Cancel every task still running (a deadlocked actor's), close the cluster."""
+        if self._leases is not None:
+            self._leases.remove()
+        for future in self._futures.values():
+            future.cancel()
+        self.cluster.close()
