@@ -43,6 +43,34 @@ def _megabytes(text: str) -> float:
         raise argparse.ArgumentTypeError(f"must be a positive number of MB, not {text}") from None
 
 
+def _dask_options(parser: argparse.ArgumentParser) -> None:
+    """--scheduler and --workers: where the dask backend runs."""
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=argparse.SUPPRESS,
+        help="dask backend: use the cluster at this scheduler (tcp://HOST:PORT; its workers "
+        "must reach this machine and have tui-conc installed) instead of a LocalCluster",
+    )
+    parser.add_argument(
+        "--workers",
+        type=_count,
+        metavar="N",
+        default=argparse.SUPPRESS,
+        help="dask backend: worker processes of the LocalCluster a run starts (default: 2)",
+    )
+
+
+def _use_dask_options(args: argparse.Namespace) -> None:
+    """Hand --scheduler and --workers to the runners (they read the environment)."""
+    from tui_conc.engine.backends.dask import SCHEDULER_ENV, WORKERS_ENV
+
+    if getattr(args, "scheduler", None):
+        os.environ[SCHEDULER_ENV] = args.scheduler
+    if getattr(args, "workers", None):
+        os.environ[WORKERS_ENV] = str(args.workers)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="tui-conc",
@@ -52,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tui-conc {__version__}")
     folder_help = "a folder of scenario files (default: the shipped ones)"
     parser.add_argument("--scenarios", type=Path, metavar="DIR", help=folder_help)
+    _dask_options(parser)
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     lst = sub.add_parser("list", help="the scenarios: name, chapter, title, backends, validity")
     lst.add_argument(
@@ -114,6 +143,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--scenarios", type=Path, metavar="DIR", dest="scenarios_sub", help=folder_help
     )
+    _dask_options(run)
     _explore_parser(sub, folder_help)
     _trace_parser(sub)
     _serve_parser(sub, folder_help)
@@ -310,6 +340,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def _main(argv: list[str] | None) -> int:
     args = _parser().parse_args(argv)
+    _use_dask_options(args)
     folder = getattr(args, "scenarios_sub", None) or args.scenarios
     if args.command == "list":
         return cmd_list(folder)

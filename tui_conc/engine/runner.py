@@ -333,8 +333,9 @@ def _on_dask(scenario: Any, knobs: dict[str, Any], sink: Sink, writer: Writer) -
     """A run on Dask and its relay: on loopback for a local cluster, on every interface
     for an existing one (whose workers reach back to the address the runner uses to
     talk to its scheduler)."""
+    from tui_conc.engine.backends.dask import SCHEDULER_ENV, WORKERS_ENV
     from tui_conc.engine.backends.dask.cluster import DEFAULT_WORKERS
-    from tui_conc.engine.backends.dask.run import SCHEDULER_ENV, WORKERS_ENV, DaskRun
+    from tui_conc.engine.backends.dask.run import DaskRun
     from tui_conc.engine.wire.channel import Relay, stamped
 
     scheduler = os.environ.get(SCHEDULER_ENV) or None

@@ -74,6 +74,7 @@ class ChildSpec:
     authkey: bytes | None = None  #: the relay's key, when it listens on TCP (a cluster)
     remote: bool = False  #: on another host, maybe: agree a clock offset at connect
     backend: str = "process"  #: "dask": the resources are Dask's (see backends.dask)
+    run_id: str = ""  #: a Dask run's name on the cluster
     actor: tuple[int, str, str, int, bool] = (0, "", "", 0, False)
     args: dict[str, Any] = field(default_factory=dict)
 
@@ -139,11 +140,16 @@ def child_main(spec: ChildSpec) -> None:
     sys.exit(run_actor(spec))
 
 
-def run_actor(spec: ChildSpec, source: int | None = None, where: str = "") -> int:
+def run_actor(
+    spec: ChildSpec, source: int | None = None, where: str = "", on_lost: Any = None
+) -> int:
     """Run one actor outside the runner (a child process, a Dask worker's task): its
     steps, its events through a channel of its own; returns its exit status.
-    ``where`` (a worker's address) goes out with its start."""
-    channel = Channel(spec.address, source=source, authkey=spec.authkey, remote=spec.remote)
+    ``where`` (a worker's address) goes out with its start; ``on_lost`` is called if
+    the runner goes away (default: exit the process)."""
+    channel = Channel(
+        spec.address, source=source, authkey=spec.authkey, remote=spec.remote, on_lost=on_lost
+    )
     emit = channel.emit
     run = ChildRun(spec, emit)
     run.flush_events = channel.flush

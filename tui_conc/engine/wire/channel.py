@@ -75,6 +75,7 @@ class Channel:
         source: int | None = None,
         authkey: bytes | None = None,
         remote: bool = False,
+        on_lost: Any = None,
     ) -> None:
         self.conn: Connection = Client(address, authkey=authkey)
         self.source = os.getpid() if source is None else source
@@ -83,6 +84,9 @@ class Channel:
         self.emit = stamped(self.events.append)
         self.lock = native.allocate_lock()
         self.closed = False
+        #: what to do when the runner has gone (default: exit this process: nobody is
+        #: left to report to; a Dask worker is not ours to end, and ends its actor instead)
+        self.on_lost = on_lost or (lambda: os._exit(1))
         #: this host's clock against the runner's (another machine's: see wire.clock)
         self.clock = clock.agree(lambda: self.request(clock.ASK)) if remote else None
         self.flush()  # the first watermark, before any event: the reader waits for us
@@ -112,7 +116,8 @@ class Channel:
             try:
                 self.conn.send_bytes(codec.encode_source_body(self.source, mark, batch))
             except OSError:
-                os._exit(1)  # nobody is left to report to
+                self.closed = True
+                self.on_lost()
 
     def request(self, payload: bytes) -> bytes:
         """Ask the runner (its relay's ``serve``) and wait for the answer."""

@@ -11,3 +11,8 @@ the runner's clock (:mod:`tui_conc.engine.wire.clock`).
 ``distributed`` is an optional dependency (``pip install 'tui-conc[dask]'``):
 nothing here is imported unless a run asks for the dask backend.
 """
+
+#: Where a runner finds an existing cluster's scheduler (the command line's --scheduler).
+SCHEDULER_ENV = "TUI_CONC_DASK_SCHEDULER"
+#: How many workers a runner's LocalCluster starts (the command line's --workers).
+WORKERS_ENV = "TUI_CONC_DASK_WORKERS"

@@ -10,12 +10,21 @@ make, so an actor on Dask reports the same events as one on threads.
 Differences a lesson may show (Dask's, not ours): a lock or semaphore hold is a
 *lease* that its holder's worker must keep refreshing, and only the object
 that took it can give it back; a queue has no ``task_done`` / ``join`` and
-no non-blocking ``get`` (a 10 ms timeout stands in, see :data:`NO_WAIT_S`).
+no non-blocking ``get`` (its size is asked first).
+
+A run must not leave its actors blocked on someone else's cluster: waits on
+locks, semaphores and events are cut into slices (:data:`SLICE_S`) that
+check whether the run is over (:class:`RunState`); a get blocked on a queue
+receives an end-of-run marker instead (a queue's timeouts are logged as
+errors by the scheduler, so it is not sliced).
 """
 
 from __future__ import annotations
 
+import contextlib
 import queue
+import time
+from collections.abc import Callable
 from time import monotonic_ns
 from typing import Any
 
@@ -30,6 +39,21 @@ from tui_conc.scenario.sizes import resource_sizes
 
 #: Dask has no non-blocking get or put: the shortest wait stands in for one.
 NO_WAIT_S = 0.01
+#: A wait on the scheduler is cut into slices this long, to notice the run's end.
+SLICE_S = 1.0
+#: What the runner puts in a queue at the end of a run, for each actor still waiting.
+END_OF_RUN = "\x00tui-conc: the run is over\x00"
+#: Runs whose runner went away, as this process's channel found.
+_gone: set[str] = set()
+
+
+class RunOver(Exception):
+    """The run ended (or its runner went away) while this actor waited."""
+
+
+def runner_gone(run_id: str) -> None:
+    """This process lost the runner of ``run_id``: its actors stop at their next wait."""
+    _gone.add(run_id)
 
 
 class _Named:
@@ -53,6 +77,56 @@ class _Named:
         raise NotImplementedError
 
 
+class RunState(_Named):
+    """Whether run ``run_id`` is over: a ``distributed.Variable`` the runner sets at
+    its end, read at most every :data:`SLICE_S` (or this process lost the runner)."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(run_id)
+        self.run_id = run_id
+        self._over = False
+        self._read_at = 0.0
+
+    def _make(self, run_id: str) -> Any:
+        from distributed import Variable
+
+        return Variable(f"tui-conc-{run_id}-over")
+
+    def start(self) -> None:
+        """The runner: the run is on."""
+        self.obj.set(False)
+
+    def end(self) -> None:
+        """The runner: the run is over."""
+        self.obj.set(True)
+
+    def over(self) -> bool:
+        if self.run_id in _gone:
+            return True
+        now = time.monotonic()
+        if not self._over and now - self._read_at >= SLICE_S:
+            self._read_at = now
+            with contextlib.suppress(Exception):  # the scheduler going away: not yet
+                self._over = bool(self.obj.get(timeout=SLICE_S))
+        return self._over
+
+    def check(self) -> None:
+        if self.over():
+            raise RunOver("the run is over")
+
+
+def _sliced(attempt: Callable[[float], bool], timeout: float | None, run: RunState) -> bool:
+    """``attempt(seconds)`` until it succeeds, ``timeout`` passes, or the run ends."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        left = SLICE_S if deadline is None else max(deadline - time.monotonic(), 0.0)
+        if attempt(min(SLICE_S, left)):
+            return True
+        if deadline is not None and time.monotonic() >= deadline:
+            return False
+        run.check()
+
+
 class DaskSemaphore(_Named):
     """A ``distributed.Semaphore`` (``Lock`` is one with one lease) as a raw lock.
 
@@ -60,13 +134,14 @@ class DaskSemaphore(_Named):
     default, 30 s); set for this semaphore when it registers with the scheduler.
     """
 
-    def __init__(self, name: str, value: int, lease: float | None = None) -> None:
-        super().__init__(name, value, lease)
+    def __init__(self, name: str, value: int, lease: float | None, run_id: str) -> None:
+        super().__init__(name, value, lease, run_id)
         self.name, self.value, self.lease = name, value, lease
+        self.run = RunState(run_id)
         #: (emit, actor, resource index): where to say which lease a hold is
         self.report: tuple[Any, int, int] | None = None
 
-    def _make(self, name: str, value: int, lease: float | None) -> Any:
+    def _make(self, name: str, value: int, lease: float | None, run_id: str) -> Any:
         import dask
         from distributed import Semaphore
 
@@ -81,8 +156,11 @@ class DaskSemaphore(_Named):
         _ = self.obj
 
     def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
-        wait = timeout if blocking else NO_WAIT_S
-        ok = bool(self.obj.acquire(timeout=wait))
+        sem = self.obj
+        if blocking:
+            ok = _sliced(lambda s: bool(sem.acquire(timeout=s)), timeout, self.run)
+        else:
+            ok = bool(sem.acquire(timeout=0))
         if ok and self.report is not None:  # which lease is this actor's hold
             emit, actor, index = self.report
             emit((ev.LEASE, actor, index, monotonic_ns(), self.obj._leases[-1]))
@@ -106,10 +184,11 @@ class DaskSemaphore(_Named):
 class DaskEvent(_Named):
     """A ``distributed.Event``: already ``set`` / ``clear`` / ``is_set`` / ``wait``."""
 
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
+    def __init__(self, name: str, run_id: str) -> None:
+        super().__init__(name, run_id)
+        self.run = RunState(run_id)
 
-    def _make(self, name: str) -> Any:
+    def _make(self, name: str, run_id: str) -> Any:
         from distributed import Event as DistributedEvent
 
         return DistributedEvent(name)
@@ -124,7 +203,8 @@ class DaskEvent(_Named):
         return bool(self.obj.is_set())
 
     def wait(self, timeout: float | None = None) -> bool:
-        return bool(self.obj.wait(timeout))
+        event = self.obj
+        return _sliced(lambda s: bool(event.wait(s)), timeout, self.run)
 
 
 class DaskValue(_Named):
@@ -151,11 +231,12 @@ class DaskQueueRaw(_Named):
     """A ``distributed.Queue``; get and put wait with timeouts, raising ``queue.Empty``
     / ``queue.Full`` as the standard library's do."""
 
-    def __init__(self, name: str, maxsize: int) -> None:
-        super().__init__(name, maxsize)
+    def __init__(self, name: str, maxsize: int, run_id: str) -> None:
+        super().__init__(name, maxsize, run_id)
         self.maxsize = maxsize
+        self.run = RunState(run_id)
 
-    def _make(self, name: str, maxsize: int) -> Any:
+    def _make(self, name: str, maxsize: int, run_id: str) -> Any:
         from distributed import Queue
 
         return Queue(name, maxsize=maxsize)
@@ -168,9 +249,12 @@ class DaskQueueRaw(_Named):
 
     def get(self, timeout: float | None = None) -> Any:
         try:
-            return self.obj.get(timeout=timeout)
+            item = self.obj.get(timeout=timeout)
         except TimeoutError:
             raise queue.Empty from None
+        if isinstance(item, str) and item == END_OF_RUN:
+            raise RunOver("the run is over")
+        return item
 
     def qsize(self) -> int:
         return int(self.obj.qsize())
@@ -206,6 +290,7 @@ class DaskQueue:
             emit((ev.FULL, actor, index, monotonic_ns()))
             return False
         emit((ev.WAIT, actor, index, monotonic_ns(), step, "put", timeout))
+        self.raw.run.check()
         try:
             self.raw.put(item, timeout)
         except queue.Full:
@@ -220,6 +305,8 @@ class DaskQueue:
     def get(self, actor: int, step: int, block: bool, timeout: float | None) -> tuple[bool, Any]:
         emit, index = self._emit, self.index
         try:
+            if not self.raw.qsize():  # (a get that times out is an error in the log)
+                raise queue.Empty
             item = self.raw.get(NO_WAIT_S)
         except queue.Empty:
             if not block:
@@ -276,20 +363,20 @@ def make_raws(
             info["local"] = True
         elif res.type in ("lock", "semaphore"):
             value = size.get("value", 1)
-            raw = DaskSemaphore(key, value, size.get("lease"))
+            raw = DaskSemaphore(key, value, size.get("lease"), run_id)
             raw.register()  # now, with its lease timeout
             if res.type == "semaphore":
                 info["value"] = value
             if size.get("lease") is not None:
                 info["lease"] = size["lease"]
         elif res.type == "event":
-            raw = DaskEvent(key)
+            raw = DaskEvent(key, run_id)
             if initial(res, env):
                 raw.set()
             info["value"] = raw.is_set()
         elif res.type == "queue":
             maxsize = size["maxsize"]
-            raw = DaskQueueRaw(key, maxsize)
+            raw = DaskQueueRaw(key, maxsize, run_id)
             info.update(kind="fifo", maxsize=maxsize, initial=0)
         elif res.type == "variable":
             info["value"] = value = initial(res, env)
@@ -328,3 +415,63 @@ def wrap_resources(
         if slot.family is not None:
             out.setdefault(slot.family, Family()).append(obj)
     return out
+
+
+class DaskFlag(_Named):
+    """The run's pause flag as a ``distributed.Variable`` (what ``SharedControl`` reads);
+    a worker reads it at most every 0.1 s (a read is a round trip to the scheduler),
+    and reads 0 once the run is over: nobody would ever resume it."""
+
+    EVERY_S = 0.1
+
+    def __init__(self, name: str, run_id: str) -> None:
+        super().__init__(name, run_id)
+        self._value = 0
+        self._read_at = 0.0
+        self.run = RunState(run_id)
+
+    def _make(self, name: str, run_id: str) -> Any:
+        from distributed import Variable
+
+        return Variable(name)
+
+    @property
+    def value(self) -> int:
+        now = time.monotonic()
+        if now - self._read_at >= self.EVERY_S:
+            self._read_at = now
+            # (the scheduler going away: keep the last reading)
+            with contextlib.suppress(Exception):
+                self._value = int(self.obj.get(timeout=1))
+            if self._value and self.run.over():
+                self._value = 0
+        return self._value
+
+    @value.setter
+    def value(self, value: int) -> None:
+        self._value = value
+        self.obj.set(value)
+
+
+class DaskGateReady(_Named):
+    """The start gate's count of ready actors: items in a ``distributed.Queue``, counted
+    by its size (a get that times out is an error in the scheduler's log)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.counted = 0
+
+    def _make(self, name: str) -> Any:
+        from distributed import Queue
+
+        return Queue(name)
+
+    def release(self) -> None:
+        self.obj.put(1)
+
+    def acquire(self, timeout: float) -> bool:
+        if self.obj.qsize() > self.counted:
+            self.counted += 1
+            return True
+        time.sleep(timeout)
+        return False

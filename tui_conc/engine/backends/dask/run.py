@@ -11,12 +11,13 @@ task's future: a worker lost mid-run fails its actor as *killed*.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
-import time
 from dataclasses import dataclass
 from time import monotonic_ns
 from typing import Any
 
+from tui_conc import __version__
 from tui_conc.engine import native
 from tui_conc.engine.backends.child import FAILED_EXIT, ChildSpec, run_actor
 from tui_conc.engine.backends.dask import objects
@@ -29,65 +30,6 @@ from tui_conc.engine.steps.context import ActorRuntime
 from tui_conc.engine.steps.frame import set_pids
 from tui_conc.engine.wire import events as ev
 
-#: Where the runner finds an existing cluster's scheduler (the CLI's --scheduler).
-SCHEDULER_ENV = "TUI_CONC_DASK_SCHEDULER"
-#: How many workers a local cluster starts (the CLI's --workers).
-WORKERS_ENV = "TUI_CONC_DASK_WORKERS"
-
-
-class DaskFlag(objects._Named):
-    """The run's pause flag as a ``distributed.Variable``; a worker reads it at most
-    every 0.1 s (a read is a round trip to the scheduler)."""
-
-    EVERY_S = 0.1
-
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self._value = 0
-        self._read_at = 0.0
-
-    def _make(self, name: str) -> Any:
-        from distributed import Variable
-
-        return Variable(name)
-
-    @property
-    def value(self) -> int:
-        now = time.monotonic()
-        if now - self._read_at >= self.EVERY_S:
-            self._read_at = now
-            # (the scheduler going away: keep the last reading)
-            with contextlib.suppress(Exception):
-                self._value = int(self.obj.get(timeout=1))
-        return self._value
-
-    @value.setter
-    def value(self, value: int) -> None:
-        self._value = value
-        self.obj.set(value)
-
-
-class DaskGateReady(objects._Named):
-    """The start gate's count of ready actors, on a ``distributed.Queue``."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-
-    def _make(self, name: str) -> Any:
-        from distributed import Queue
-
-        return Queue(name)
-
-    def release(self) -> None:
-        self.obj.put(1)
-
-    def acquire(self, timeout: float) -> bool:
-        try:
-            self.obj.get(timeout=timeout)
-        except TimeoutError:
-            return False
-        return True
-
 
 def actor_task(spec: ChildSpec) -> int:
     """An actor, as a task on a worker: leave the worker's thread pool (it runs as long
@@ -97,7 +39,8 @@ def actor_task(spec: ChildSpec) -> int:
     secede()
     set_pids()
     source = (os.getpid() << 16) | (spec.actor[0] & 0xFFFF)
-    return run_actor(spec, source=source, where=get_worker().address)
+    lost = functools.partial(objects.runner_gone, spec.run_id)  # the worker is not ours
+    return run_actor(spec, source=source, where=get_worker().address, on_lost=lost)
 
 
 @dataclass(eq=False)
@@ -113,7 +56,9 @@ class DaskRun(ProcessRun):
         self.cluster = Cluster.open(self.scheduler, self.workers)
         self._futures: dict[int, Any] = {}
         self._leases: LeaseWatch | None = None
-        flag = DaskFlag(self._key("pause"))
+        self.state = objects.RunState(self.run_id)
+        self.state.start()
+        flag = objects.DaskFlag(self._key("pause"), self.run_id)
         flag.value = 0
         self.control = SharedControl(flag)  # type: ignore[assignment]
         self.pools = []
@@ -147,11 +92,14 @@ class DaskRun(ProcessRun):
         """Nothing before the actors (the cluster is up: its start is in the log)."""
 
     def _new_gate(self) -> tuple[Any, Any]:
-        return DaskGateReady(self._key("ready")), objects.DaskEvent(self._key("go"))
+        return objects.DaskGateReady(self._key("ready")), objects.DaskEvent(
+            self._key("go"), self.run_id
+        )
 
     def _spec(self, actor: ActorRuntime | None = None, args: dict[str, Any] | None = None) -> Any:
         spec = super()._spec(actor, args)
         spec.authkey, spec.remote, spec.backend = self.authkey, True, "dask"
+        spec.run_id = self.run_id
         return spec
 
     def _start(self, actor: ActorRuntime, args: dict[str, Any]) -> None:
@@ -195,7 +143,10 @@ class DaskRun(ProcessRun):
                     reason = f"its worker {worker} was lost ({name})"
                     self.emit((ev.ACTOR_KILLED, actor.index, -1, monotonic_ns(), reason))
                 else:
-                    self.emit((ev.ACTOR_FAILED, actor.index, -1, monotonic_ns(), f"{name}: {exc}"))
+                    message = f"{name}: {str(exc).splitlines()[0] if str(exc) else ''}"
+                    if "deserializ" in message:  # the cluster runs another tui-conc
+                        message += f" (the scheduler and workers need tui-conc {__version__})"
+                    self.emit((ev.ACTOR_FAILED, actor.index, -1, monotonic_ns(), message))
         if code not in (None, 0, FAILED_EXIT) and not actor.finished:
             self.emit((ev.ACTOR_FAILED, actor.index, -1, monotonic_ns(), f"exit code {code}"))
         actor.finished = True
@@ -218,9 +169,22 @@ class DaskRun(ProcessRun):
         ThreadRun.cut_off_daemons(self)
 
     def close(self) -> None:
-        """Cancel every task still running (a deadlocked actor's), close the cluster."""
+        """End every actor still waiting (a deadlocked one's, a daemon's), then close the
+        cluster — or, on a cluster of yours, leave it as it was: each waiting actor sees
+        the run is over within a second, and a get on a queue receives an end marker."""
         if self._leases is not None:
             self._leases.remove()
+        waiting = [f for f in self._futures.values() if not f.done()]
+        if waiting and self.cluster.local is None:
+            with contextlib.suppress(Exception):
+                self.state.end()
+                for raw in self.raws.values():
+                    if isinstance(raw, objects.DaskQueueRaw):
+                        for _ in waiting:
+                            raw.obj.put(objects.END_OF_RUN)
+                from distributed import wait
+
+                wait(waiting, timeout=3 * objects.SLICE_S)
         for future in self._futures.values():
             future.cancel()
         self.cluster.close()
