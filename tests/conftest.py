@@ -6,6 +6,7 @@ import atexit
 import os
 import shutil
 import tempfile
+from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,22 @@ if "TUI_CONC_CACHE" not in os.environ:
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 TRACES = Path(__file__).resolve().parent / "traces"
+
+#: The dask backend's tests need its optional extra (.ci/run installs it).
+needs_dask = pytest.mark.skipif(
+    find_spec("distributed") is None,
+    reason="the dask backend needs Dask's distributed package: pip install -e '.[dask]'",
+)
+
+
+def scenario_params(paths: list[Path]) -> list[object]:
+    """Scenario files as test parameters, a dask lesson marked ``needs_dask``."""
+    from tui_conc.scenario import load_scenario
+
+    return [
+        pytest.param(p, id=p.stem, marks=[needs_dask] if load_scenario(p).backend == "dask" else [])
+        for p in paths
+    ]
 
 
 def gone(pid: int) -> bool:

@@ -10,7 +10,7 @@ from tui_conc.scenario import load_scenario, resolve_knobs
 from tui_conc.session import LiveRun
 from tui_conc.state.expectations import check
 
-from .conftest import SCENARIOS
+from .conftest import SCENARIOS, scenario_params
 
 #: Knobs that keep a load test short in the suite (its lesson stays the same).
 QUICK = {
@@ -32,7 +32,7 @@ def run_scenario(path: Path, overrides: dict | None = None):
     return snapshot, check(scenario, snapshot, run.log_texts())
 
 
-@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", scenario_params(sorted(SCENARIOS.glob("*.yaml"))))
 def test_shipped_scenario_meets_its_expectations(path: Path) -> None:
     """Once, no retries: a claim that needs idle cores says so (``when:``) and is
     inconclusive on a busy machine, never failed; what it could not show is printed."""

@@ -61,6 +61,13 @@ _ON_DASK = frozenset({"lock", "semaphore", "event", "queue", "variable"})
 
 def check_dask(sc: m.Scenario, problem: Callable[..., Exception]) -> None:
     """A scenario that lists the dask backend uses only what Dask shares between workers."""
+    for name, res in sc.resources.items():
+        if res.local and ("dask" not in sc.supported or "process" in sc.supported):
+            raise problem(
+                ("resources", name, "local"),
+                f"lock {name!r}: local (a lock of each process's own) is for scenarios on"
+                " the dask backend (and not on processes)",
+            )
     if "dask" not in sc.supported:
         return
     for name, res in sc.resources.items():
@@ -69,12 +76,6 @@ def check_dask(sc: m.Scenario, problem: Callable[..., Exception]) -> None:
                 ("resources", name, "type"),
                 f"a {res.type} ({name!r}) has no Dask counterpart (the dask backend shares"
                 f" {', '.join(sorted(_ON_DASK))})",
-            )
-        if res.local and "process" in sc.supported:
-            raise problem(
-                ("resources", name, "local"),
-                f"lock {name!r}: local (a lock of each process's own) is for the dask"
-                " backend, and this scenario lists the process backend",
             )
         if res.type == "queue" and (res.kind != "fifo" or res.items):
             raise problem(

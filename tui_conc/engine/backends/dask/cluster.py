@@ -9,6 +9,7 @@ An existing cluster (``--scheduler``) keeps its own settings.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import socket
 import time
 from dataclasses import dataclass
@@ -100,3 +101,5 @@ class Cluster:
         finally:
             if self.local is not None:
                 self.local.close(timeout=5)
+                for child in multiprocessing.active_children():  # reaped here, not by init
+                    child.join(timeout=2)

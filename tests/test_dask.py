@@ -1,0 +1,217 @@
+"""The dask backend: actors as tasks on a Dask cluster, Dask's primitives, nothing left.
+
+The lessons themselves run in test_scenarios (every shipped scenario on its own
+backend); here: the cycle across workers, a worker lost mid-run, stop and quit,
+a cluster of the user's own left as it was, and the backend without Dask.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tui_conc.scenario import ScenarioError, parse_scenario
+from tui_conc.session import LiveRun
+
+from .conftest import SCENARIOS, gone, needs_dask
+from .test_processes import in_group, wait_for
+
+
+def finished(path: Path | str, overrides: dict | None = None, timeout: float = 90) -> LiveRun:
+    run = LiveRun(path, overrides, backend="dask").start()
+    try:
+        assert run.wait(timeout), f"{path} did not end"
+    finally:
+        run.stop()
+    return run
+
+
+@needs_dask
+def test_the_cycle_across_two_workers_is_named_with_their_addresses() -> None:
+    run = finished(SCENARIOS / "dask_deadlock.yaml", {"hold": 0.5})
+    snapshot = run.snapshot(log_tail=20)
+    assert snapshot.status == "deadlock"
+    assert {(e.actor, e.holds, e.waits_for) for e in snapshot.cycle} == {
+        ("worker1", ("mutexA",), "mutexB"),
+        ("worker2", ("mutexB",), "mutexA"),
+    }
+    places = {a.name: (a.where, a.pid) for a in snapshot.actors}
+    assert all(w.startswith("tcp://") and pid for w, pid in places.values()), places
+    assert places["worker1"][0] != places["worker2"][0], "one worker each"
+    assert places["worker1"][1] != places["worker2"][1]
+    assert any("LocalCluster of 2 worker processes" in line.text for line in snapshot.log)
+
+
+@needs_dask
+def test_stopping_a_run_leaves_no_scheduler_nanny_or_worker(tmp_path: Path) -> None:
+    run = LiveRun(SCENARIOS / "dask_deadlock.yaml", {"hold": 30}, backend="dask").start()
+    try:
+        assert wait_for(
+            run, lambda s: sum(a.state == "sleeping" for a in s.actors) == 2, timeout=60
+        ), "the actors never started"
+        group = os.getpgid(run.runner.pid)
+        assert len(in_group(group)) >= 3  # the runner, its 2 workers (and helpers)
+    finally:
+        run.stop()
+    deadline = time.monotonic() + 15
+    while in_group(group) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not in_group(group), "processes left behind"
+
+
+@needs_dask
+def test_a_run_that_ends_closes_its_cluster() -> None:
+    run = finished(SCENARIOS / "dask_redis_event.yaml", {"workers": 2, "check_time": 0.2})
+    assert run.snapshot(log_tail=0).status == "finished"
+    pid = run.runner.pid
+    deadline = time.monotonic() + 15
+    while (not gone(pid) or in_group(pid)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert gone(pid) and not in_group(pid), in_group(pid)
+
+
+LOSES_A_WORKER = """title: a worker is lost
+chapter: Test
+backend: dask
+actors:
+  victim:
+    steps:
+      - log: "victim starts"
+      - sleep: 30
+  survivor:
+    steps:
+      - sleep: 1.5
+      - log: "survivor done"
+"""
+
+
+@needs_dask
+def test_a_worker_killed_mid_run_shows_its_actor_lost_and_the_run_ends(tmp_path: Path) -> None:
+    path = tmp_path / "lost.yaml"
+    path.write_text(LOSES_A_WORKER)
+    run = LiveRun(path, backend="dask").start()
+    try:
+        assert wait_for(
+            run, lambda s: bool(s.actors) and s.actors[0].state == "sleeping", timeout=60
+        )
+        victim = run.snapshot(log_tail=0).actors[0]
+        os.kill(victim.pid, signal.SIGKILL)
+        assert run.wait(60), "the run did not end"
+    finally:
+        run.stop()
+    snapshot = run.snapshot(log_tail=0)
+    victim, survivor = snapshot.actors
+    assert victim.state == "killed" and "was lost" in victim.detail, victim
+    assert survivor.state == "done"
+    assert snapshot.status == "finished"
+
+
+def _start(cmd: list[str], log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        cmd, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+@needs_dask
+def test_on_a_cluster_of_yours_a_deadlocked_run_leaves_every_worker_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from distributed import Client
+
+    from tui_conc.engine.backends.dask import SCHEDULER_ENV
+
+    port = _free_port()
+    dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+    scheduler = _start([*dask, "--port", str(port), "--no-dashboard"], tmp_path / "s.log")
+    worker_cmd = [sys.executable, "-m", "distributed.cli.dask_worker"]
+    address = f"tcp://127.0.0.1:{port}"
+    worker = None
+    try:
+        worker = _start(
+            [*worker_cmd, address, "--nworkers", "2", "--nthreads", "1", "--no-dashboard"],
+            tmp_path / "w.log",
+        )
+        with Client(address, timeout="30s") as client:
+            client.wait_for_workers(2, timeout=60)
+            before = sorted(client.scheduler_info()["workers"])
+        monkeypatch.setenv(SCHEDULER_ENV, address)
+        run = finished(SCENARIOS / "dask_deadlock.yaml", {"hold": 0.3})
+        assert run.snapshot(log_tail=0).status == "deadlock"
+        with Client(address, timeout="30s") as client:
+            assert sorted(client.scheduler_info()["workers"]) == before  # none restarted
+            deadline = time.monotonic() + 10
+            while client.processing() and any(client.processing().values()):
+                assert time.monotonic() < deadline, "the deadlocked tasks never ended"
+                time.sleep(0.2)
+        assert "exited with status" not in (tmp_path / "w.log").read_text()
+    finally:
+        for proc in (worker, scheduler):
+            if proc is not None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_without_dask_the_backend_says_how_to_enable_it(tmp_path: Path) -> None:
+    hide = tmp_path / "hide"
+    (hide / "distributed").mkdir(parents=True)
+    (hide / "distributed" / "__init__.py").write_text("raise ImportError('hidden here')\n")
+    env = {**os.environ, "PYTHONPATH": str(hide)}
+    out = subprocess.run(
+        [sys.executable, "-m", "tui_conc", "run", "dask_deadlock"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert out.returncode != 0
+    text = out.stdout + out.stderr
+    assert "pip install 'tui-conc[dask]'" in text, text
+    assert "Traceback" not in text
+    listed = subprocess.run(
+        [sys.executable, "-m", "tui_conc", "list"], capture_output=True, text=True, env=env
+    )
+    assert listed.returncode == 0 and "dask_deadlock" in listed.stdout
+
+
+@pytest.mark.parametrize(
+    ("resources", "steps", "problem"),
+    [
+        ("c: condition", "[{notify: c}]", "a condition ('c') has no Dask counterpart"),
+        ("q: {type: queue, kind: lifo}", "[{get: q}]", "a distributed.Queue is FIFO"),
+        ("q: queue", "[{task_done: q}]", "no task_done / join"),
+    ],
+)
+def test_what_dask_cannot_share_is_refused_at_load_in_one_line(
+    resources: str, steps: str, problem: str
+) -> None:
+    text = (
+        f"title: t\nchapter: c\nbackend: dask\nresources:\n  {resources}\n"
+        f"actors:\n  a:\n    steps: {steps}\n"
+    )
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario(text, "t.yaml")
+    assert problem in str(caught.value) and "\n" not in str(caught.value)
+    assert str(caught.value).startswith("t.yaml:")
+
+
+def test_a_local_lock_is_for_dask_only() -> None:
+    text = (
+        "title: t\nchapter: c\nbackend: thread\nbackends: [thread, process]\nresources:\n"
+        "  here: {type: lock, local: true}\nactors:\n  a:\n    steps: [{acquire: here}]\n"
+    )
+    with pytest.raises(ScenarioError, match="local"):
+        parse_scenario(text, "t.yaml")
