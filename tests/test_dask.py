@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from tui_conc.scenario import ScenarioError, parse_scenario
+from tui_conc.scenario import ScenarioError, load_scenario, parse_scenario
 from tui_conc.session import LiveRun
+from tui_conc.state.expectations import check
 
 from .conftest import SCENARIOS, gone, needs_dask
 from .test_processes import in_group, wait_for
@@ -30,6 +31,31 @@ def finished(path: Path | str, overrides: dict | None = None, timeout: float = 9
     finally:
         run.stop()
     return run
+
+
+DASK_SWITCHABLE = [
+    p
+    for p in sorted(SCENARIOS.glob("*.yaml"))
+    if "dask" in load_scenario(p).supported and load_scenario(p).backend != "dask"
+]
+
+
+@needs_dask
+@pytest.mark.parametrize("path", DASK_SWITCHABLE, ids=lambda p: p.stem)
+def test_thread_lessons_that_list_dask_keep_their_lesson_on_a_cluster(path: Path) -> None:
+    run = finished(path)
+    snapshot = run.snapshot(log_tail=0)
+    assert snapshot.backend == "dask"
+    tasks = [a for a in snapshot.actors if a.where]
+    assert tasks, "no actor ran on a worker"
+    results = check(load_scenario(path), snapshot, run.log_texts())
+    failed = [f"{r.text} [{r.detail}]" for r in results if r.failed]
+    assert not failed, f"{path.name} on dask ({snapshot.status}): {failed}"
+
+
+def test_the_lessons_that_list_dask_are_the_ones_the_issue_names() -> None:
+    names = {p.stem for p in DASK_SWITCHABLE}
+    assert {"deadlock_mutex", "semaphore_pool", "producer_consumer", "redis_event"} <= names
 
 
 @needs_dask

@@ -67,6 +67,8 @@ class Cluster:
             processes=True,
             host="127.0.0.1",
             dashboard_address=None,
+            # no dashboard; its bare HTTP server on a free port (8787 may be taken)
+            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
             silence_logs=logging.ERROR,
         )
         client = Client(local, set_as_default=True)
