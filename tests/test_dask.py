@@ -241,3 +241,43 @@ def test_a_local_lock_is_for_dask_only() -> None:
     )
     with pytest.raises(ScenarioError, match="local"):
         parse_scenario(text, "t.yaml")
+
+
+async def test_the_palette_sets_where_dask_runs_go(monkeypatch: pytest.MonkeyPatch) -> None:
+    from textual.widgets import Input, Static
+
+    from tui_conc.engine.backends.dask import SCHEDULER_ENV, WORKERS_ENV
+    from tui_conc.ui.app import make_app
+    from tui_conc.ui.screens.dask_cluster import DaskClusterScreen
+
+    monkeypatch.delenv(SCHEDULER_ENV, raising=False)
+    monkeypatch.delenv(WORKERS_ENV, raising=False)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        for key in "Dask cluster":
+            await pilot.press(key if key != " " else "space")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        screen = app.screen
+        assert isinstance(screen, DaskClusterScreen)
+        screen.query_one("#dask-scheduler", Input).value = "not an address"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "not tcp://HOST:PORT" in str(screen.query_one("#dask-error", Static).render())
+        assert SCHEDULER_ENV not in os.environ  # refused: nothing changed
+        screen.query_one("#dask-scheduler", Input).value = "tcp://10.0.0.5:8786"
+        screen.query_one("#dask-workers", Input).value = "3"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, DaskClusterScreen)
+        assert os.environ[SCHEDULER_ENV] == "tcp://10.0.0.5:8786"
+        assert os.environ[WORKERS_ENV] == "3"
+        app.action_dask_cluster()
+        await pilot.pause()
+        app.screen.query_one("#dask-scheduler", Input).value = ""  # back to a LocalCluster
+        await pilot.press("enter")
+        await pilot.pause()
+        assert SCHEDULER_ENV not in os.environ and os.environ[WORKERS_ENV] == "3"

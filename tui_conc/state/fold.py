@@ -273,8 +273,8 @@ class StateFolder:
             if r.counting:
                 r.value += 1
         text = (
-            f"{r.name}: the scheduler took back {who}'s lease (not refreshed for"
-            f" {float(e[5]):.1f} s); {who} does not know and goes on as if it held it"
+            f"{r.name}: the scheduler took back {who}'s lease (no refresh for"
+            f" {float(e[5]):.1f} s); {who} thinks it still holds it"
         )
         self.log_total += 1
         self.log.append((self.log_total, e[3], -1, text))

@@ -33,7 +33,7 @@ from tui_conc.scenario import (
 from tui_conc.scenario.sizes import SizeError, check_processes
 from tui_conc.state import model as sm
 from tui_conc.state.expectations import ExpectationResult, check
-from tui_conc.ui.commands import ScenarioCommands
+from tui_conc.ui.commands import ScenarioCommands, SettingsCommands
 from tui_conc.ui.pacing import RedrawPacer
 from tui_conc.ui.playback import Playback
 from tui_conc.ui.stepping import (
@@ -123,7 +123,7 @@ class TuiConcApp(App[None]):
     CSS_PATH = "app.tcss"
     AUTO_FOCUS = "#scenarios"
     TITLE = "tui-conc"
-    COMMANDS = App.COMMANDS | {ScenarioCommands}
+    COMMANDS = App.COMMANDS | {ScenarioCommands, SettingsCommands}
     #: Narrow (80 columns and up) is the default look; wide terminals get "-wide".
     HORIZONTAL_BREAKPOINTS = [(WIDE, "-wide")]
     BINDINGS = [
@@ -746,6 +746,16 @@ class TuiConcApp(App[None]):
         self.backends[entry.path] = supported[(current + 1) % len(supported)]
         self._main(LessonView).show_backend(supported, self.backends[entry.path])
         self.notify(f"Next run: {self.backends[entry.path]} (press r)")
+
+    def action_dask_cluster(self) -> None:
+        """Where the dask backend's next runs go (the command palette's "Dask cluster…")."""
+        from tui_conc.ui.screens.dask_cluster import DaskClusterScreen, apply
+
+        def keep(choice: tuple[str, int] | None) -> None:
+            if choice is not None:
+                self.notify(apply(choice), title="Dask", timeout=4)
+
+        self.push_screen(DaskClusterScreen(), keep)
 
     def action_knobs(self) -> None:
         """Open the knobs form for the selected scenario."""

@@ -44,7 +44,7 @@ class ActorsPanel(LiveTable):
         super().__init__(
             [
                 Column("Actor", min=6, max=20),
-                Column("id", min=0, max=14, give=3),
+                Column("id", min=0, max=28, give=3),  # a Dask worker: host:port pid N
                 Column("State", min=12, max=48),
                 Column("For", min=4, max=6),
                 Column("Timeline", min=8, grow=True),
