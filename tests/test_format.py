@@ -28,7 +28,11 @@ def load(resources: str, steps: str, backend: str = "thread", extra: str = "") -
 @pytest.mark.parametrize(
     ("resource", "line", "words"),
     [
-        ("  m: {type: lock, value: 3}", 7, "'value' does not apply to a lock (it takes count, lease, local)"),
+        (
+            "  m: {type: lock, value: 3}",
+            7,
+            "'value' does not apply to a lock (it takes count, lease, local)",
+        ),
         ("  m: {type: lock, maxsize: 3}", 7, "'maxsize' does not apply to a lock"),
         ("  s: {type: semaphore, maxsize: 3}", 7, "'maxsize' does not apply to a semaphore"),
         ("  e: {type: event, kind: lifo}", 7, "'kind' does not apply to an event"),
