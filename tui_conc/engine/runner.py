@@ -276,6 +276,8 @@ def run(
         out.flush()
         return 2
     gc.freeze()  # the run as built (10,000 actors' compiled steps) is never garbage
+    if backend == "dask":  # the run begins once its cluster is up (the log says how long)
+        header["t0"] = trun.t0
     header.update(
         title=scenario.title,
         file=path,
