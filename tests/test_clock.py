@@ -1,5 +1,5 @@
-"""Sources on other hosts: the clock offset each agrees with the runner, and the merge
-of their shifted batches in true time order."""
+"""Sources on other hosts: the clock offset each agrees with the runner, the merge
+of their shifted batches in true time order, and the TCP door they come in by."""
 
 from __future__ import annotations
 
@@ -126,4 +126,40 @@ def test_a_stranger_without_the_key_is_turned_away_and_the_relay_goes_on() -> No
             time.sleep(0.01)
         assert frames  # the run's own worker still gets through
     finally:
+        relay.listener.close()
+
+
+def test_a_silent_stranger_does_not_hold_the_door_and_forty_workers_get_in_at_once() -> None:
+    import socket
+
+    frames: list[bytes] = []
+    relay = Relay(frames.append, tcp=("127.0.0.1", 0))
+    relay.start()
+    silent = socket.create_connection(relay.address)  # connects, never answers
+    try:
+        chans: list[Channel] = []
+        errors: list[BaseException] = []
+
+        def join(k: int) -> None:
+            try:
+                chans.append(Channel(relay.address, source=100 + k, authkey=relay.authkey))
+            except BaseException as exc:
+                errors.append(exc)
+
+        began = time.monotonic()
+        threads = [threading.Thread(target=join, args=(k,)) for k in range(40)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+        assert not errors and len(chans) == 40  # multiprocessing's backlog of 1 lost some
+        assert time.monotonic() - began < 4  # nobody waited for the stranger's time limit
+        for c in chans:
+            c.close()
+        deadline = time.monotonic() + 5
+        while len({decode_body(f).source for f in frames}) < 40 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert {decode_body(f).source for f in frames} == {100 + k for k in range(40)}
+    finally:
+        silent.close()
         relay.listener.close()

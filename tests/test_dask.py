@@ -281,3 +281,26 @@ async def test_the_palette_sets_where_dask_runs_go(monkeypatch: pytest.MonkeyPat
         await pilot.press("enter")
         await pilot.pause()
         assert SCHEDULER_ENV not in os.environ and os.environ[WORKERS_ENV] == "3"
+
+
+@needs_dask
+def test_pause_parks_the_tasks_on_the_workers_and_resume_lets_them_finish() -> None:
+    path = SCENARIOS / "dask_semaphore_pool.yaml"
+    run = LiveRun(path, {"hold": 0.6}, backend="dask").start()
+    try:
+        assert wait_for(run, lambda s: s.status == "running" and bool(s.actors), timeout=60)
+        run.pause()
+        # each task parks before its next step: within a hold and the flag's 0.1 s
+        assert wait_for(run, lambda s: any(a.parked for a in s.actors), timeout=10)
+        time.sleep(1.5)  # a step under way (a hold, a wait for a lease) may still end
+        parked = run.snapshot(log_tail=0)
+        time.sleep(1.5)  # then nothing moves
+        still = run.snapshot(log_tail=0)
+        assert [lk.acquisitions for lk in still.locks] == [lk.acquisitions for lk in parked.locks]
+        run.resume()
+        assert run.wait(60)
+    finally:
+        run.stop()
+    snapshot = run.snapshot(log_tail=0)
+    assert snapshot.status == "finished"
+    assert all(r.passed for r in check(load_scenario(path), snapshot, run.log_texts()))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-from multiprocessing import AuthenticationError
 from multiprocessing.connection import Client, Connection, Listener, wait
 from threading import get_ident
 from time import monotonic_ns
@@ -22,10 +21,13 @@ from typing import Any
 
 from tui_conc.engine import native
 from tui_conc.engine.wire import clock, codec
+from tui_conc.engine.wire.door import TcpDoor
 from tui_conc.engine.wire.events import CLOCK  # kinds below it are untimed
 
 #: How often a child sends its batch (and its watermark, even when idle).
 CHILD_FLUSH_S = 0.005
+#: Connections the relay's listener queues before it accepts them.
+BACKLOG = 128
 #: What starts a child's request (not a batch: no encoded batch starts with a zero byte).
 REQUEST = b"\x00tui-conc request\x00"
 
@@ -148,31 +150,38 @@ class Relay:
         self.hand = hand  #: the writer's: takes one whole frame
         self.serve = serve  #: answers a child's request (bytes → bytes), if any
         self.authkey: bytes | None = None
+        self.sources: dict[Connection, int | None] = {}  #: connection → its source, once known
+        self.lock = native.allocate_lock()
+        # A deep backlog: multiprocessing's default is 1, and TCP drops a connection
+        # that overflows it while its client believes it is in (twenty Dask tasks
+        # connect at once: one waited for ever for its authentication challenge).
         if tcp is not None:  # workers on other hosts (a cluster): they must know the key
             self.authkey = os.urandom(16)
-            self.listener = Listener(tcp, family="AF_INET", authkey=self.authkey)
+            self.listener: Any = TcpDoor(tcp, self.authkey, self._admit, BACKLOG)
             self.address: Any = self.listener.address
         else:  # an abstract socket (Linux): no file to clean up when the run is killed
             address = f"\0tui-conc-{os.getpid()}-{os.urandom(4).hex()}"
-            self.listener = Listener(address, family="AF_UNIX")
+            self.listener = Listener(address, "AF_UNIX", BACKLOG)
             self.address = address
-        self.sources: dict[Connection, int | None] = {}  #: connection → its source, once known
-        self.lock = native.allocate_lock()
 
     def start(self) -> None:
         native.start_thread(self._accept)
         native.start_thread(self._run)
 
     def _accept(self) -> None:
+        if isinstance(self.listener, TcpDoor):
+            self.listener.serve()
+            return
         while True:
             try:
                 conn = self.listener.accept()
-            except AuthenticationError:
-                continue  # a stranger on the port: not one of the run's workers
             except OSError:
                 return
-            with self.lock:
-                self.sources[conn] = None
+            self._admit(conn)
+
+    def _admit(self, conn: Connection) -> None:
+        with self.lock:
+            self.sources[conn] = None
 
     def _run(self) -> None:
         while True:
