@@ -304,3 +304,31 @@ def test_pause_parks_the_tasks_on_the_workers_and_resume_lets_them_finish() -> N
     snapshot = run.snapshot(log_tail=0)
     assert snapshot.status == "finished"
     assert all(r.passed for r in check(load_scenario(path), snapshot, run.log_texts()))
+
+
+@needs_dask
+def test_a_recorded_dask_run_replays_and_exports_a_process_per_worker(tmp_path: Path) -> None:
+    import json
+
+    from tui_conc.export.chrome import export_chrome
+    from tui_conc.session import ReplayRun
+
+    recording = tmp_path / "d.trace"
+    run = LiveRun(SCENARIOS / "dask_deadlock.yaml", {"hold": 0.3}, record=recording,
+                  backend="dask").start()  # fmt: skip
+    try:
+        assert run.wait(90)
+    finally:
+        run.stop()
+    again = ReplayRun(recording)
+    assert again.status == "deadlock" and not again.warnings
+    replayed = again.snapshot(log_tail=0)
+    assert {a.name: a.where for a in replayed.actors} == {
+        a.name: a.where for a in run.snapshot(log_tail=0).actors
+    }
+    out = tmp_path / "d.json"
+    export_chrome(recording, out)
+    events = json.loads(out.read_text())["traceEvents"]
+    names = {e["args"]["name"] for e in events if e["name"] == "process_name"}
+    workers = [n for n in names if n.startswith("Dask worker tcp://")]
+    assert len(workers) == 2, names  # each task under the worker process it ran in

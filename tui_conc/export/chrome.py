@@ -234,10 +234,13 @@ def export_chrome(path: str | Path, out: str | Path) -> str:
 
 def _pids(folder: StateFolder) -> dict[int, tuple[int, str]]:
     """Each actor's (pid, process name) in the export: its own process on the process
-    backend, else one process for the whole run."""
+    backend, its worker's on Dask (the tasks of one worker share its process), else
+    one process for the whole run."""
     out = {}
     for actor in folder.actors:
-        if folder.backend == "process" and actor.pid:
+        if folder.backend == "dask" and actor.pid and actor.where:
+            out[actor.index] = (actor.pid, f"Dask worker {actor.where} (pid {actor.pid})")
+        elif folder.backend == "process" and actor.pid:
             out[actor.index] = (actor.pid, f"{actor.name} (pid {actor.pid})")
         else:
             out[actor.index] = (1, f"{folder.title or 'run'} ({folder.backend})")

@@ -21,13 +21,12 @@ errors by the scheduler, so it is not sliced).
 
 from __future__ import annotations
 
-import contextlib
 import queue
-import time
-from collections.abc import Callable
 from time import monotonic_ns
 from typing import Any
 
+from tui_conc.engine.backends.dask.named import Named
+from tui_conc.engine.backends.dask.runstate import RunOver, RunState, sliced
 from tui_conc.engine.primitives.locks import LockLike
 from tui_conc.engine.primitives.shared import ProcessVariable
 from tui_conc.engine.primitives.sync import Event
@@ -39,95 +38,11 @@ from tui_conc.scenario.sizes import resource_sizes
 
 #: Dask has no non-blocking get or put: the shortest wait stands in for one.
 NO_WAIT_S = 0.01
-#: A wait on the scheduler is cut into slices this long, to notice the run's end.
-SLICE_S = 1.0
 #: What the runner puts in a queue at the end of a run, for each actor still waiting.
 END_OF_RUN = "\x00tui-conc: the run is over\x00"
-#: Runs whose runner went away, as this process's channel found.
-_gone: set[str] = set()
 
 
-class RunOver(Exception):
-    """The run ended (or its runner went away) while this actor waited."""
-
-
-def runner_gone(run_id: str) -> None:
-    """This process lost the runner of ``run_id``: its actors stop at their next wait."""
-    _gone.add(run_id)
-
-
-class _Named:
-    """An adapter pickled by its constructor's arguments; its Dask object is made
-    (and, for locks, registered) lazily in the process that uses it."""
-
-    def __init__(self, *args: Any) -> None:
-        self._args = args
-        self._obj: Any = None
-
-    def __reduce__(self) -> Any:
-        return (type(self), self._args)
-
-    @property
-    def obj(self) -> Any:
-        if self._obj is None:
-            self._obj = self._make(*self._args)
-        return self._obj
-
-    def _make(self, *args: Any) -> Any:
-        raise NotImplementedError
-
-
-class RunState(_Named):
-    """Whether run ``run_id`` is over: a ``distributed.Variable`` the runner sets at
-    its end, read at most every :data:`SLICE_S` (or this process lost the runner)."""
-
-    def __init__(self, run_id: str) -> None:
-        super().__init__(run_id)
-        self.run_id = run_id
-        self._over = False
-        self._read_at = 0.0
-
-    def _make(self, run_id: str) -> Any:
-        from distributed import Variable
-
-        return Variable(f"tui-conc-{run_id}-over")
-
-    def start(self) -> None:
-        """The runner: the run is on."""
-        self.obj.set(False)
-
-    def end(self) -> None:
-        """The runner: the run is over."""
-        self.obj.set(True)
-
-    def over(self) -> bool:
-        if self.run_id in _gone:
-            return True
-        now = time.monotonic()
-        if not self._over and now - self._read_at >= SLICE_S:
-            self._read_at = now
-            with contextlib.suppress(Exception):  # the scheduler going away: not yet
-                self._over = bool(self.obj.get(timeout=SLICE_S))
-        return self._over
-
-    def check(self) -> None:
-        if self.over():
-            raise RunOver("the run is over")
-
-
-def _sliced(attempt: Callable[[float], bool], timeout: float | None, run: RunState) -> bool:
-    """``attempt(seconds)`` until it succeeds, ``timeout`` passes, or the run ends."""
-    deadline = None if timeout is None else time.monotonic() + timeout
-    while True:
-        left = SLICE_S if deadline is None else max(deadline - time.monotonic(), 0.0)
-        if attempt(min(SLICE_S, left)):
-            return True
-        if deadline is not None and time.monotonic() >= deadline:
-            return False
-        run.check()
-
-
-class DaskSemaphore(_Named):
+class DaskSemaphore(Named):
     """A ``distributed.Semaphore`` (``Lock`` is one with one lease) as a raw lock.
 
     ``lease``: seconds a holder may go without refreshing its lease (None: Dask's
@@ -158,7 +73,7 @@ class DaskSemaphore(_Named):
     def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
         sem = self.obj
         if blocking:
-            ok = _sliced(lambda s: bool(sem.acquire(timeout=s)), timeout, self.run)
+            ok = sliced(lambda s: bool(sem.acquire(timeout=s)), timeout, self.run)
         else:
             ok = bool(sem.acquire(timeout=0))
         if ok and self.report is not None:  # which lease is this actor's hold
@@ -181,7 +96,7 @@ class DaskSemaphore(_Named):
         return list(self.obj._leases)
 
 
-class DaskEvent(_Named):
+class DaskEvent(Named):
     """A ``distributed.Event``: already ``set`` / ``clear`` / ``is_set`` / ``wait``."""
 
     def __init__(self, name: str, run_id: str) -> None:
@@ -204,10 +119,10 @@ class DaskEvent(_Named):
 
     def wait(self, timeout: float | None = None) -> bool:
         event = self.obj
-        return _sliced(lambda s: bool(event.wait(s)), timeout, self.run)
+        return sliced(lambda s: bool(event.wait(s)), timeout, self.run)
 
 
-class DaskValue(_Named):
+class DaskValue(Named):
     """A ``distributed.Variable`` with a ``value`` (what :class:`ProcessVariable` reads)."""
 
     def __init__(self, name: str) -> None:
@@ -227,7 +142,7 @@ class DaskValue(_Named):
         self.obj.set(value)
 
 
-class DaskQueueRaw(_Named):
+class DaskQueueRaw(Named):
     """A ``distributed.Queue``; get and put wait with timeouts, raising ``queue.Empty``
     / ``queue.Full`` as the standard library's do."""
 
@@ -415,63 +330,3 @@ def wrap_resources(
         if slot.family is not None:
             out.setdefault(slot.family, Family()).append(obj)
     return out
-
-
-class DaskFlag(_Named):
-    """The run's pause flag as a ``distributed.Variable`` (what ``SharedControl`` reads);
-    a worker reads it at most every 0.1 s (a read is a round trip to the scheduler),
-    and reads 0 once the run is over: nobody would ever resume it."""
-
-    EVERY_S = 0.1
-
-    def __init__(self, name: str, run_id: str) -> None:
-        super().__init__(name, run_id)
-        self._value = 0
-        self._read_at = 0.0
-        self.run = RunState(run_id)
-
-    def _make(self, name: str, run_id: str) -> Any:
-        from distributed import Variable
-
-        return Variable(name)
-
-    @property
-    def value(self) -> int:
-        now = time.monotonic()
-        if now - self._read_at >= self.EVERY_S:
-            self._read_at = now
-            # (the scheduler going away: keep the last reading)
-            with contextlib.suppress(Exception):
-                self._value = int(self.obj.get(timeout=1))
-            if self._value and self.run.over():
-                self._value = 0
-        return self._value
-
-    @value.setter
-    def value(self, value: int) -> None:
-        self._value = value
-        self.obj.set(value)
-
-
-class DaskGateReady(_Named):
-    """The start gate's count of ready actors: items in a ``distributed.Queue``, counted
-    by its size (a get that times out is an error in the scheduler's log)."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.counted = 0
-
-    def _make(self, name: str) -> Any:
-        from distributed import Queue
-
-        return Queue(name)
-
-    def release(self) -> None:
-        self.obj.put(1)
-
-    def acquire(self, timeout: float) -> bool:
-        if self.obj.qsize() > self.counted:
-            self.counted += 1
-            return True
-        time.sleep(timeout)
-        return False

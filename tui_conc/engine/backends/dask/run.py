@@ -20,7 +20,7 @@ from typing import Any
 from tui_conc import __version__
 from tui_conc.engine import native
 from tui_conc.engine.backends.child import FAILED_EXIT, ChildSpec, run_actor
-from tui_conc.engine.backends.dask import objects
+from tui_conc.engine.backends.dask import objects, runstate
 from tui_conc.engine.backends.dask.cluster import DEFAULT_WORKERS, Cluster
 from tui_conc.engine.backends.dask.leases import LeaseWatch
 from tui_conc.engine.backends.process import ProcessHandle, ProcessRun
@@ -39,7 +39,7 @@ def actor_task(spec: ChildSpec) -> int:
     secede()
     set_pids()
     source = (os.getpid() << 16) | (spec.actor[0] & 0xFFFF)
-    lost = functools.partial(objects.runner_gone, spec.run_id)  # the worker is not ours
+    lost = functools.partial(runstate.runner_gone, spec.run_id)  # the worker is not ours
     return run_actor(spec, source=source, where=get_worker().address, on_lost=lost)
 
 
@@ -56,9 +56,9 @@ class DaskRun(ProcessRun):
         self.cluster = Cluster.open(self.scheduler, self.workers)
         self._futures: dict[int, Any] = {}
         self._leases: LeaseWatch | None = None
-        self.state = objects.RunState(self.run_id)
+        self.state = runstate.RunState(self.run_id)
         self.state.start()
-        flag = objects.DaskFlag(self._key("pause"), self.run_id)
+        flag = runstate.DaskFlag(self._key("pause"), self.run_id)
         flag.value = 0
         self.control = SharedControl(flag)  # type: ignore[assignment]
         self.pools = []
@@ -92,7 +92,7 @@ class DaskRun(ProcessRun):
         """Nothing before the actors (the cluster is up: its start is in the log)."""
 
     def _new_gate(self) -> tuple[Any, Any]:
-        return objects.DaskGateReady(self._key("ready")), objects.DaskEvent(
+        return runstate.DaskGateReady(self._key("ready")), objects.DaskEvent(
             self._key("go"), self.run_id
         )
 
@@ -184,7 +184,7 @@ class DaskRun(ProcessRun):
                             raw.obj.put(objects.END_OF_RUN)
                 from distributed import wait
 
-                wait(waiting, timeout=3 * objects.SLICE_S)
+                wait(waiting, timeout=3 * runstate.SLICE_S)
         for future in self._futures.values():
             future.cancel()
         self.cluster.close()
