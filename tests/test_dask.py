@@ -67,6 +67,9 @@ def test_the_cycle_across_two_workers_is_named_with_their_addresses() -> None:
         ("worker1", ("mutexA",), "mutexB"),
         ("worker2", ("mutexB",), "mutexA"),
     }
+    # the banner names the workers involved
+    assert {e.actor: e.where for e in snapshot.cycle} == {a.name: a.where for a in snapshot.actors}
+    assert "worker1 (on tcp://" in snapshot.deadlock_text
     places = {a.name: (a.where, a.pid) for a in snapshot.actors}
     assert all(w.startswith("tcp://") and pid for w, pid in places.values()), places
     assert places["worker1"][0] != places["worker2"][0], "one worker each"

@@ -44,7 +44,7 @@ def _megabytes(text: str) -> float:
 
 
 def _dask_options(parser: argparse.ArgumentParser) -> None:
-    """--scheduler and --workers: where the dask backend runs."""
+    """--scheduler, --workers and --listen: where the dask backend runs."""
     parser.add_argument(
         "--scheduler",
         metavar="ADDRESS",
@@ -59,12 +59,21 @@ def _dask_options(parser: argparse.ArgumentParser) -> None:
         default=argparse.SUPPRESS,
         help="dask backend: worker processes of the LocalCluster a run starts (default: 2)",
     )
+    parser.add_argument(
+        "--listen",
+        metavar="HOST",
+        default=argparse.SUPPRESS,
+        help="dask backend: the address the workers send their events to (this machine's; "
+        "default: the one it uses to reach the scheduler)",
+    )
 
 
 def _use_dask_options(args: argparse.Namespace) -> None:
-    """Hand --scheduler and --workers to the runners (they read the environment)."""
-    from tui_conc.engine.backends.dask import SCHEDULER_ENV, WORKERS_ENV
+    """Hand --scheduler, --workers and --listen to the runners (they read the environment)."""
+    from tui_conc.engine.backends.dask import LISTEN_ENV, SCHEDULER_ENV, WORKERS_ENV
 
+    if getattr(args, "listen", None):
+        os.environ[LISTEN_ENV] = args.listen
     if getattr(args, "scheduler", None):
         os.environ[SCHEDULER_ENV] = args.scheduler
     if getattr(args, "workers", None):

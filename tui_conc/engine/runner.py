@@ -335,13 +335,15 @@ def _on_dask(scenario: Any, knobs: dict[str, Any], sink: Sink, writer: Writer) -
     """A run on Dask and its relay: on loopback for a local cluster, on every interface
     for an existing one (whose workers reach back to the address the runner uses to
     talk to its scheduler)."""
-    from tui_conc.engine.backends.dask import SCHEDULER_ENV, WORKERS_ENV
+    from tui_conc.engine.backends.dask import LISTEN_ENV, SCHEDULER_ENV, WORKERS_ENV
     from tui_conc.engine.backends.dask.cluster import DEFAULT_WORKERS
     from tui_conc.engine.backends.dask.run import DaskRun
     from tui_conc.engine.wire.channel import Relay, stamped
 
     scheduler = os.environ.get(SCHEDULER_ENV) or None
-    relay = Relay(writer.hand, tcp=("0.0.0.0" if scheduler else "127.0.0.1", 0))
+    listen = os.environ.get(LISTEN_ENV) or None  # else: found from the route to the scheduler
+    bind = listen or ("0.0.0.0" if scheduler else "127.0.0.1")
+    relay = Relay(writer.hand, tcp=(bind, 0))
     relay.start()
     workers = int(os.environ.get(WORKERS_ENV) or DEFAULT_WORKERS)
     trun = DaskRun(
@@ -353,7 +355,7 @@ def _on_dask(scenario: Any, knobs: dict[str, Any], sink: Sink, writer: Writer) -
         scheduler=scheduler,
         workers=workers,
     )
-    trun.address = (trun.reach_back(), relay.address[1])
+    trun.address = (listen or trun.reach_back(), relay.address[1])
     return trun, relay
 
 

@@ -345,9 +345,9 @@ def _edge(folder: StateFolder, a: int, nxt: int) -> sm.CycleEdge:
     holds = tuple(r.name for r in folder.resources if r.type in _LOCKLIKE and a in r.holders)
     if actor.how == "join":
         target = folder.actors[actor.target]  # type: ignore[index]
-        return sm.CycleEdge(actor.name, holds, f"{target.name} to end", (target.name,))
+        return sm.CycleEdge(actor.name, holds, f"{target.name} to end", (target.name,), actor.where)
     res = folder.resources[actor.target]  # type: ignore[index]
-    return sm.CycleEdge(actor.name, holds, res.name, (folder.actors[nxt].name,))
+    return sm.CycleEdge(actor.name, holds, res.name, (folder.actors[nxt].name,), actor.where)
 
 
 # -- the former API, kept for callers that want one answer

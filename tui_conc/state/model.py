@@ -254,11 +254,13 @@ class CycleEdge:
     holds: tuple[str, ...]
     waits_for: str
     held_by: tuple[str, ...]
+    where: str = ""  #: the Dask worker the actor runs on
 
     def sentence(self) -> str:
+        who = f"{self.actor} (on {self.where})" if self.where else self.actor
         if not self.holds:
-            return f"{self.actor} waits for {self.waits_for}"
-        return f"{self.actor} holds {' and '.join(self.holds)} and waits for {self.waits_for}"
+            return f"{who} waits for {self.waits_for}"
+        return f"{who} holds {' and '.join(self.holds)} and waits for {self.waits_for}"
 
 
 @dataclass(frozen=True, slots=True)

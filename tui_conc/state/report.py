@@ -78,7 +78,12 @@ def build_report(
         "outcome": snapshot.status,
         "duration_s": round(snapshot.elapsed_s, 4),
         "cycle": [
-            {"actor": e.actor, "holds": list(e.holds), "waits_for": e.waits_for}
+            {
+                "actor": e.actor,
+                "holds": list(e.holds),
+                "waits_for": e.waits_for,
+                **({"where": e.where} if e.where else {}),
+            }
             for e in snapshot.cycle
         ],
         "resources": resources,
@@ -149,7 +154,8 @@ def render_text(report: dict[str, Any]) -> str:
         lines.append("deadlock cycle:")
         for edge in report["cycle"]:
             held = f"holds {' and '.join(edge['holds'])} and " if edge["holds"] else ""
-            lines.append(f"  {edge['actor']} {held}waits for {edge['waits_for']}")
+            who = f"{edge['actor']} (on {edge['where']})" if edge.get("where") else edge["actor"]
+            lines.append(f"  {who} {held}waits for {edge['waits_for']}")
     if report["resources"]:
         lines.append("resources:")
         for name, r in report["resources"].items():

@@ -16,3 +16,5 @@ nothing here is imported unless a run asks for the dask backend.
 SCHEDULER_ENV = "TUI_CONC_DASK_SCHEDULER"
 #: How many workers a runner's LocalCluster starts (the command line's --workers).
 WORKERS_ENV = "TUI_CONC_DASK_WORKERS"
+#: The host the runner's relay listens at for the workers (the command line's --listen).
+LISTEN_ENV = "TUI_CONC_DASK_LISTEN"
