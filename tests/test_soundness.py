@@ -15,16 +15,17 @@ from tui_conc.scenario import load_scenario
 from tui_conc.session import LiveRun
 from tui_conc.state.expectations import check
 
-from .conftest import SCENARIOS
+from .conftest import SCENARIOS, needs_dask
 
 CASES = Path(__file__).resolve().parent / "soundness"
 
 
-def _cases() -> list[tuple[Path, str]]:
+def _cases() -> list[object]:
     out = []
     for path in sorted(CASES.glob("*.yaml")):
         for backend in load_scenario(path).supported:
-            out.append((path, backend))
+            marks = [needs_dask] if backend == "dask" else []
+            out.append(pytest.param(path, backend, id=f"{path.stem}-{backend}", marks=marks))
     return out
 
 
@@ -39,9 +40,7 @@ def run_on(path: Path, backend: str, timeout: float = 30.0):
     return snapshot, check(scenario, snapshot, run.log_texts())
 
 
-@pytest.mark.parametrize(
-    ("path", "backend"), _cases(), ids=lambda v: v.stem if isinstance(v, Path) else v
-)
+@pytest.mark.parametrize(("path", "backend"), _cases())
 def test_each_pattern_ends_as_plain_python_would(path: Path, backend: str) -> None:
     snapshot, results = run_on(path, backend)
     expected = path.stem.split("_")[0]
