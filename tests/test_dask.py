@@ -335,3 +335,40 @@ def test_a_recorded_dask_run_replays_and_exports_a_process_per_worker(tmp_path: 
     names = {e["args"]["name"] for e in events if e["name"] == "process_name"}
     workers = [n for n in names if n.startswith("Dask worker tcp://")]
     assert len(workers) == 2, names  # each task under the worker process it ran in
+
+
+@needs_dask
+async def test_b_takes_a_lesson_to_dask_and_quit_leaves_no_worker() -> None:
+    from tui_conc.ui.app import make_app
+    from tui_conc.ui.widgets.actors_panel import ActorsPanel
+    from tui_conc.ui.widgets.status_bar import StatusBar
+
+    from .test_app import _open, _plain, _until
+    from .test_ui import _row_text
+
+    app = make_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.open_entry(_open(app, "redis_event"))
+        app.knob_overrides[app.entry.path] = {"check_time": "30"}
+        while app.backend_for(app.entry) != "dask":
+            await pilot.press("b")
+        await pilot.press("r")
+        await _until(
+            pilot,
+            lambda: sum(a.state == "waiting" for a in app.source.snapshot().actors) == 2,
+            timeout=60,
+        )
+        panel = app.query_one(ActorsPanel)
+
+        def rows() -> str:
+            return "".join(_row_text(panel, k) for k in panel.row_keys)
+
+        await _until(pilot, lambda: "127.0.0.1:" in rows())  # each task's worker
+        assert "on dask" in _plain(app.query_one(StatusBar))
+        group = app.source.runner.pid
+        assert len(in_group(group)) >= 3  # the runner and its cluster's workers
+        await pilot.press("q")
+    deadline = time.monotonic() + 10
+    while in_group(group) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not in_group(group), "a worker outlived quitting"

@@ -189,3 +189,25 @@ class TestTimeline:
             press=["r", *["left_square_bracket"] * 6],
             terminal_size=(100, 32),
         )
+
+
+class TestDask:
+    """Recorded runs on a LocalCluster: replaying them needs no Dask."""
+
+    def test_the_deadlock_across_two_workers(self, snap_compare) -> None:
+        # the banner and the Actors panel name each task's worker (address, pid)
+        assert snap_compare(
+            replaying("dask_deadlock"),
+            run_before=choose("dask_deadlock"),
+            press=["r"],
+            terminal_size=(120, 30),
+        )
+
+    def test_a_lease_taken_back_leaves_two_holders(self, snap_compare) -> None:
+        # hog's lease expired, other took the lock: both hold it, hog's marked
+        assert snap_compare(
+            replaying("dask_lease_expiry", upto=18),
+            run_before=choose("dask_lease_expiry"),
+            press=["r"],
+            terminal_size=(120, 30),
+        )

@@ -274,12 +274,14 @@ def _shown(folder: StateFolder, limit: int | None, cycle: set[str]) -> list[Acto
 
 
 def _holding(folder: StateFolder) -> dict[int, list[tuple[str, int]]]:
-    """Actor → the lock-likes it holds (name, holds), in resource order."""
+    """Actor → the lock-likes it holds (name, holds), in resource order; a hold whose
+    Dask lease the scheduler took back says so."""
     out: dict[int, list[tuple[str, int]]] = {}
     for r in folder.resources:
         if r.holders and r.type in _LOCKLIKE:
             for a, n in r.holders.items():
-                out.setdefault(a, []).append((r.name, n))
+                name = f"{r.name} (lease expired)" if r.stale.get(a) else r.name
+                out.setdefault(a, []).append((name, n))
     return out
 
 
