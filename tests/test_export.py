@@ -79,3 +79,15 @@ def test_queue_depths_become_counters() -> None:
     events, _, _ = chrome_events(TRACES / "producer_consumer.trace")
     depths = [e["args"]["depth"] for e in events if e["ph"] == "C"]
     assert depths and max(depths) >= 1 and min(depths) >= 0
+
+
+def test_a_taken_back_lease_ends_the_hold_on_the_lock_track_and_is_marked() -> None:
+    events, _, _ = chrome_events(TRACES / "dask_lease_expiry.trace")
+    check_structure(events)  # two "holders" at once, yet no overlap on the lock's track
+    (mark,) = [e for e in events if e["ph"] == "i" and e["name"].startswith("lease of")]
+    assert mark["name"] == "lease of hog expired"
+    held = sorted(
+        (e["ts"], e["args"]["holder"]) for e in events if e["ph"] == "X" and e["cat"] == "lock"
+    )
+    assert [h for _, h in held] == ["hog", "other"]
+    assert held[1][0] >= mark["ts"]  # other took it once the scheduler had it back

@@ -58,6 +58,10 @@ class _Collector:
         self.released: dict[int, tuple[int, int]] = {}  #: lock → (actor, when) of the last release
         self.flows: list[tuple[int, int, int, int, int]] = []  #: (lock, from, at, to, at)
         self.counters: dict[int, list[tuple[int, int]]] = {}  #: resource → (µs, value)
+        #: on Dask: lease id → (lock, actor); holds whose lease the scheduler took back
+        self.leases: dict[str, tuple[int, int]] = {}
+        self.stale: set[tuple[int, int]] = set()
+        self.expiries: list[tuple[int, int, int]] = []  #: (lock, actor, when)
 
     def us(self, t: int) -> int:
         return (t - self.t0) // 1_000
@@ -69,6 +73,10 @@ class _Collector:
             kind = e[0]
             if kind >= ev.CLOCK:
                 self.now = e[3]
+                if kind == ev.LEASE and e[2] in locks:
+                    self.leases[str(e[4])] = (e[2], e[1])
+                elif kind == ev.LEASE_EXPIRED:
+                    self._expired(str(e[4]))
                 continue
             res = e[2]
             if kind == acquired:
@@ -99,7 +107,20 @@ class _Collector:
                 self.flows.append((lock, last[0], last[1], actor, self.now))
             self.released.pop(lock, None)
 
+    def _expired(self, lease: str) -> None:
+        """The scheduler took a lock's lease back: on the lock's track the hold ends here
+        (another may take it now); the holder's own release, later, gives back nothing."""
+        lock, actor = self.leases.pop(lease, (-1, -1))
+        if (lock, actor) in self.holds:
+            since, _ = self.holds.pop((lock, actor))
+            self.slices.append((lock, actor, since, self.now))
+            self.stale.add((lock, actor))
+            self.expiries.append((lock, actor, self.now))
+
     def _released(self, lock: int, actor: int) -> None:
+        if (lock, actor) in self.stale:
+            self.stale.discard((lock, actor))
+            return
         held = self.holds.get((lock, actor))
         if held is None:  # a plain Lock released by another thread: end its holder's hold
             holder = next((a for (r, a) in self.holds if r == lock), None)
@@ -187,6 +208,11 @@ def chrome_events(path: str | Path) -> tuple[list[dict[str, Any]], StateFolder, 
                 "dur": max(stop - start, 0),
                 "args": {"lock": col.names[lock], "holder": folder.actors[actor].name},
             }
+        )
+    for lock, actor, when in col.expiries:
+        who = folder.actors[actor].name
+        out.append(
+            _instant(f"lease of {who} expired", RESOURCES_PID, _LOCK_TID + lock, col.us(when), "t")
         )
     for n, (lock, giver, given, taker, taken) in enumerate(col.flows):
         name = f"{col.names[lock]} handed over"
