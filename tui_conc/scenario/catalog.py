@@ -42,6 +42,20 @@ class Entry:
         return self.scenario is not None
 
 
+def resolve_scenario(name: str, folder: Path | None = None) -> Path:
+    """A scenario's path: the file itself, or a name in ``folder`` (default: the shipped
+    scenarios), such as ``deadlock_mutex``."""
+    path = Path(name)
+    if path.exists() or path.suffix in (".yaml", ".yml"):
+        return path
+    root = folder if folder is not None else shipped_scenarios_dir()
+    for suffix in (".yaml", ".yml"):
+        candidates = sorted(root.rglob(f"{name}{suffix}"))
+        if candidates:
+            return candidates[0]
+    return path  # not found: loading says so, with the name
+
+
 def load_entry(path: Path) -> Entry:
     """Load one file into an :class:`Entry` (never raises for bad content)."""
     try:

@@ -78,7 +78,7 @@ def cmd_trace(
     memory_mb: float,
 ) -> int:
     """Run the program headless and print the report (as ``tui-conc run`` does)."""
-    from tui_conc.cli import _Progress, _wait
+    from tui_conc.run_command import Progress, wait_for_end
 
     if record is not None:
         try:
@@ -87,10 +87,10 @@ def cmd_trace(
             print(f"--record: cannot write {record}: {exc.strerror or exc}", file=sys.stderr)
             return EXIT_INVALID
     run = traced_run(program, record, memory_mb).start()
-    progress = _Progress(sys.stderr) if sys.stderr.isatty() and not as_json else None
+    progress = Progress(sys.stderr) if sys.stderr.isatty() and not as_json else None
     interrupted = False
     try:
-        if not _wait(run, timeout, progress):
+        if not wait_for_end(run, timeout, progress):
             run.stop(sm.TIMEOUT)
         elif run.status == sm.FINISHED:
             run.wait_exit(EXIT_GRACE_S)  # its END is out; its exit (atexit, flush) follows

@@ -745,6 +745,7 @@ class TuiConcApp(StepModeActions, FrameDrawing, App[None]):
         if close is not None:
             close()
 
+
 def make_app(
     folder: Path | None = None,
     source_factory: SourceFactory = live_source,
