@@ -283,3 +283,27 @@ def test_an_expired_lease_frees_the_permit_while_its_holder_still_thinks_it_hold
     snap = f.snapshot("running")
     assert [lock.owners for lock in snap.locks] == [(("b", 1),), (("b", 1),)]
     assert snap.locks[1].value == 0 and not snap.locks[0].stale
+
+
+def test_a_late_batch_does_not_take_an_actor_out_of_the_wait_it_is_in() -> None:
+    """Seen on a busy CI: a traced program's first events (a sleep) came behind its
+    later ones (its join) as its stream turned into a merged one; the sleep's end
+    then showed the main thread running, so it was no waker and the deadlock its
+    children were in stayed "likely" until the timeout. One thread's events are in
+    time order: a state change older than the actor's present state is history."""
+    f = StateFolder(
+        {
+            "t0": 0,
+            "actors": [{"name": "main"}, {"name": "child"}],
+            "resources": [{"name": "gate", "type": "lock"}],
+        }
+    )
+    f.fold([(ev.ACTOR_START, 0, -1, 1, 10), (ev.ACTOR_START, 1, -1, 2, 11)])
+    f.fold([(ev.WAIT, 0, 1, 100, 0, "join", None)])  # main joins child
+    f.fold([(ev.SLEEP, 0, -1, 40, 0, 0.001), (ev.RUN, 0, -1, 60)])  # late
+    main = f.snapshot("running").actors[0]
+    assert (main.state, main.how, main.target) == ("waiting", "join", "child")
+    f.fold([(ev.WAKE, 0, 1, 90, True)])  # a late wake of an older wait: no news either
+    assert f.snapshot("running").actors[0].state == "waiting"
+    f.fold([(ev.WAKE, 0, 1, 120, True), (ev.RUN, 0, -1, 121)])  # in order: it moves on
+    assert f.snapshot("running").actors[0].state == "running"

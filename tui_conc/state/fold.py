@@ -16,6 +16,8 @@ from typing import Any
 
 from tui_conc.engine.wire import events as ev
 from tui_conc.state import model as sm
+from tui_conc.state.fold_outside import OutsideFolding
+from tui_conc.state.fold_traced import TracedFolding
 from tui_conc.state.lanes import Lanes, NoLanes
 from tui_conc.state.records import HISTORY_KEEP, Actor, Pool, Resource, Select, Socket
 from tui_conc.state.snapshots import take_snapshot
@@ -35,7 +37,7 @@ _IO_HOWS = ev.IO_HOWS
 _FAST = (ev.ACQUIRED, ev.RELEASED, ev.PUT, ev.GOT, ev.TASK_DONE)
 
 
-class StateFolder:
+class StateFolder(OutsideFolding, TracedFolding):
     """Working state of one run; ``fold`` events in, take ``snapshot``s out."""
 
     def __init__(self, header: dict[str, Any]) -> None:
@@ -256,35 +258,6 @@ class StateFolder:
                     lanes.sample(now, res)
         self.count += len(events)
 
-    def _lease(self, e: Sequence[Any]) -> None:
-        self.now = e[3]
-        self.resources[e[2]].leases[str(e[4])] = e[1]
-
-    def _lease_expired(self, e: Sequence[Any]) -> None:
-        """Dask's scheduler took a lease back: the permit is free again, while its
-        holder, not told, goes on as if it held it (two may "hold" a lock now)."""
-        self.now = e[3]
-        r = self.resources[e[2]]
-        holder = r.leases.pop(str(e[4]), None)
-        r.expiries += 1
-        who = "a holder" if holder is None else self.actors[holder].name
-        if holder is not None and holder in r.holders:
-            r.stale[holder] = r.stale.get(holder, 0) + 1
-            if r.counting:
-                r.value += 1
-        text = (
-            f"{r.name}: the scheduler took back {who}'s lease (no refresh for"
-            f" {float(e[5]):.1f} s); {who} thinks it still holds it"
-        )
-        self.log_total += 1
-        self.log.append((self.log_total, e[3], -1, text))
-
-    def _unstale(self, r: Resource, a: int) -> None:
-        if r.stale[a] > 1:
-            r.stale[a] -= 1
-        else:
-            del r.stale[a]
-
     def _acquired(self, actor: Actor, r: Resource) -> None:
         if r.first_acq is None:
             r.first_acq = self.now
@@ -346,14 +319,6 @@ class StateFolder:
     def _clock(self, e: Sequence[Any]) -> None:
         self.now = e[3]
 
-    def _holds(self, e: Sequence[Any]) -> None:
-        """A traced lock's count of holds, seen or not (holds reported since add to it)."""
-        self.now = e[3]
-        r = self.resources[e[2]]
-        r.acquisitions = e[4]
-        if e[4] and not r.max_holders:
-            r.max_holders = 1  # a plain lock: one holder at a time
-
     def _actor_start(self, e: Sequence[Any]) -> None:
         self.now = e[3]
         actor = self.actors[e[1]]
@@ -368,46 +333,12 @@ class StateFolder:
             actor.where = str(e[7])
         self._to(actor, sm.RUNNING, e[3])
 
-    # -- a traced program: actors, resources and places met as it runs
-
-    def _actor_new(self, e: Sequence[Any]) -> None:
-        self.now = e[3]
-        index = e[1]
-        if index != len(self.actors):
-            return  # not the next one: a damaged stream (the checker says so)
-        name, group, daemon = str(e[4]), str(e[5]), bool(e[6])
-        actor = Actor(index, {"name": name, "group": group, "daemon": daemon}, e[3])
-        self.actors.append(actor)
-        self._may.append(None)  # a program's code may do anything
-        self._by_name.setdefault(name, index)
-        self.actor_names = (*self.actor_names, name)
-        if all(a.group != group for a in self.group_firsts):
-            self.group_firsts = (*self.group_firsts, actor)
-        self.lanes.add_actor()
-
-    def _resource_new(self, e: Sequence[Any]) -> None:
-        self.now = e[3]
-        index = e[2]
-        if index != len(self.resources):
-            return
-        info = dict(e[4])
-        resource = Resource(index, info)
-        self.resources.append(resource)
-        self.resource_names = (*self.resource_names, resource.name)
-        if resource.type == "pool":  # a traced program's pool (its workers are its own)
-            self.pools[index] = Pool(int(info.get("workers", 0)))
-        self.lanes.add_resource(resource)
-
-    def _site_new(self, e: Sequence[Any]) -> None:
-        if e[2] == len(self.steps):
-            self.steps.append((int(e[4]), str(e[5])))
-
     def _actor_spawned(self, e: Sequence[Any]) -> None:
         self.now = e[3]
         actor = self.actors[e[1]]
         actor.spawned = True
-        if self.backend == "process":
-            actor.detail = "spawning"  # a child process takes a while to report
+        if self.backend in ("process", "dask"):
+            actor.detail = "spawning"  # a child process (a task) takes a while to report
 
     def _actor_end(self, e: Sequence[Any]) -> None:
         self.now = e[3]
@@ -435,6 +366,8 @@ class StateFolder:
     def _wait(self, e: Sequence[Any]) -> None:
         self.now = t = e[3]
         actor = self.actors[e[1]]
+        if t < actor.since:  # late (see _run): the actor has moved on since
+            return
         how = e[5]
         if how in _IO_HOWS:
             state = sm.IN_IO
@@ -467,6 +400,8 @@ class StateFolder:
     def _wake(self, e: Sequence[Any]) -> None:
         self.now = e[3]
         actor = self.actors[e[1]]
+        if e[3] < actor.since:  # late: not the wait the actor is in now
+            return
         if self._waits_on_resource(actor):
             r = self.resources[actor.target]  # type: ignore[index]
             r.waiters.pop(actor.index, None)
@@ -486,50 +421,6 @@ class StateFolder:
             and actor.how != "future"
         )
 
-    def _sock_open(self, e: Sequence[Any]) -> None:
-        self.now = e[3]
-        sock = Socket(e[2], e[4], e[5], e[1], e[6])
-        self.sockets[e[2]] = sock
-        parent = self.sockets.get(e[6]) if sock.role == "conn" else None
-        if parent is not None:
-            parent.accepted += 1
-            parent.open_conns += 1
-            parent.max_open = max(parent.max_open, parent.open_conns)
-
-    def _sock_close(self, e: Sequence[Any]) -> None:
-        self.now = e[3]
-        sock = self.sockets[e[2]]
-        sock.open = False
-        parent = self.sockets.get(sock.parent) if sock.role == "conn" else None
-        if parent is not None:
-            parent.open_conns -= 1
-
-    def _traffic(self, e: Sequence[Any]) -> None:
-        self.now = e[3]
-        sock = self.sockets[e[2]]
-        if e[0] == ev.SENT:
-            sock.bytes_out += e[4]
-        else:
-            sock.bytes_in += e[4]
-            sock.reads += e[4] > 0
-
-    def _io_miss(self, e: Sequence[Any]) -> None:
-        self.now = e[3]
-        self.sockets[e[2]].misses += 1
-
-    def _selected(self, e: Sequence[Any]) -> None:
-        self.now = e[3]
-        key = e[2]
-        sel = self.selects.get(key)
-        if sel is None:
-            name = "select.select" if key < 0 else self.resources[key].name
-            sel = self.selects[key] = Select(name)
-        sel.calls += 1
-        sel.blocked_ns += e[6]
-        sel.last_ready = list(e[4])
-        sel.watched = list(e[5])
-        sel.ready_sizes.append(len(e[4]))
-
     def _got_item(self, e: Sequence[Any]) -> None:
         self.now = e[3]
         r = self.resources[e[2]]
@@ -547,63 +438,28 @@ class StateFolder:
             r.value = [*(r.value or []), e[4]]
         r.writes += 1
 
-    def _pool_event(self, e: Sequence[Any]) -> None:
-        self.now = t = e[3]
-        pool = self.pools[e[2]]
-        kind, actor = e[0], e[1]
-        if kind == ev.SUBMIT:
-            pool.labels[e[4]] = pool.queued[e[4]] = e[5]
-            pool.submitted += 1
-        elif kind == ev.TASK_BEGIN:
-            pool.queued.pop(e[4], None)
-            pool.running[actor] = (e[4], t)
-            pool.max_busy = max(pool.max_busy, len(pool.running))
-            self.actors[actor].detail = pool.labels.get(e[4], f"task {e[4]}")
-        elif kind == ev.TASK_END:
-            pool.running.pop(actor, None)
-            self.actors[actor].detail = ""
-            if e[5]:
-                pool.done += 1
-                pool.lane_done[actor] = pool.lane_done.get(actor, 0) + 1
-            else:
-                pool.failed += 1
-                pool.last_failure = f"{pool.labels.get(e[4], e[4])}: {e[6]}"
-        elif kind == ev.POOL_CLOSE:
-            pool.closed = True
-        else:
-            pool.terminated = True
-            pool.killed += len(pool.running)
-            pool.running.clear()
-            pool.never_ran = list(pool.queued.values())
-            pool.queued.clear()
-
-    def _lose_task(self, actor: Actor) -> None:
-        """A pool worker killed under its task: the task never finishes (Pool replaces
-        the worker, but nobody runs the task again)."""
-        for pool in self.pools.values():
-            running = pool.running.pop(actor.index, None)
-            if running is not None and not pool.terminated:
-                pool.lost.append(pool.labels.get(running[0], f"task {running[0]}"))
-
-    def _hub(self, e: Sequence[Any]) -> None:
-        self.now = e[3]
-        if e[0] == ev.HUB:
-            self.hub_switches = e[4]
-        else:
-            self.hub_blocked.append((e[1], float(e[4]), e[3]))
-
     def _sleep(self, e: Sequence[Any]) -> None:
         self.now = e[3]
         actor = self.actors[e[1]]
+        if e[3] < actor.since:  # late: see _run
+            return
         self._to(actor, sm.SLEEPING if e[0] == ev.SLEEP else sm.COMPUTING, e[3])
         actor.step = e[4]
         actor.detail = f"{e[5]:.2f}s" if e[0] == ev.SLEEP else f"{e[5]:,} iterations"
         actor.work = e[5] if e[0] == ev.COMPUTE else 0
 
     def _run(self, e: Sequence[Any]) -> None:
+        """An actor runs again. A state change older than the actor's present state
+        (``since``) is *late* — a batch that came behind later ones (a traced
+        program's first events, as it turns into a merged stream, on a busy machine):
+        one thread's events are in time order, so it is history, not news, and must
+        not take the actor out of the wait it is in now."""
         self.now = e[3]
-        self._to(self.actors[e[1]], sm.RUNNING, e[3])
-        self.actors[e[1]].detail = ""
+        actor = self.actors[e[1]]
+        if e[3] < actor.since:
+            return
+        self._to(actor, sm.RUNNING, e[3])
+        actor.detail = ""
 
     def _full(self, e: Sequence[Any]) -> None:
         self.now = e[3]
