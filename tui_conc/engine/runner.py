@@ -138,11 +138,17 @@ class Flusher:
             self.flush(wait=False)
 
     def flush(self, wait: bool = True) -> None:
-        """Send what is buffered; with ``wait``, block until all of it is written."""
-        if self.source is not None:
-            self._send_source(wait)
-            return
+        """Send what is buffered; with ``wait``, block until all of it is written.
+
+        The kind of batch is decided under the lock: a traced program's stream turns
+        into merged sources when it starts its first process (``source`` set, under
+        the lock), and a flush that had read ``source`` before would send a plain
+        batch after source batches — events the reader then took late.
+        """
         with self.lock:
+            if self.source is not None:
+                self._send_source(wait)
+                return
             while self.sink.events:
                 if not wait and self.writer.full():
                     return  # the reader is behind: keep buffering (bounded by throttle)
@@ -155,15 +161,14 @@ class Flusher:
 
     def _send_source(self, wait: bool) -> None:
         """Hand this process's events with a watermark (one now and then even when idle:
-        the reader merges no further than the oldest watermark)."""
-        with self.lock:
-            mark = channel.watermark()
-            if self.sink.events or mark - self._marked >= HEARTBEAT_NS or wait:
-                batch = self.sink.drain(len(self.sink.events))
-                self.writer.hand(codec.encode_source_frame(self.source, mark, batch))  # type: ignore[arg-type]
-                self._marked = mark
-            if wait:
-                self.writer.join()
+        the reader merges no further than the oldest watermark). The lock is held."""
+        mark = channel.watermark()
+        if self.sink.events or mark - self._marked >= HEARTBEAT_NS or wait:
+            batch = self.sink.drain(len(self.sink.events))
+            self.writer.hand(codec.encode_source_frame(self.source, mark, batch))  # type: ignore[arg-type]
+            self._marked = mark
+        if wait:
+            self.writer.join()
 
 
 def _private_stream() -> IO[bytes]:
