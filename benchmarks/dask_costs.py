@@ -28,28 +28,25 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
+def per_pair_us(lock: object, n: int) -> float:
+    """µs per acquire + release of ``lock`` over ``n`` pairs, after one to warm it up
+    (a Dask lock registers with the scheduler on its first use)."""
+    lock.acquire()  # type: ignore[attr-defined]
+    lock.release()  # type: ignore[attr-defined]
+    began = time.perf_counter()
+    for _ in range(n):
+        lock.acquire()  # type: ignore[attr-defined]
+        lock.release()  # type: ignore[attr-defined]
+    return (time.perf_counter() - began) / n * 1e6
+
+
 def lock_costs(ops: int, name: str) -> tuple[float, float]:
     """On a worker: µs per acquire + release of a distributed.Lock and a threading.Lock."""
     import threading
 
     from distributed import Lock
 
-    dlock = Lock(name)
-    dlock.acquire()  # registered, warm
-    dlock.release()
-    began = time.perf_counter()
-    for _ in range(ops):
-        dlock.acquire()
-        dlock.release()
-    dask_us = (time.perf_counter() - began) / ops * 1e6
-    tlock = threading.Lock()
-    n = 1_000_000
-    began = time.perf_counter()
-    for _ in range(n):
-        tlock.acquire()
-        tlock.release()
-    thread_us = (time.perf_counter() - began) / n * 1e6
-    return dask_us, thread_us
+    return per_pair_us(Lock(name), ops), per_pair_us(threading.Lock(), 1_000_000)
 
 
 def one_round(k: int, ops: int, workers: int) -> dict[str, float]:
@@ -62,14 +59,7 @@ def one_round(k: int, ops: int, workers: int) -> dict[str, float]:
         worker = cluster.workers()[0]
         future = cluster.client.submit(lock_costs, ops, f"bench-{k}", workers=[worker], pure=False)
         dask_us, thread_us = future.result(timeout=120)
-        dlock = Lock(f"bench-client-{k}")
-        dlock.acquire()
-        dlock.release()
-        began = time.perf_counter()
-        for _ in range(ops):
-            dlock.acquire()
-            dlock.release()
-        client_us = (time.perf_counter() - began) / ops * 1e6
+        client_us = per_pair_us(Lock(f"bench-client-{k}"), ops)
     finally:
         began = time.perf_counter()
         cluster.close()

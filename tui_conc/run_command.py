@@ -68,12 +68,8 @@ def cmd_run(
             print(problem, file=sys.stderr)
             return EXIT_INVALID
         overrides, choices = dict(knobs), schedule.choices
-    if record is not None:
-        try:
-            record.open("wb").close()
-        except OSError as exc:
-            print(f"--record: cannot write {record}: {exc.strerror or exc}", file=sys.stderr)
-            return EXIT_INVALID
+    if record is not None and cannot_write(record, "--record"):
+        return EXIT_INVALID
     backend = backend or scenario.backend
     if backend not in scenario.supported:
         supported = ", ".join(scenario.supported)
@@ -87,17 +83,7 @@ def cmd_run(
     run = LiveRun(
         file, overrides, record=record, backend=backend, memory_mb=memory_mb, schedule=choices
     ).start()
-    progress = Progress(sys.stderr) if sys.stderr.isatty() and not as_json else None
-    interrupted = False
-    try:
-        if not wait_for_end(run, timeout, progress):
-            run.stop(sm.TIMEOUT)
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        if progress is not None:
-            progress.clear()
-        run.stop()  # a deadlocked or stalled runner is still alive: end it
+    interrupted = follow(run, timeout, quiet=as_json)
     snapshot = run.snapshot(log_tail=0)
     if interrupted and not as_json:
         states = ", ".join(f"{n} {s}" for s, n in snapshot.actor_states)
@@ -137,6 +123,39 @@ def cmd_run(
     expects_failures = any("failed" in str(e.that) for e in scenario.expect)
     failed = not report["passed"] or snapshot.status == sm.ERROR
     return EXIT_FAILED if failed or (report["failures"] and not expects_failures) else EXIT_OK
+
+
+def cannot_write(path: Path, option: str, mode: str = "wb") -> bool:
+    """True, having said why in one line, when ``path`` cannot be written (it is
+    created now, so that a long run does not end in that error)."""
+    try:
+        path.open(mode).close()
+    except OSError as exc:
+        print(f"{option}: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        return True
+    return False
+
+
+def follow(run: Any, timeout: float, quiet: bool, at_end: Any = None) -> bool:
+    """Wait for ``run`` to end — stopped as a timeout past ``timeout`` s, ``at_end()``
+    called if it ended by itself — with a progress line on a terminal unless ``quiet``.
+    The run is stopped either way (a deadlocked or stalled runner is still alive).
+    True when Ctrl-C cut the wait short."""
+    from tui_conc.state import model as sm
+
+    progress = Progress(sys.stderr) if sys.stderr.isatty() and not quiet else None
+    try:
+        if not wait_for_end(run, timeout, progress):
+            run.stop(sm.TIMEOUT)
+        elif at_end is not None:
+            at_end()
+    except KeyboardInterrupt:
+        return True
+    finally:
+        if progress is not None:
+            progress.clear()
+        run.stop()
+    return False
 
 
 def wait_for_end(run: Any, timeout: float, progress: Progress | None) -> bool:

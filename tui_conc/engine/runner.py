@@ -281,8 +281,9 @@ def run(
         out.flush()
         return 2
     gc.freeze()  # the run as built (10,000 actors' compiled steps) is never garbage
-    if backend == "dask":  # the run begins once its cluster is up (the log says how long)
-        header["t0"] = trun.t0
+    # the run begins as it is built (after its scenario loaded; a Dask run's, once its
+    # cluster is up: the log says how long that took)
+    header["t0"] = trun.t0
     header.update(
         title=scenario.title,
         file=path,

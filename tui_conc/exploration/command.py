@@ -16,6 +16,7 @@ from tui_conc.exploration.runs import NotExplorable, check_explorable
 from tui_conc.exploration.schedule import Schedule, ScheduleError, load_schedule
 from tui_conc.exploration.search import Exploration, explore
 from tui_conc.exploration.story import story
+from tui_conc.run_command import cannot_write
 from tui_conc.scenario import ScenarioError, load_scenario, parse_assignments, resolve_knobs
 from tui_conc.scenario import model as m
 
@@ -73,12 +74,8 @@ def cmd_explore(
             return EXIT_INVALID
     if backend in COOPERATIVE and not native.cooperative():
         return _in_patched_process(argv or [])
-    if save is not None:
-        try:
-            save.open("a").close()
-        except OSError as exc:
-            print(f"--save: cannot write {save}: {exc.strerror or exc}", file=sys.stderr)
-            return EXIT_INVALID
+    if save is not None and cannot_write(save, "--save", "a"):
+        return EXIT_INVALID
     deadline = time.monotonic() + time_limit
     shown = [0.0]
 

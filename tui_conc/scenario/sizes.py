@@ -9,11 +9,11 @@ it cannot build (``int('abc')``) or should not (a billion threads).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from tui_conc.scenario import model as m
-from tui_conc.scenario.resources import evaluate, family_size
+from tui_conc.scenario.resources import Slot, evaluate, expand, family_size
 
 #: At most this many copies of one actor, and actors in one run.
 MAX_COPIES = 10_000
@@ -106,6 +106,19 @@ def resource_sizes(name: str, res: m.Resource, knobs: Mapping[str, Any]) -> dict
         raw = getattr(res, option)
         out[option] = None if raw is None else seconds(raw, knobs, path, what, high)
     return out
+
+
+def built_resources(
+    sc: m.Scenario, knobs: Mapping[str, Any]
+) -> Iterator[tuple[Slot, dict[str, Any], dict[str, Any]]]:
+    """Every resource a backend builds, in order: its slot (families expanded), its
+    sizes, and the header's info about it as far as every backend has it (name, type,
+    family)."""
+    for slot in expand(sc, knobs):
+        info: dict[str, Any] = {"name": slot.name, "type": slot.res.type}
+        if slot.family is not None:
+            info["family"] = slot.family
+        yield slot, resource_sizes(slot.family or slot.name, slot.res, knobs), info
 
 
 def check_processes(sc: m.Scenario, knobs: Mapping[str, Any], backend: str) -> None:

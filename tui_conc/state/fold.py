@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from tui_conc.engine.wire import events as ev
+from tui_conc.scenario.model import REMOTE_BACKENDS
 from tui_conc.state import model as sm
 from tui_conc.state.fold_outside import OutsideFolding
 from tui_conc.state.fold_traced import TracedFolding
@@ -337,7 +338,7 @@ class StateFolder(OutsideFolding, TracedFolding):
         self.now = e[3]
         actor = self.actors[e[1]]
         actor.spawned = True
-        if self.backend in ("process", "dask"):
+        if self.backend in REMOTE_BACKENDS:
             actor.detail = "spawning"  # a child process (a task) takes a while to report
 
     def _actor_end(self, e: Sequence[Any]) -> None:

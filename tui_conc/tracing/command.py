@@ -78,28 +78,17 @@ def cmd_trace(
     memory_mb: float,
 ) -> int:
     """Run the program headless and print the report (as ``tui-conc run`` does)."""
-    from tui_conc.run_command import Progress, wait_for_end
+    from tui_conc.run_command import cannot_write, follow
 
-    if record is not None:
-        try:
-            record.open("wb").close()
-        except OSError as exc:
-            print(f"--record: cannot write {record}: {exc.strerror or exc}", file=sys.stderr)
-            return EXIT_INVALID
+    if record is not None and cannot_write(record, "--record"):
+        return EXIT_INVALID
     run = traced_run(program, record, memory_mb).start()
-    progress = Progress(sys.stderr) if sys.stderr.isatty() and not as_json else None
-    interrupted = False
-    try:
-        if not wait_for_end(run, timeout, progress):
-            run.stop(sm.TIMEOUT)
-        elif run.status == sm.FINISHED:
-            run.wait_exit(EXIT_GRACE_S)  # its END is out; its exit (atexit, flush) follows
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        if progress is not None:
-            progress.clear()
-        run.stop()  # a deadlocked or stalled program is still running: end it
+
+    def exit_follows() -> None:
+        if run.status == sm.FINISHED:  # its END is out; its exit (atexit, flush) follows
+            run.wait_exit(EXIT_GRACE_S)
+
+    interrupted = follow(run, timeout, quiet=as_json, at_end=exit_follows)
     snapshot = run.snapshot(log_tail=OUTPUT_LINES)
     if interrupted:
         print("tui-conc: interrupted; nothing is left running", file=sys.stderr)

@@ -468,6 +468,20 @@ def _patch() -> None:
     sys.meta_path.insert(0, _AfterImport())  # type: ignore[arg-type]
 
 
+def waited(
+    actor: int, index: int, how: str, timeout: Any, call: Any, *args: Any, ok: Any = bool
+) -> Any:
+    """``call(*args)`` inside a WAIT and its WAKE (``ok(result)``; False when it raised)."""
+    _emit((ev.WAIT, actor, index, *_now_site(), how, timeout))
+    try:
+        result = call(*args)
+    except BaseException:
+        _emit((ev.WAKE, actor, index, monotonic_ns(), False))
+        raise
+    _emit((ev.WAKE, actor, index, monotonic_ns(), ok(result)))
+    return result
+
+
 def exit_site() -> int:
     """The place shown while the interpreter waits for the program's threads."""
     assert REGISTRY is not None

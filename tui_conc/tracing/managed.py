@@ -54,20 +54,6 @@ def _emit_at(event: tuple[Any, ...], t: int) -> None:
         append((*event, t))
 
 
-def _waited(
-    actor: int, index: int, how: str, timeout: Any, call: Any, *args: Any, ok: Any = bool
-) -> Any:
-    """``call(*args)`` inside a WAIT and its WAKE (``ok(result)``; False when it raised)."""
-    instrument._emit((ev.WAIT, actor, index, *instrument._now_site(), how, timeout))
-    try:
-        result = call(*args)
-    except BaseException:
-        instrument._emit((ev.WAKE, actor, index, monotonic_ns(), False))
-        raise
-    instrument._emit((ev.WAKE, actor, index, monotonic_ns(), ok(result)))
-    return result
-
-
 def _always(_: Any) -> bool:
     """A wait that came back ended well (what it returned says nothing of it)."""
     return True
@@ -170,7 +156,9 @@ class TracedProxy:
             return True
         if not blocking:
             return False
-        ok = bool(_waited(actor, index, "acquire", timeout, self._call, "acquire", args, kwds))
+        ok = bool(
+            instrument.waited(actor, index, "acquire", timeout, self._call, "acquire", args, kwds)
+        )
         if ok:
             instrument._emit((ev.ACQUIRED, actor, index))
         return ok
@@ -189,7 +177,9 @@ class TracedProxy:
         actor, index = instrument._me(), self._tui_index
         instrument._emit((ev.RELEASED, actor, index))
         try:
-            ok = bool(_waited(actor, index, "cond", timeout, self._call, "wait", args, kwds))
+            ok = bool(
+                instrument.waited(actor, index, "cond", timeout, self._call, "wait", args, kwds)
+            )
         finally:
             instrument._emit((ev.ACQUIRED, actor, index))
         return ok
@@ -234,13 +224,15 @@ def _event_wait(self: TracedProxy, args: Any, kwds: Any) -> bool:
         return True
     timeout = args[0] if args else kwds.get("timeout")
     actor, index = instrument._me(), self._tui_index
-    return bool(_waited(actor, index, "event", timeout, self._call, "wait", args, kwds))
+    return bool(instrument.waited(actor, index, "event", timeout, self._call, "wait", args, kwds))
 
 
 def _barrier_wait(self: TracedProxy, args: Any, kwds: Any) -> Any:
     timeout = args[0] if args else kwds.get("timeout")
     actor, index = instrument._me(), self._tui_index
-    return _waited(actor, index, "barrier", timeout, self._call, "wait", args, kwds, ok=_always)
+    return instrument.waited(
+        actor, index, "barrier", timeout, self._call, "wait", args, kwds, ok=_always
+    )
 
 
 def _put(self: TracedProxy, args: Any, kwds: Any, nowait: bool = False) -> None:
@@ -266,7 +258,9 @@ def _put(self: TracedProxy, args: Any, kwds: Any, nowait: bool = False) -> None:
     finally:
         channel.let_go()
     try:
-        _waited(actor, index, "put", timeout, self._call, "put", (item, True, timeout), ok=_always)
+        instrument.waited(
+            actor, index, "put", timeout, self._call, "put", (item, True, timeout), ok=_always
+        )
     except queue.Full:
         instrument._emit((ev.FULL, actor, index, monotonic_ns()))
         raise
@@ -284,7 +278,7 @@ def _get(self: TracedProxy, args: Any, kwds: Any, nowait: bool = False) -> Any:
             instrument._emit((ev.EMPTY, actor, index, monotonic_ns()))
             raise
         try:
-            item = _waited(
+            item = instrument.waited(
                 actor, index, "get", timeout, self._call, "get", (True, timeout), ok=_always
             )
         except queue.Empty:

@@ -140,13 +140,7 @@ class Event(mp_sync.Event):
         if self.is_set():
             return True
         actor, index = instrument._me(), self._tui_index
-        instrument._emit((ev.WAIT, actor, index, *instrument._now_site(), "event", timeout))
-        ok = False
-        try:
-            ok = bool(super().wait(timeout))
-        finally:
-            instrument._emit((ev.WAKE, actor, index, monotonic_ns(), ok))
-        return ok
+        return bool(instrument.waited(actor, index, "event", timeout, super().wait, timeout))
 
 
 class Condition(mp_sync.Condition):
@@ -187,15 +181,11 @@ class Condition(mp_sync.Condition):
         holds = self._lock._semlock._count() if own else 0  # type: ignore[attr-defined]
         for _ in range(holds):
             instrument._emit((ev.RELEASED, actor, index))
-        instrument._emit((ev.WAIT, actor, index, *instrument._now_site(), "cond", timeout))
-        ok = False
         try:
-            ok = bool(super().wait(timeout))
+            return bool(instrument.waited(actor, index, "cond", timeout, super().wait, timeout))
         finally:
-            instrument._emit((ev.WAKE, actor, index, monotonic_ns(), ok))
             for _ in range(holds):
                 instrument._emit((ev.ACQUIRED, actor, index))
-        return ok
 
     def notify(self, n: int = 1) -> None:
         if self._tui_index >= 0:

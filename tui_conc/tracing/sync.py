@@ -99,14 +99,10 @@ class Event(ProgramOnly, threading.Event):
     def wait(self, timeout: float | None = None) -> bool:
         if self._index < 0 or self.is_set():
             return super().wait(timeout)
-        actor = instrument._me()
-        instrument._emit((ev.WAIT, actor, self._index, *instrument._now_site(), "event", timeout))
-        ok = False
-        try:
-            ok = super().wait(timeout)
-        finally:
-            instrument._emit((ev.WAKE, actor, self._index, monotonic_ns(), ok))
-        return ok
+        wait = super().wait
+        return bool(
+            instrument.waited(instrument._me(), self._index, "event", timeout, wait, timeout)
+        )
 
 
 class Condition(ProgramOnly, threading.Condition):
@@ -153,15 +149,13 @@ class Condition(ProgramOnly, threading.Condition):
         actor = instrument._me()
         if self._own:
             instrument._emit((ev.RELEASED, actor, self._index))
-        instrument._emit((ev.WAIT, actor, self._index, *instrument._now_site(), "cond", timeout))
-        ok = False
         try:
-            ok = super().wait(timeout)
+            return bool(
+                instrument.waited(actor, self._index, "cond", timeout, super().wait, timeout)
+            )
         finally:
-            instrument._emit((ev.WAKE, actor, self._index, monotonic_ns(), ok))
             if self._own:
                 instrument._emit((ev.ACQUIRED, actor, self._index))
-        return ok
 
     def notify(self, n: int = 1) -> None:
         if self._index >= 0:

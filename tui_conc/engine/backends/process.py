@@ -156,15 +156,20 @@ class ProcessRun(ThreadRun):
             super()._start(actor, args)
             return
         proc = CTX.Process(target=child_main, args=(self._spec(actor, args),), name=actor.name)
+        actor.runner = proc
+        handle = self._spawning(actor, proc)
+        proc.start()
+        native.start_thread(lambda: self._watch(actor, handle))
+
+    def _spawning(self, actor: ActorRuntime, proc: Any) -> ProcessHandle:
+        """An actor about to start outside the runner: counted live, shown spawning."""
         handle = ProcessHandle(proc)
         actor.thread = handle  # type: ignore[assignment]
-        actor.runner = proc
         if not actor.daemon:
             with self._live_cond:
                 self._live += 1
         self.emit((ev.ACTOR_SPAWNED, actor.index, -1, monotonic_ns()))
-        proc.start()
-        native.start_thread(lambda: self._watch(actor, handle))
+        return handle
 
     def _watch(self, actor: ActorRuntime, handle: ProcessHandle) -> None:
         """Wait for a child to end; report what it could not (a signal, a crash)."""
@@ -179,6 +184,10 @@ class ProcessRun(ThreadRun):
             self.emit((ev.ACTOR_KILLED, actor.index, -1, monotonic_ns(), exit_reason(code)))
         elif code not in (0, FAILED_EXIT):
             self.emit((ev.ACTOR_FAILED, actor.index, -1, monotonic_ns(), exit_reason(code)))
+        self._ended(actor, handle)
+
+    def _ended(self, actor: ActorRuntime, handle: ProcessHandle) -> None:
+        """An actor outside the runner has ended: its joiners and the run's end go on."""
         actor.finished = True
         handle.ended.set()
         if not actor.daemon:

@@ -26,7 +26,7 @@ from tui_conc.engine.primitives.sync import Barrier, Condition, Event
 from tui_conc.engine.steps.frame import Family
 from tui_conc.scenario import model as m
 from tui_conc.scenario.resources import expand, initial
-from tui_conc.scenario.sizes import resource_sizes
+from tui_conc.scenario.sizes import built_resources, resource_sizes
 
 #: The start method: spawn (see the README). The runner has threads before any
 #: child starts, so fork could copy a lock some thread holds; forkserver would
@@ -77,12 +77,8 @@ def make_raws(
     """
     raws: dict[str, Any] = {}
     infos: list[dict[str, Any]] = []
-    for slot in expand(scenario, env):
+    for slot, size, info in built_resources(scenario, env):
         name, res = slot.name, slot.res
-        size = resource_sizes(slot.family or name, res, env)
-        info: dict[str, Any] = {"name": name, "type": res.type}
-        if slot.family is not None:
-            info["family"] = slot.family
         kind = res.type
         raw: Any = None
         if kind == "lock":

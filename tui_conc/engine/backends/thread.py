@@ -25,8 +25,8 @@ from tui_conc.engine.steps.numbering import number_steps
 from tui_conc.engine.wire import events as ev
 from tui_conc.scenario import model as m
 from tui_conc.scenario.effects import header_info
-from tui_conc.scenario.resources import expand, initial
-from tui_conc.scenario.sizes import copies, is_daemon, resource_sizes
+from tui_conc.scenario.resources import initial
+from tui_conc.scenario.sizes import built_resources, copies, is_daemon
 
 Emit = Callable[[tuple[Any, ...]], None]
 
@@ -100,12 +100,8 @@ class ThreadRun:
         self.steps, self._step_ids = number_steps(self.scenario)
 
     def _build_resources(self, env: dict[str, Any]) -> None:
-        for slot in expand(self.scenario, env):
+        for slot, size, info in built_resources(self.scenario, env):
             index, name, res = len(self.resource_info), slot.name, slot.res
-            size = resource_sizes(slot.family or name, res, env)
-            info: dict[str, Any] = {"name": name, "type": res.type}
-            if slot.family is not None:
-                info["family"] = slot.family
             if res.type in ("lock", "rlock"):
                 obj: Any = LockLike(index, self.emit, res.type)
             elif res.type in ("semaphore", "bounded_semaphore"):
@@ -304,6 +300,10 @@ class ThreadRun:
         with self._live_cond:
             while self._live > 0:
                 self._live_cond.wait()
+
+    def flush_events(self) -> None:
+        """Send what is buffered now, before a step that holds the GIL (a child's
+        channel; here the runner's flusher has its own OS thread: nothing to do)."""
 
     def close(self) -> None:
         """After the run's end is out: let go of what the run holds outside this

@@ -327,7 +327,7 @@ class Compiler(IoSteps, ProcessSteps):
         size, emit, a = expr(s.compute), self.emit, self.a
         if s.in_c:
             # a child's channel cannot send while the GIL is held: send what it has first
-            flush = getattr(self.run, "flush_events", None) or (lambda: None)
+            flush = self.run.flush_events
 
             def compute_in_c(f: Frame) -> None:
                 n = int(size(f))

@@ -34,7 +34,7 @@ from tui_conc.engine.steps.frame import Family
 from tui_conc.engine.wire import events as ev
 from tui_conc.scenario import model as m
 from tui_conc.scenario.resources import expand, initial
-from tui_conc.scenario.sizes import resource_sizes
+from tui_conc.scenario.sizes import built_resources
 
 #: Dask has no non-blocking get or put: the shortest wait stands in for one.
 NO_WAIT_S = 0.01
@@ -265,12 +265,8 @@ def make_raws(
     runner, with a client: initial values go to the scheduler here."""
     raws: dict[str, Any] = {}
     infos: list[dict[str, Any]] = []
-    for slot in expand(scenario, env):
+    for slot, size, info in built_resources(scenario, env):
         name, res = slot.name, slot.res
-        size = resource_sizes(slot.family or name, res, env)
-        info: dict[str, Any] = {"name": name, "type": res.type}
-        if slot.family is not None:
-            info["family"] = slot.family
         key = f"tui-conc-{run_id}-{name}"
         raw: Any
         if res.local:  # a threading.Lock in each process: nothing on the scheduler

@@ -43,6 +43,29 @@ def actor_task(spec: ChildSpec) -> int:
     return run_actor(spec, source=source, where=get_worker().address, on_lost=lost)
 
 
+#: What a task's future raises when its worker went away under it.
+_LOST = frozenset({"KilledWorker", "CancelledError", "FutureCancelledError"})
+
+
+def _task_raised(actor: int, exc: Exception, worker: str) -> tuple[Any, ...]:
+    """The end of an actor whose task raised outside its steps: its worker was lost, or
+    the task could not run (a cluster with another tui-conc cannot read it)."""
+    name = type(exc).__name__
+    if name in _LOST:
+        return (
+            ev.ACTOR_KILLED,
+            actor,
+            -1,
+            monotonic_ns(),
+            f"its worker {worker} was lost ({name})",
+        )
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    message = f"{name}: {first}"
+    if "deserializ" in message:
+        message += f" (the scheduler and workers need tui-conc {__version__})"
+    return (ev.ACTOR_FAILED, actor, -1, monotonic_ns(), message)
+
+
 @dataclass(eq=False)
 class DaskRun(ProcessRun):
     """A run on Dask; ``address`` and ``authkey`` are the relay's (TCP)."""
@@ -106,17 +129,10 @@ class DaskRun(ProcessRun):
         if not self.scenario.in_process(actor.group, self.backend):
             ThreadRun._start(self, actor, args)
             return
-        from tui_conc.engine.backends.dask.run import actor_task  # by reference, not value
-
         workers = self.cluster.workers()
         worker = workers[self._placed % len(workers)]
         self._placed += 1
-        handle = ProcessHandle(None)
-        actor.thread = handle  # type: ignore[assignment]
-        if not actor.daemon:
-            with self._live_cond:
-                self._live += 1
-        self.emit((ev.ACTOR_SPAWNED, actor.index, -1, monotonic_ns()))
+        handle = self._spawning(actor, None)
         future = self.cluster.client.submit(
             actor_task,
             self._spec(actor, args),
@@ -138,23 +154,10 @@ class DaskRun(ProcessRun):
         except Exception as exc:  # KilledWorker, CancelledError, a failure in the task
             code = None
             if not actor.finished:
-                name = type(exc).__name__
-                if name in ("KilledWorker", "CancelledError", "FutureCancelledError"):
-                    reason = f"its worker {worker} was lost ({name})"
-                    self.emit((ev.ACTOR_KILLED, actor.index, -1, monotonic_ns(), reason))
-                else:
-                    message = f"{name}: {str(exc).splitlines()[0] if str(exc) else ''}"
-                    if "deserializ" in message:  # the cluster runs another tui-conc
-                        message += f" (the scheduler and workers need tui-conc {__version__})"
-                    self.emit((ev.ACTOR_FAILED, actor.index, -1, monotonic_ns(), message))
+                self.emit(_task_raised(actor.index, exc, worker))
         if code not in (None, 0, FAILED_EXIT) and not actor.finished:
             self.emit((ev.ACTOR_FAILED, actor.index, -1, monotonic_ns(), f"exit code {code}"))
-        actor.finished = True
-        handle.ended.set()
-        if not actor.daemon:
-            with self._live_cond:
-                self._live -= 1
-                self._live_cond.notify_all()
+        self._ended(actor, handle)
 
     def cut_off_daemons(self) -> None:
         """Cancel what outlives the main actors."""
