@@ -111,11 +111,10 @@ class ChildRun:
 
 
 def _report_end(
-    emit: Any, run: ChildRun, actor: ActorRuntime, exc: BaseException | None, cpu0: float
+    emit: Any, run: ChildRun, actor: ActorRuntime, exc: BaseException | None, cpu: float
 ) -> int:
     if exc is None:
-        # CPU since the actor started: the interpreter's start-up is not its work
-        emit((ev.ACTOR_DONE, actor.index, -1, monotonic_ns(), time.process_time() - cpu0))
+        emit((ev.ACTOR_DONE, actor.index, -1, monotonic_ns(), cpu))
         return 0
     if isinstance(exc, StepFailed):
         message = f"line {run.steps[exc.step][0]}: {exc}"
@@ -164,7 +163,10 @@ def run_actor(
         _start_with_the_others(spec.gate)
     except BaseException as exc:
         body, error = None, exc
-    cpu0 = time.process_time()
+    # CPU since the actor started (the interpreter's start-up is not its work): the
+    # process's, or on a Dask worker — many tasks and an event loop — its thread's
+    cpu_clock = time.thread_time if spec.backend == "dask" else time.process_time
+    cpu0 = cpu_clock()
     pids = (os.getpid(), os.getpid(), os.getppid())
     emit((ev.ACTOR_START, actor.index, -1, monotonic_ns(), *pids, *([where] if where else [])))
     try:
@@ -172,7 +174,7 @@ def run_actor(
             body(frame)
     except BaseException as exc:
         error = exc
-    status = _report_end(emit, run, actor, error, cpu0)
+    status = _report_end(emit, run, actor, error, cpu_clock() - cpu0)
     channel.close()
     return status
 
